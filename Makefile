@@ -1,0 +1,56 @@
+# tangkal: the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+FUNCTIONS := $(notdir $(wildcard functions/*))
+BUILD_DIR ?= build
+GOBUILD_LAMBDA = CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w"
+
+.PHONY: run test lint build bench conformance deps check-tools clean $(addprefix build-,$(FUNCTIONS))
+
+## run: start the local stack in the foreground (Ctrl-C stops it cleanly)
+run: deps
+	$(GO) run ./cmd/tangkal run
+
+## test: one DynamoDB Local for the whole run, then go test -race ./...
+test: deps
+	$(GO) run ./cmd/tangkal with-dynamodb -- $(GO) test -race -count=1 ./...
+
+## lint: gofmt, go vet, cfn-lint on template.yaml, asl-validator on workflows
+lint: deps
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	cfn-lint template.yaml
+	@for f in workflows/*.asl.json; do echo "asl-validator $$f"; npx --prefix infra --no-install asl-validator --json-path "$$f" || exit 1; done
+
+## bench: benchmarks against DynamoDB Local
+bench: deps
+	$(GO) run ./cmd/tangkal with-dynamodb -- $(GO) test -run '^$$' -bench . -benchtime 3s ./...
+
+## build: every function as a linux/arm64 bootstrap, zipped, in build/
+build: $(addprefix $(BUILD_DIR)/,$(addsuffix .zip,$(FUNCTIONS)))
+
+$(BUILD_DIR)/%.zip: FORCE
+	@mkdir -p $(BUILD_DIR)/$*
+	$(GOBUILD_LAMBDA) -o $(BUILD_DIR)/$*/bootstrap ./functions/$*
+	cd $(BUILD_DIR)/$* && rm -f ../$*.zip && zip -q -X ../$*.zip bootstrap
+.PHONY: FORCE
+FORCE:
+
+# SAM `BuildMethod: makefile` calls build-<LogicalId> with ARTIFACTS_DIR set.
+build-%:
+	$(GOBUILD_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo $* | tr 'A-Z' 'a-z')
+
+## deps: check java and npm, install the pinned npm packages under infra/
+deps: check-tools infra/node_modules/.installed
+
+check-tools:
+	@command -v $(GO) >/dev/null || { echo "go not found: install Go 1.26 or newer"; exit 1; }
+	@command -v java >/dev/null || { echo "java not found: install a Java runtime 17 or newer (Debian/Ubuntu: apt-get install openjdk-17-jre-headless)"; exit 1; }
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20 or newer with npm (Debian/Ubuntu: apt-get install nodejs npm)"; exit 1; }
+
+infra/node_modules/.installed: infra/package.json infra/package-lock.json
+	npm ci --prefix infra --no-audit --no-fund --loglevel=error
+	@touch $@
+
+clean:
+	rm -rf $(BUILD_DIR) .aws-sam
