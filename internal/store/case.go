@@ -1,0 +1,113 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Case statuses.
+const (
+	StatusReceived        = "received"
+	StatusVerifying       = "verifying"
+	StatusAwaitingApprove = "awaiting_approval"
+	StatusApproved        = "approved"
+	StatusTakedownSent    = "takedown_requested"
+	StatusManualQueue     = "manual_queue"
+	StatusEscalated       = "escalated"
+	// Closed outcomes.
+	StatusRemovedInTime   = "removed_in_time"
+	StatusRemovedLate     = "removed_late"
+	StatusNonCompliant    = "non_compliant"
+	StatusRejected        = "rejected"
+	StatusApprovalExpired = "approval_expired"
+	StatusNotActionable   = "not_actionable"
+	StatusLegitimate      = "legitimate"
+	StatusNotJobAd        = "not_job_ad"
+)
+
+// Case is the CASE#<id>/META item.
+type Case struct {
+	PK string `dynamodbav:"PK" json:"-"`
+	SK string `dynamodbav:"SK" json:"-"`
+
+	ID           string   `dynamodbav:"case_id" json:"case_id"`
+	URL          string   `dynamodbav:"url" json:"url"`
+	CanonicalURL string   `dynamodbav:"canonical_url" json:"canonical_url"`
+	Platform     string   `dynamodbav:"platform" json:"platform"`
+	Status       string   `dynamodbav:"status" json:"status"`
+	Category     string   `dynamodbav:"category,omitempty" json:"category,omitempty"`
+	Text         string   `dynamodbav:"text,omitempty" json:"text,omitempty"`
+	Urgency      string   `dynamodbav:"urgency,omitempty" json:"urgency,omitempty"`
+	Score        float64  `dynamodbav:"score,omitempty" json:"score,omitempty"`
+	Verdict      string   `dynamodbav:"verdict,omitempty" json:"verdict,omitempty"`
+	Label        string   `dynamodbav:"label,omitempty" json:"label,omitempty"`
+	Indicators   []string `dynamodbav:"indicators,omitempty,stringset" json:"indicators,omitempty"`
+	Deadline     string   `dynamodbav:"deadline,omitempty" json:"deadline,omitempty"`
+	Escalation   int      `dynamodbav:"escalation,omitempty" json:"escalation,omitempty"`
+	Outcome      string   `dynamodbav:"outcome,omitempty" json:"outcome,omitempty"`
+	RemovedAt    string   `dynamodbav:"removed_at,omitempty" json:"removed_at,omitempty"`
+	ReportCount  int      `dynamodbav:"report_count" json:"report_count"`
+	CreatedAt    string   `dynamodbav:"created_at" json:"created_at"`
+	UpdatedAt    string   `dynamodbav:"updated_at" json:"updated_at"`
+	ClosedAt     string   `dynamodbav:"closed_at,omitempty" json:"closed_at,omitempty"`
+	EventSeq     int      `dynamodbav:"event_seq" json:"event_count"`
+	LastHash     string   `dynamodbav:"last_hash" json:"last_hash"`
+
+	GSI1PK string `dynamodbav:"GSI1PK" json:"-"`
+	GSI1SK string `dynamodbav:"GSI1SK" json:"-"`
+	GSI2PK string `dynamodbav:"GSI2PK" json:"-"`
+	GSI2SK string `dynamodbav:"GSI2SK" json:"-"`
+}
+
+// ErrNotFound is returned when an item does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Table is the handle every package uses to reach the table.
+type Table struct {
+	DB   *dynamodb.Client
+	Name string
+}
+
+// GetCase reads a case's META item with a strongly consistent read.
+func (t Table) GetCase(ctx context.Context, id string) (*Case, error) {
+	out, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(t.Name),
+		Key:            Key(CasePK(id), SKMeta),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get case %s: %w", id, err)
+	}
+	if out.Item == nil {
+		return nil, fmt.Errorf("get case %s: %w", id, ErrNotFound)
+	}
+	var c Case
+	if err := attributevalue.UnmarshalMap(out.Item, &c); err != nil {
+		return nil, fmt.Errorf("decode case %s: %w", id, err)
+	}
+	return &c, nil
+}
+
+// Key builds a primary key.
+func Key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: pk},
+		"SK": &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+// IsClosed reports whether a status is a final outcome.
+func IsClosed(status string) bool {
+	switch status {
+	case StatusRemovedInTime, StatusRemovedLate, StatusNonCompliant, StatusRejected,
+		StatusApprovalExpired, StatusNotActionable, StatusLegitimate, StatusNotJobAd:
+		return true
+	}
+	return false
+}
