@@ -1,0 +1,129 @@
+package platform
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Kind is the kind of notice sent to a platform.
+type Kind string
+
+// Notice kinds: the takedown request, then the escalation warnings.
+const (
+	KindTakedown Kind = "takedown"
+	KindWarning1 Kind = "warning_1"
+	KindWarning2 Kind = "warning_2"
+	KindWarning3 Kind = "warning_3"
+)
+
+// Valid reports whether k is a known kind.
+func (k Kind) Valid() bool {
+	switch k {
+	case KindTakedown, KindWarning1, KindWarning2, KindWarning3:
+		return true
+	}
+	return false
+}
+
+// DefaultLegalBasis is used when a Request carries none.
+const DefaultLegalBasis = "Peraturan Menteri Komunikasi dan Informatika Nomor 5 Tahun 2020 tentang " +
+	"Penyelenggara Sistem Elektronik Lingkup Privat (Pasal 13-15: kewajiban pemutusan akses atas " +
+	"informasi elektronik yang dilarang); Undang-Undang Nomor 18 Tahun 2017 tentang Pelindungan " +
+	"Pekerja Migran Indonesia; Undang-Undang Nomor 21 Tahun 2007 tentang Pemberantasan Tindak " +
+	"Pidana Perdagangan Orang."
+
+// Request is one notice to a platform about one ad.
+type Request struct {
+	CaseID   string
+	Kind     Kind // defaults to KindTakedown
+	Attempt  int  // 1 for the first notice of this kind
+	URL      string
+	Platform string
+	Urgency  string
+	Deadline time.Time
+	// LegalBasis defaults to DefaultLegalBasis.
+	LegalBasis string
+	// Evidence is a short human-readable summary of why the ad is illegal.
+	Evidence string
+}
+
+// IdempotencyKey is case id + ":" + kind + ":" + attempt. A task that runs
+// twice sends the same key, and the platform deduplicates on it.
+func (r Request) IdempotencyKey() string {
+	k := r.Kind
+	if k == "" {
+		k = KindTakedown
+	}
+	return r.CaseID + ":" + string(k) + ":" + strconv.Itoa(r.Attempt)
+}
+
+func (r Request) normalized() (Request, error) {
+	if r.Kind == "" {
+		r.Kind = KindTakedown
+	}
+	if r.LegalBasis == "" {
+		r.LegalBasis = DefaultLegalBasis
+	}
+	switch {
+	case r.CaseID == "":
+		return r, errors.New("request field case_id: required")
+	case !r.Kind.Valid():
+		return r, fmt.Errorf("request field kind: unknown kind %q", r.Kind)
+	case r.Attempt < 1:
+		return r, fmt.Errorf("request field attempt: must be at least 1, got %d", r.Attempt)
+	case r.URL == "":
+		return r, errors.New("request field url: required")
+	case r.Platform == "":
+		return r, errors.New("request field platform: required")
+	case r.Deadline.IsZero():
+		return r, errors.New("request field deadline: required")
+	}
+	return r, nil
+}
+
+// Receipt is a platform's acknowledgement of a notice.
+type Receipt struct {
+	// PlatformRef is the platform's reference (webhook) or the message id
+	// (email).
+	PlatformRef    string    `json:"platform_ref"`
+	Channel        string    `json:"channel"`
+	IdempotencyKey string    `json:"idempotency_key"`
+	SentAt         time.Time `json:"sent_at"`
+}
+
+// TransientError means the notice may succeed if sent again (429, 5xx,
+// network failure). Step Functions sees it as the error "TransientError".
+type TransientError struct {
+	Platform   string
+	StatusCode int // 0 for network errors
+	Err        error
+}
+
+func (e *TransientError) Error() string {
+	if e.StatusCode != 0 {
+		return fmt.Sprintf("platform %s: transient failure: HTTP %d: %v", e.Platform, e.StatusCode, e.Err)
+	}
+	return fmt.Sprintf("platform %s: transient failure: %v", e.Platform, e.Err)
+}
+
+func (e *TransientError) Unwrap() error { return e.Err }
+
+// RejectedError means the platform refused the notice (4xx other than
+// 429); sending it again will not help. Step Functions sees "RejectedError".
+type RejectedError struct {
+	Platform   string
+	StatusCode int
+	Message    string
+}
+
+func (e *RejectedError) Error() string {
+	return fmt.Sprintf("platform %s: rejected the notice: HTTP %d: %s", e.Platform, e.StatusCode, e.Message)
+}
+
+// IsTransient reports whether err (or an error it wraps) is a *TransientError.
+func IsTransient(err error) bool {
+	var t *TransientError
+	return errors.As(err, &t)
+}
