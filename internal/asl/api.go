@@ -201,6 +201,8 @@ type Catcher struct {
 	// ResultPath is "$" when omitted and "" when null (the error output is
 	// discarded and the state input passes through).
 	ResultPath string
+
+	resultPath *jsonPath
 }
 
 // ChoiceRule is a Choices element (with Next) or a nested rule inside
@@ -217,6 +219,10 @@ type ChoiceRule struct {
 	// Value is the operand as written: a literal, or the reference path for
 	// operators ending in "Path".
 	Value any
+
+	valuePath *jsonPath
+	variable  *jsonPath
+	pattern   []patternPart // StringMatches
 }
 
 // ValidationError is one problem found by Parse.
@@ -323,7 +329,8 @@ func (s *State) TaskTimeouts(input any) (timeout, heartbeat time.Duration, err e
 
 // MapLimits returns a Map state's MaxConcurrency (0 = unlimited) and its
 // tolerated failure percentage and count (their Path forms evaluated
-// against the effective input). toleratedCount is -1 when no count is set.
+// against the effective input). toleratedPct and toleratedCount are -1 when
+// not set; see ToleranceExceeded.
 func (s *State) MapLimits(input any) (maxConcurrency int, toleratedPct float64, toleratedCount int, err error) {
 	return s.mapLimits(input)
 }
