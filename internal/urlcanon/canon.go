@@ -123,11 +123,11 @@ func canonicalize(raw string, depth int) (Canonical, error) {
 		return Canonical{}, err
 	}
 	u := &parts{
-		host:   host,
-		port:   port,
-		path:   normalizePath(p.path),
-		query:  parseQuery(p.query),
-		frag:   p.fragment,
+		host:  host,
+		port:  port,
+		path:  normalizePath(p.path),
+		query: parseQuery(p.query),
+		frag:  p.fragment,
 	}
 	rule := lookupHost(host)
 	u.host, u.platform, u.short = rule.host, rule.platform, rule.short

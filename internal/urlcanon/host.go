@@ -30,6 +30,9 @@ func split(raw string) (rawParts, error) {
 		return p, errorf("scheme %q is not allowed (only http and https)", p.scheme)
 	}
 	rest, p.query, _ = strings.Cut(rest, "?")
+	// Browsers read '\' as '/' before the query in http(s) URLs, so
+	// https://a.example\@b.example/ is a page on a.example.
+	rest = strings.ReplaceAll(rest, `\`, "/")
 	if !strings.HasPrefix(rest, "//") {
 		return p, errorf("has no host (it must start with https://)")
 	}
