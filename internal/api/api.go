@@ -136,6 +136,10 @@ func DecodeStrict(b []byte, v any) error {
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		var apiErr *Error
+		if errors.As(err, &apiErr) {
+			return apiErr
+		}
 		var typeErr *json.UnmarshalTypeError
 		var syntaxErr *json.SyntaxError
 		switch {

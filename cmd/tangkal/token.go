@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tangkal/tangkal/internal/auth"
+	"github.com/tangkal/tangkal/internal/localstack"
+)
+
+func init() {
+	register("token", "print a token the running local stack accepts: token --role auditor [--sub NAME]", token)
+}
+
+func token(_ context.Context, args []string) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	roles := fs.String("role", "", "role(s), comma-separated: "+strings.Join(auth.AllRoles, ", "))
+	sub := fs.String("sub", "", "subject (user name); default local-<role>")
+	data := fs.String("data", envOr("TANGKAL_DATA", ".local"), "the local stack's data folder (holds the signing key)")
+	ttl := fs.Duration("ttl", 12*time.Hour, "validity")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *roles == "" {
+		return errors.New("--role is required (" + strings.Join(auth.AllRoles, ", ") + ")")
+	}
+	rs := strings.Split(*roles, ",")
+	if *sub == "" {
+		*sub = "local-" + rs[0]
+	}
+	key, err := auth.LoadOrCreateKey(localstack.KeyPath(*data))
+	if err != nil {
+		return err
+	}
+	tok, err := auth.Signer{Key: key}.Issue(*sub, rs, *ttl)
+	if err != nil {
+		return err
+	}
+	fmt.Println(tok)
+	return nil
+}

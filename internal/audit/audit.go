@@ -1,0 +1,280 @@
+// Package audit is the read side of tangkal: cases, their verified
+// histories, listings for auditors and per-platform compliance figures.
+package audit
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tangkal/tangkal/internal/api"
+	"github.com/tangkal/tangkal/internal/auth"
+	"github.com/tangkal/tangkal/internal/history"
+	"github.com/tangkal/tangkal/internal/ident"
+	"github.com/tangkal/tangkal/internal/store"
+)
+
+// Reader answers the audit API.
+type Reader struct {
+	Table store.Table
+	// Extra routes served by other packages (related cases, entities,
+	// compliance figures), by route key.
+	Extra map[string]api.HandlerFunc
+}
+
+func (r Reader) log() history.Log { return history.Log{Table: r.Table} }
+
+// caseID reads and checks the {id} path parameter.
+func caseID(req api.Request) (string, error) {
+	id := req.PathParameters["id"]
+	if !ident.Valid("c_", id) {
+		return "", api.NotFound("case")
+	}
+	return id, nil
+}
+
+// GetCase serves GET /cases/{id}. Auditors and admins see the case; a
+// reporter sees only the status of a case it reported.
+func (r Reader) GetCase(ctx context.Context, req api.Request) (api.Response, error) {
+	who, err := api.Require(req, auth.Auditor, auth.Admin, auth.Approver, auth.Reporter)
+	if err != nil {
+		return api.Response{}, err
+	}
+	id, err := caseID(req)
+	if err != nil {
+		return api.Response{}, err
+	}
+	c, err := r.Table.GetCase(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return api.Response{}, api.NotFound("case")
+	}
+	if err != nil {
+		return api.Response{}, err
+	}
+	if who.HasAny(auth.Auditor, auth.Admin, auth.Approver) {
+		return api.JSON(200, c), nil
+	}
+	mine, err := r.reportedBy(ctx, id, who.Subject)
+	if err != nil {
+		return api.Response{}, err
+	}
+	if !mine {
+		return api.Response{}, api.NotFound("case")
+	}
+	return api.JSON(200, map[string]any{"case_id": c.ID, "status": c.Status, "updated_at": c.UpdatedAt}), nil
+}
+
+func (r Reader) reportedBy(ctx context.Context, id, sub string) (bool, error) {
+	p := dynamodb.NewQueryPaginator(r.Table.DB, &dynamodb.QueryInput{
+		TableName:              aws.String(r.Table.Name),
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :r)"),
+		FilterExpression:       aws.String("reporter_sub = :sub"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: store.CasePK(id)}, ":r": &types.AttributeValueMemberS{Value: "REPORT#"},
+			":sub": &types.AttributeValueMemberS{Value: sub},
+		},
+		ProjectionExpression: aws.String("PK"),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return false, fmt.Errorf("reports of case %s: %w", id, err)
+		}
+		if len(page.Items) > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Events serves GET /cases/{id}/events: the full history and whether its
+// hash chain verifies.
+func (r Reader) Events(ctx context.Context, req api.Request) (api.Response, error) {
+	if _, err := api.Require(req, auth.Auditor, auth.Admin); err != nil {
+		return api.Response{}, err
+	}
+	id, err := caseID(req)
+	if err != nil {
+		return api.Response{}, err
+	}
+	c, err := r.Table.GetCase(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return api.Response{}, api.NotFound("case")
+	}
+	if err != nil {
+		return api.Response{}, err
+	}
+	evs, err := r.log().List(ctx, id, 0, 0)
+	if err != nil {
+		return api.Response{}, err
+	}
+	chain := map[string]any{"valid": true, "head": c.LastHash, "length": len(evs)}
+	if err := history.Verify(evs, c.LastHash); err != nil {
+		chain["valid"], chain["error"] = false, err.Error()
+	}
+	if evs == nil {
+		evs = []history.Event{}
+	}
+	return api.JSON(200, map[string]any{"case_id": id, "events": evs, "chain": chain}), nil
+}
+
+// List serves GET /cases?status=&platform=&from=&to=&limit=&cursor=, one
+// page from the ByStatus or ByPlatform index (never a Scan).
+func (r Reader) List(ctx context.Context, req api.Request) (api.Response, error) {
+	if _, err := api.Require(req, auth.Auditor, auth.Admin); err != nil {
+		return api.Response{}, err
+	}
+	q := req.QueryStringParameters
+	status, platform := q["status"], q["platform"]
+	if status == "" && platform == "" {
+		return api.Response{}, api.Invalid("status", "give status or platform (or both) to list cases")
+	}
+	from, to, err := timeRange(q)
+	if err != nil {
+		return api.Response{}, err
+	}
+	limit := 50
+	if s := q["limit"]; s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 200 {
+			return api.Response{}, api.Invalid("limit", "limit must be a whole number from 1 to 200")
+		}
+		limit = n
+	}
+	in := &dynamodb.QueryInput{TableName: aws.String(r.Table.Name), Limit: aws.Int32(int32(limit)), ScanIndexForward: aws.Bool(false)}
+	vals := map[string]types.AttributeValue{
+		":from": &types.AttributeValueMemberS{Value: store.FormatTime(from)},
+		":to":   &types.AttributeValueMemberS{Value: store.FormatTime(to) + "~"},
+	}
+	if status != "" {
+		in.IndexName = aws.String(store.IndexByStatus)
+		in.KeyConditionExpression = aws.String("GSI1PK = :pk AND GSI1SK BETWEEN :from AND :to")
+		vals[":pk"] = &types.AttributeValueMemberS{Value: store.StatusKey(status)}
+		if platform != "" {
+			in.FilterExpression = aws.String("platform = :p")
+			vals[":p"] = &types.AttributeValueMemberS{Value: platform}
+		}
+	} else {
+		in.IndexName = aws.String(store.IndexByPlatform)
+		in.KeyConditionExpression = aws.String("GSI2PK = :pk AND GSI2SK BETWEEN :from AND :to")
+		vals[":pk"] = &types.AttributeValueMemberS{Value: store.PlatformKey(platform)}
+	}
+	in.ExpressionAttributeValues = vals
+	if cur := q["cursor"]; cur != "" {
+		k, err := decodeCursor(cur)
+		if err != nil {
+			return api.Response{}, api.Invalid("cursor", "cursor is not one this API returned")
+		}
+		in.ExclusiveStartKey = k
+	}
+	out, err := r.Table.DB.Query(ctx, in)
+	if err != nil {
+		return api.Response{}, fmt.Errorf("list cases: %w", err)
+	}
+	cases := []store.Case{}
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &cases); err != nil {
+		return api.Response{}, fmt.Errorf("decode cases: %w", err)
+	}
+	for i := range cases {
+		cases[i].Text = "" // listings stay small; the case itself has the text
+	}
+	resp := map[string]any{"cases": cases}
+	if out.LastEvaluatedKey != nil {
+		resp["next_cursor"] = encodeCursor(out.LastEvaluatedKey)
+	}
+	return api.JSON(200, resp), nil
+}
+
+func timeRange(q map[string]string) (time.Time, time.Time, error) {
+	from, to := time.Unix(0, 0), time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, f := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &from}, {"to", &to}} {
+		if s := q[f.name]; s != "" {
+			t, err := time.Parse(time.RFC3339, s)
+			if err != nil {
+				return from, to, api.Invalid(f.name, "%s must be an RFC 3339 time like 2026-11-01T00:00:00Z", f.name)
+			}
+			*f.dst = t
+		}
+	}
+	if to.Before(from) {
+		return from, to, api.Invalid("to", "to is before from")
+	}
+	return from, to, nil
+}
+
+func encodeCursor(k map[string]types.AttributeValue) string {
+	m := map[string]string{}
+	for name, v := range k {
+		if s, ok := v.(*types.AttributeValueMemberS); ok {
+			m[name] = s.Value
+		}
+	}
+	b, _ := json.Marshal(m)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string) (map[string]types.AttributeValue, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]string
+	if err := json.Unmarshal(b, &m); err != nil || len(m) == 0 || len(m) > 4 {
+		return nil, errors.New("bad cursor")
+	}
+	out := map[string]types.AttributeValue{}
+	for k, v := range m {
+		switch k {
+		case "PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK":
+			out[k] = &types.AttributeValueMemberS{Value: v}
+		default:
+			return nil, errors.New("bad cursor")
+		}
+	}
+	return out, nil
+}
+
+// percentile of sorted durations (nearest rank).
+func percentile(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	i := int(p*float64(len(d))+0.999999) - 1
+	if i < 0 {
+		i = 0
+	}
+	if i >= len(d) {
+		i = len(d) - 1
+	}
+	return d[i]
+}
+
+// Route dispatches the read API's routes (one Lambda serves them all).
+func (r Reader) Route(ctx context.Context, req api.Request) (api.Response, error) {
+	switch req.RouteKey {
+	case "GET /cases":
+		return r.List(ctx, req)
+	case "GET /cases/{id}":
+		return r.GetCase(ctx, req)
+	case "GET /cases/{id}/events":
+		return r.Events(ctx, req)
+	}
+	if h, ok := r.Extra[req.RouteKey]; ok {
+		return h(ctx, req)
+	}
+	return api.Response{}, api.Errorf(404, "not_found", "", "no route %s", req.RouteKey)
+}

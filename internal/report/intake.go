@@ -1,0 +1,325 @@
+package report
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tangkal/tangkal/internal/api"
+	"github.com/tangkal/tangkal/internal/auth"
+	"github.com/tangkal/tangkal/internal/history"
+	"github.com/tangkal/tangkal/internal/ident"
+	"github.com/tangkal/tangkal/internal/store"
+	"github.com/tangkal/tangkal/internal/urlcanon"
+)
+
+// IdempotencyTTL is how long a stored answer is replayed for a repeated key.
+const IdempotencyTTL = 24 * time.Hour
+
+// Receipt is the answer to a submission (202).
+type Receipt struct {
+	CaseID    string `json:"case_id"`
+	ReportID  string `json:"report_id"`
+	Duplicate bool   `json:"duplicate"`
+	Status    string `json:"status"`
+}
+
+// Intake records reports.
+type Intake struct {
+	Table store.Table
+	Now   func() time.Time
+}
+
+func (in Intake) now() time.Time {
+	if in.Now != nil {
+		return in.Now()
+	}
+	return time.Now()
+}
+
+// Item shapes.
+type claimItem struct {
+	PK     string `dynamodbav:"PK"`
+	SK     string `dynamodbav:"SK"`
+	CaseID string `dynamodbav:"case_id"`
+	URL    string `dynamodbav:"canonical_url"`
+}
+
+type reportItem struct {
+	PK           string     `dynamodbav:"PK"`
+	SK           string     `dynamodbav:"SK"`
+	ReportID     string     `dynamodbav:"report_id"`
+	CaseID       string     `dynamodbav:"case_id"`
+	URL          string     `dynamodbav:"url"`
+	Platform     string     `dynamodbav:"platform,omitempty"`
+	Text         string     `dynamodbav:"text,omitempty"`
+	Category     string     `dynamodbav:"category,omitempty"`
+	Notes        string     `dynamodbav:"notes,omitempty"`
+	Reporter     *Reporter  `dynamodbav:"reporter,omitempty"`
+	ReporterSub  string     `dynamodbav:"reporter_sub"`
+	ObservedAt   *time.Time `dynamodbav:"observed_at,omitempty"`
+	ReceivedAt   string     `dynamodbav:"received_at"`
+	Duplicate    bool       `dynamodbav:"duplicate"`
+	Pseudonym    string     `dynamodbav:"reporter_pseudonym"`
+	Organization string     `dynamodbav:"organization,omitempty"`
+}
+
+type idemItem struct {
+	PK        string `dynamodbav:"PK"`
+	SK        string `dynamodbav:"SK"`
+	BodyHash  string `dynamodbav:"body_hash"`
+	Receipt   string `dynamodbav:"receipt"`
+	ExpiresAt int64  `dynamodbav:"expires_at"`
+}
+
+// Pseudonym is how auditors see a reporter: stable, not reversible.
+func Pseudonym(sub string) string {
+	sum := sha256.Sum256([]byte("tangkal-reporter:" + sub))
+	return "reporter-" + hex.EncodeToString(sum[:])[:12]
+}
+
+func claimPK(c urlcanon.Canonical) string { return "URL#" + urlcanon.Key(c.URL) }
+
+func idemKey(sub, key string) string {
+	sum := sha256.Sum256([]byte(sub + "\x00" + key))
+	return "IDEM#" + hex.EncodeToString(sum[:])
+}
+
+// Submit records one report of an ad. The first report of a canonical URL
+// opens a case (claim, case, report and first event in one transaction);
+// later ones join it. With an idempotency key, a repeated request returns
+// the first answer and writes nothing.
+func (in Intake) Submit(ctx context.Context, who auth.Principal, s Submission, c urlcanon.Canonical, body []byte, key string) (Receipt, error) {
+	now := in.now()
+	var idem *idemItem
+	if key != "" {
+		bh := sha256.Sum256(body)
+		idem = &idemItem{PK: idemKey(who.Subject, key), SK: "IDEM", BodyHash: hex.EncodeToString(bh[:]), ExpiresAt: now.Add(IdempotencyTTL).Unix()}
+		if r, ok, err := in.replay(ctx, idem); err != nil || ok {
+			return r, err
+		}
+	}
+	platform := c.Platform
+	if platform == "website" && s.Platform != "" {
+		platform = s.Platform
+	}
+	caseID := ident.New("c_", now)
+	reportID := ident.New("r_", now)
+	rep := reportItem{
+		PK: store.CasePK(caseID), SK: store.ReportSK(reportID), ReportID: reportID, CaseID: caseID,
+		URL: s.URL, Platform: platform, Text: s.Text, Category: s.Category, Notes: s.Notes, Reporter: s.Reporter,
+		ReporterSub: who.Subject, ObservedAt: s.ObservedAt, ReceivedAt: store.FormatTime(now), Pseudonym: Pseudonym(who.Subject),
+	}
+	if s.Reporter != nil {
+		rep.Organization = s.Reporter.Organization
+	}
+	receipt := Receipt{CaseID: caseID, ReportID: reportID, Status: store.StatusReceived}
+	// Open a case, or join the one that claimed the URL. Two requests that
+	// collide while opening both retry: one opens, the other joins.
+	for attempt := 0; ; attempt++ {
+		err := in.open(ctx, now, c, platform, s, rep, receipt, idem)
+		switch {
+		case err == nil:
+			return receipt, nil
+		case errors.Is(err, errIdemRace):
+			return in.replayAfterRace(ctx, idem)
+		case errors.Is(err, errClaimed):
+			r, err := in.join(ctx, now, c, rep, idem)
+			if !errors.Is(err, errNoClaim) {
+				return r, err
+			}
+		case !errors.Is(err, errConflict):
+			return Receipt{}, err
+		}
+		if attempt >= 100 {
+			return Receipt{}, fmt.Errorf("open case for %s: too much contention", c.URL)
+		}
+		select {
+		case <-ctx.Done():
+			return Receipt{}, ctx.Err()
+		case <-time.After(time.Duration(1+rand.IntN(5*(attempt+1))) * time.Millisecond):
+		}
+	}
+}
+
+var (
+	errClaimed  = errors.New("url already claimed")
+	errIdemRace = errors.New("idempotency key written concurrently")
+	errConflict = errors.New("concurrent transaction on the same items")
+	errNoClaim  = errors.New("url not claimed")
+)
+
+func (in Intake) open(ctx context.Context, now time.Time, c urlcanon.Canonical, platform string, s Submission, rep reportItem, receipt Receipt, idem *idemItem) error {
+	caseID := receipt.CaseID
+	ev, err := history.New(caseID, 1, history.Genesis, "case_opened", "reporter:"+rep.Pseudonym, now, map[string]any{
+		"report_id": rep.ReportID, "url": s.URL, "canonical_url": c.URL, "platform": platform,
+	})
+	if err != nil {
+		return err
+	}
+	cs := store.Case{
+		PK: store.CasePK(caseID), SK: store.SKMeta, ID: caseID, URL: s.URL, CanonicalURL: c.URL, Platform: platform,
+		Status: store.StatusReceived, Category: s.Category, Text: s.Text, ReportCount: 1,
+		CreatedAt: store.FormatTime(now), UpdatedAt: store.FormatTime(now), EventSeq: 1, LastHash: ev.Hash,
+		GSI1PK: store.StatusKey(store.StatusReceived), GSI1SK: store.TimeKey(now, caseID),
+		GSI2PK: store.PlatformKey(platform), GSI2SK: store.TimeKey(now, caseID),
+	}
+	items := []types.TransactWriteItem{}
+	for _, v := range []any{claimItem{PK: claimPK(c), SK: "CLAIM", CaseID: caseID, URL: c.URL}, cs, rep} {
+		p, err := in.put(v)
+		if err != nil {
+			return err
+		}
+		items = append(items, p)
+	}
+	evPut, err := history.Put(in.Table.Name, ev)
+	if err != nil {
+		return err
+	}
+	items = append(items, evPut)
+	if idem != nil {
+		p, err := in.idemPut(idem, receipt)
+		if err != nil {
+			return err
+		}
+		items = append(items, p)
+	}
+	_, err = in.Table.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if err == nil {
+		return nil
+	}
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		r := tce.CancellationReasons
+		if len(r) > 0 && aws.ToString(r[0].Code) == "ConditionalCheckFailed" {
+			return errClaimed
+		}
+		if idem != nil && len(r) == len(items) && aws.ToString(r[len(r)-1].Code) == "ConditionalCheckFailed" {
+			return errIdemRace
+		}
+		for _, reason := range r {
+			if aws.ToString(reason.Code) == "TransactionConflict" {
+				return errConflict
+			}
+		}
+	}
+	return fmt.Errorf("open case for %s: %w", c.URL, err)
+}
+
+func (in Intake) join(ctx context.Context, now time.Time, c urlcanon.Canonical, rep reportItem, idem *idemItem) (Receipt, error) {
+	caseID, err := in.claimedCase(ctx, c)
+	if err != nil {
+		return Receipt{}, err
+	}
+	rep.PK, rep.CaseID, rep.Duplicate = store.CasePK(caseID), caseID, true
+	repPut, err := in.put(rep)
+	if err != nil {
+		return Receipt{}, err
+	}
+	cs, err := in.Table.GetCase(ctx, caseID)
+	if err != nil {
+		return Receipt{}, err
+	}
+	receipt := Receipt{CaseID: caseID, ReportID: rep.ReportID, Duplicate: true, Status: cs.Status}
+	items := []types.TransactWriteItem{repPut}
+	if idem != nil {
+		p, err := in.idemPut(idem, receipt)
+		if err != nil {
+			return Receipt{}, err
+		}
+		items = append(items, p)
+	}
+	log := history.Log{Table: in.Table, Now: func() time.Time { return now }}
+	_, err = log.Append(ctx, caseID, "report_received", "reporter:"+rep.Pseudonym,
+		map[string]any{"report_id": rep.ReportID, "url": rep.URL}, history.Change{Add: map[string]int{"report_count": 1}, Items: items})
+	if errors.Is(err, history.ErrConditionFailed) && idem != nil {
+		return in.replayAfterRace(ctx, idem)
+	}
+	if err != nil {
+		return Receipt{}, fmt.Errorf("add report to case %s: %w", caseID, err)
+	}
+	return receipt, nil
+}
+
+func (in Intake) claimedCase(ctx context.Context, c urlcanon.Canonical) (string, error) {
+	out, err := in.Table.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(in.Table.Name), Key: store.Key(claimPK(c), "CLAIM"), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return "", fmt.Errorf("read claim of %s: %w", c.URL, err)
+	}
+	if out.Item == nil {
+		return "", errNoClaim
+	}
+	var cl claimItem
+	if err := attributevalue.UnmarshalMap(out.Item, &cl); err != nil {
+		return "", fmt.Errorf("decode claim of %s: %w", c.URL, err)
+	}
+	return cl.CaseID, nil
+}
+
+func (in Intake) put(v any) (types.TransactWriteItem, error) {
+	av, err := attributevalue.MarshalMap(v)
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("encode item: %w", err)
+	}
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName: aws.String(in.Table.Name), Item: av, ConditionExpression: aws.String("attribute_not_exists(PK)"),
+	}}, nil
+}
+
+func (in Intake) idemPut(idem *idemItem, r Receipt) (types.TransactWriteItem, error) {
+	b, _ := json.Marshal(r)
+	it := *idem
+	it.Receipt = string(b)
+	return in.put(it)
+}
+
+// replay returns the stored answer for an idempotency key, if any.
+func (in Intake) replay(ctx context.Context, idem *idemItem) (Receipt, bool, error) {
+	out, err := in.Table.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(in.Table.Name), Key: store.Key(idem.PK, "IDEM"), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return Receipt{}, false, fmt.Errorf("read idempotency key: %w", err)
+	}
+	if out.Item == nil {
+		return Receipt{}, false, nil
+	}
+	var stored idemItem
+	if err := attributevalue.UnmarshalMap(out.Item, &stored); err != nil {
+		return Receipt{}, false, fmt.Errorf("decode idempotency record: %w", err)
+	}
+	if stored.ExpiresAt < in.now().Unix() {
+		return Receipt{}, false, nil
+	}
+	if stored.BodyHash != idem.BodyHash {
+		return Receipt{}, false, api.Errorf(422, "idempotency_key_reused", "Idempotency-Key", "this Idempotency-Key was used for a different request")
+	}
+	var r Receipt
+	if err := json.Unmarshal([]byte(stored.Receipt), &r); err != nil {
+		return Receipt{}, false, fmt.Errorf("decode stored receipt: %w", err)
+	}
+	return r, true, nil
+}
+
+func (in Intake) replayAfterRace(ctx context.Context, idem *idemItem) (Receipt, error) {
+	r, ok, err := in.replay(ctx, idem)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if !ok {
+		return Receipt{}, api.Errorf(409, "conflict", "Idempotency-Key", "a request with this Idempotency-Key is in progress; retry")
+	}
+	return r, nil
+}
