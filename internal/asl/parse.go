@@ -498,7 +498,11 @@ func (p *parser) dynamicString(m map[string]any, state, field, literal string) (
 }
 
 func (p *parser) intField(m map[string]any, state, field string, lo, hi int64) (*int64, bool) {
-	v, ok := m[field]
+	key := field
+	if i := strings.LastIndexByte(field, '.'); i >= 0 {
+		key = field[i+1:]
+	}
+	v, ok := m[key]
 	if !ok {
 		return nil, false
 	}
