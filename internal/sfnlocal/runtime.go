@@ -1,0 +1,424 @@
+package sfnlocal
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// drive runs a thread until it blocks, persisting before every side effect.
+// first, if not nil, runs under the lock before the first step and reports
+// whether the thread should be driven at all.
+func (e *Engine) drive(ex *execution, th *thread, first func() bool) {
+	var inv *invocation
+	var res taskResult
+	for {
+		ex.mu.Lock()
+		if first != nil {
+			if !first() {
+				err := ex.flush(e.ctx)
+				ex.mu.Unlock()
+				e.afterFlush(ex, err)
+				return
+			}
+			first = nil
+		}
+		if inv != nil {
+			if !ex.taskDone(inv, res) {
+				// Someone else (a timeout, a callback, a stop) owns the thread now.
+				err := ex.flush(e.ctx)
+				ex.mu.Unlock()
+				e.afterFlush(ex, err)
+				return
+			}
+			inv = nil
+		}
+		inv = ex.advance(th)
+		more := th.more && th.Phase == phaseChildren
+		var ictx context.Context
+		var cancel context.CancelFunc
+		if inv != nil {
+			ictx, cancel = context.WithCancel(e.ctx)
+			ex.cancels[th.ID] = cancel
+		}
+		err := ex.flush(e.ctx)
+		ex.mu.Unlock()
+		if !e.afterFlush(ex, err) {
+			if cancel != nil {
+				cancel()
+			}
+			return
+		}
+		if inv == nil {
+			if more {
+				continue
+			}
+			return
+		}
+		res = e.runTask(ictx, &inv.call, inv.token)
+		cancel()
+		if e.ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// afterFlush spawns the children and timers a flush released, or drops the
+// execution from memory if it could not be persisted (it resumes from its
+// last persisted transition at the next Start). It reports success.
+func (e *Engine) afterFlush(ex *execution, err error) bool {
+	ex.mu.Lock()
+	spawns, timers := ex.spawns, ex.timers
+	ex.spawns, ex.timers = nil, nil
+	done := ex.status != statusRunning
+	ex.mu.Unlock()
+	if err != nil {
+		if e.ctx.Err() == nil {
+			e.log.Error("persist execution transition", "execution", ex.arn, "error", err)
+		}
+		e.mu.Lock()
+		if e.execs[ex.arn] == ex {
+			delete(e.execs, ex.arn)
+		}
+		e.mu.Unlock()
+		ex.mu.Lock()
+		for _, c := range ex.cancels {
+			c()
+		}
+		ex.status = "DROPPED"
+		ex.mu.Unlock()
+		return false
+	}
+	if done {
+		e.mu.Lock()
+		if e.execs[ex.arn] == ex {
+			delete(e.execs, ex.arn)
+		}
+		e.mu.Unlock()
+	}
+	for _, c := range spawns {
+		e.spawn(func() { e.drive(ex, c, nil) })
+	}
+	e.addTimers(timers)
+	return true
+}
+
+// poke handles a timer for a thread.
+func (e *Engine) poke(ex *execution, id string, gen int) {
+	ex.mu.Lock()
+	th := ex.threads[id]
+	ex.mu.Unlock()
+	if th == nil {
+		return
+	}
+	e.drive(ex, th, func() bool {
+		if ex.status != statusRunning || ex.threads[id] != th || th.Gen != gen {
+			return false
+		}
+		switch th.Phase {
+		case phaseRun, phaseCallback:
+			// Only a timeout takes the thread from its current driver.
+			return ex.checkTaskTimeouts(th)
+		case phaseRetry, phaseWait:
+			return true
+		}
+		return false
+	})
+}
+
+func (e *Engine) checkExecTimeout(ex *execution) {
+	ex.mu.Lock()
+	if ex.status != statusRunning || ex.deadline.IsZero() || ex.now().Before(ex.deadline) {
+		ex.mu.Unlock()
+		return
+	}
+	ex.abort(statusTimedOut, "ExecutionTimedOut", "executionTimedOutEventDetails", "States.Timeout", "")
+	err := ex.flush(e.ctx)
+	ex.mu.Unlock()
+	e.afterFlush(ex, err)
+}
+
+// flush persists the pending transition in one transaction. It runs
+// under ex.mu.
+func (ex *execution) flush(ctx context.Context) error {
+	if len(ex.events) == 0 && len(ex.dirty) == 0 && len(ex.deleted) == 0 && ex.meta == nil {
+		return nil
+	}
+	e := ex.e
+	items := append([]types.TransactWriteItem(nil), ex.extra...)
+	for _, ev := range ex.events {
+		ev.ID = ex.nextEvent
+		ex.nextEvent++
+		if ev.th != nil {
+			prev := ev.th.LastEvent
+			if prev == 0 && ev.th.parent != nil {
+				prev = ev.th.parent.LastEvent
+			}
+			ev.Prev = prev
+			ev.th.LastEvent = ev.ID
+			if _, ok := ex.threads[ev.th.ID]; ok {
+				ex.touch(ev.th)
+			}
+		}
+		b, err := json.Marshal(ev)
+		if err != nil {
+			return fmt.Errorf("encode event: %w", err)
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(e.table), Item: map[string]types.AttributeValue{
+			"pk": str(prefixEvents + ex.arn), "sk": str(eventSK(ev.ID)), "j": str(string(b)),
+		}}})
+	}
+	ids := make([]string, 0, len(ex.dirty))
+	for id := range ex.dirty {
+		if !ex.deleted[id] {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		b, err := json.Marshal(ex.dirty[id])
+		if err != nil {
+			return fmt.Errorf("encode thread: %w", err)
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(e.table), Item: map[string]types.AttributeValue{
+			"pk": str(prefixThreads + ex.arn), "sk": str(id), "d": str(string(b)),
+		}}})
+	}
+	if ex.meta != nil {
+		vals := map[string]types.AttributeValue{}
+		for k, v := range ex.meta {
+			if k != "expr" {
+				vals[k] = v
+			}
+		}
+		items = append(items, types.TransactWriteItem{Update: &types.Update{
+			TableName: aws.String(e.table), Key: key(prefixExecs+ex.smArn, ex.name),
+			UpdateExpression:          aws.String(getS(ex.meta, "expr")),
+			ExpressionAttributeNames:  map[string]string{"#status": "status", "#error": "error"},
+			ExpressionAttributeValues: vals,
+		}})
+	}
+	var deletes []map[string]types.AttributeValue
+	for id := range ex.deleted {
+		deletes = append(deletes, key(prefixThreads+ex.arn, id))
+	}
+	for len(items) < 100 && len(deletes) > 0 {
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(e.table), Key: deletes[0]}})
+		deletes = deletes[1:]
+	}
+	if err := e.transact(ctx, items); err != nil {
+		return err
+	}
+	// Left-over deletes of finished children: harmless if lost (resume
+	// ignores threads whose parent moved on).
+	if len(deletes) > 0 {
+		if err := batchDelete(ctx, e.db, e.table, deletes); err != nil {
+			return err
+		}
+	}
+	ex.events = ex.events[:0]
+	clear(ex.dirty)
+	clear(ex.deleted)
+	ex.meta = nil
+	return nil
+}
+
+// transact writes items atomically, in chunks of 100 if there are more.
+func (e *Engine) transact(ctx context.Context, items []types.TransactWriteItem) error {
+	for len(items) > 0 {
+		n := min(100, len(items))
+		var err error
+		for attempt := 0; attempt < 5; attempt++ {
+			if n == 1 {
+				err = e.single(ctx, items[0])
+			} else {
+				_, err = e.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items[:n]})
+			}
+			var tce *types.TransactionCanceledException
+			if err == nil || ctx.Err() != nil || errors.As(err, &tce) && !conflict(tce) {
+				break
+			}
+			select {
+			case <-time.After(time.Duration(attempt+1) * 20 * time.Millisecond):
+			case <-ctx.Done():
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("persist transition: %w", err)
+		}
+		items = items[n:]
+	}
+	return nil
+}
+
+// conflict reports whether a cancelled transaction may succeed if retried.
+func conflict(tce *types.TransactionCanceledException) bool {
+	for _, r := range tce.CancellationReasons {
+		if c := aws.ToString(r.Code); c != "" && c != "None" && c != "TransactionConflict" {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *Engine) single(ctx context.Context, it types.TransactWriteItem) error {
+	var err error
+	switch {
+	case it.Put != nil:
+		_, err = e.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: it.Put.TableName, Item: it.Put.Item})
+	case it.Delete != nil:
+		_, err = e.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: it.Delete.TableName, Key: it.Delete.Key})
+	case it.Update != nil:
+		_, err = e.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: it.Update.TableName, Key: it.Update.Key,
+			UpdateExpression: it.Update.UpdateExpression, ExpressionAttributeNames: it.Update.ExpressionAttributeNames,
+			ExpressionAttributeValues: it.Update.ExpressionAttributeValues})
+	}
+	return err
+}
+
+// Task tokens carry the execution and thread they belong to, plus a random
+// nonce, so a token can be checked without a lookup table.
+type tokenBody struct {
+	Exec   string `json:"e"`
+	Thread string `json:"t"`
+	Nonce  string `json:"n"`
+}
+
+func (ex *execution) newToken(th *thread) string {
+	var b [24]byte
+	_, _ = rand.Read(b[:])
+	body, _ := json.Marshal(tokenBody{Exec: ex.arn, Thread: th.ID, Nonce: base64.RawURLEncoding.EncodeToString(b[:])})
+	return "AQ" + base64.RawURLEncoding.EncodeToString(body)
+}
+
+func parseToken(tok string) (tokenBody, bool) {
+	var tb tokenBody
+	if !strings.HasPrefix(tok, "AQ") {
+		return tb, false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(tok[2:])
+	if err != nil || json.Unmarshal(b, &tb) != nil || tb.Exec == "" || tb.Thread == "" || tb.Nonce == "" {
+		return tb, false
+	}
+	return tb, true
+}
+
+// Resume.
+
+func (e *Engine) resumeAll(ctx context.Context) error {
+	var start map[string]types.AttributeValue
+	for {
+		res, err := e.db.Scan(ctx, &dynamodb.ScanInput{
+			TableName:                 aws.String(e.table),
+			FilterExpression:          aws.String("begins_with(pk, :p) AND #status = :r"),
+			ExpressionAttributeNames:  map[string]string{"#status": "status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":p": str(prefixExecs), ":r": str(statusRunning)},
+			ExclusiveStartKey:         start,
+			ConsistentRead:            aws.Bool(true),
+		})
+		if err != nil {
+			return fmt.Errorf("scan running executions: %w", err)
+		}
+		for _, item := range res.Items {
+			if err := e.resume(ctx, item); err != nil {
+				e.log.Error("resume execution", "execution", getS(item, "arn"), "error", err)
+			}
+		}
+		if len(res.LastEvaluatedKey) == 0 {
+			return nil
+		}
+		start = res.LastEvaluatedKey
+	}
+}
+
+func (e *Engine) resume(ctx context.Context, meta map[string]types.AttributeValue) error {
+	ex, err := e.execFromMeta(ctx, meta)
+	if err != nil {
+		return err
+	}
+	items, err := queryAll(ctx, e.db, e.table, prefixThreads+ex.arn)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		th := &thread{}
+		if err := json.Unmarshal([]byte(getS(it, "d")), th); err != nil {
+			return fmt.Errorf("decode thread %s: %w", getS(it, "sk"), err)
+		}
+		ex.threads[th.ID] = th
+	}
+	// Link children to parents; drop threads whose parent moved on.
+	ids := make([]string, 0, len(ex.threads))
+	for id := range ex.threads {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return len(ids[i]) < len(ids[j]) || len(ids[i]) == len(ids[j]) && ids[i] < ids[j] })
+	var garbage []map[string]types.AttributeValue
+	for _, id := range ids {
+		th := ex.threads[id]
+		if th.Parent == "" {
+			continue
+		}
+		p := ex.threads[th.Parent]
+		if p == nil || p.Phase != phaseChildren || !strings.HasPrefix(th.ID, fmt.Sprintf("%s.%d.", p.ID, p.Round)) {
+			delete(ex.threads, id)
+			garbage = append(garbage, key(prefixThreads+ex.arn, id))
+			continue
+		}
+		th.parent = p
+		p.children = append(p.children, th)
+	}
+	if len(garbage) > 0 {
+		if err := batchDelete(ctx, e.db, e.table, garbage); err != nil {
+			return err
+		}
+	}
+	last, err := e.db.Query(ctx, &dynamodb.QueryInput{
+		TableName: aws.String(e.table), KeyConditionExpression: aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(prefixEvents + ex.arn)},
+		ScanIndexForward:          aws.Bool(false), Limit: aws.Int32(1), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return fmt.Errorf("read last event: %w", err)
+	}
+	ex.nextEvent = 1
+	if len(last.Items) == 1 {
+		var id int64
+		fmt.Sscanf(getS(last.Items[0], "sk"), "%d", &id)
+		ex.nextEvent = id + 1
+	}
+	e.mu.Lock()
+	e.execs[ex.arn] = ex
+	e.mu.Unlock()
+	e.log.Info("resume execution", "execution", ex.arn, "threads", len(ex.threads))
+	var timers []timer
+	if !ex.deadline.IsZero() {
+		timers = append(timers, timer{at: ex.deadline, exec: ex.arn})
+	}
+	for _, th := range ex.threads {
+		switch th.Phase {
+		case phaseEnter, phaseRun, phaseChildren:
+			e.spawn(func() { e.drive(ex, th, nil) })
+		case phaseRetry, phaseWait:
+			timers = append(timers, timer{at: th.WakeAt, exec: ex.arn, thread: th.ID, gen: th.Gen})
+		case phaseCallback:
+			for _, t := range []time.Time{th.Deadline, th.HBAt} {
+				if !t.IsZero() {
+					timers = append(timers, timer{at: t, exec: ex.arn, thread: th.ID, gen: th.Gen})
+				}
+			}
+		}
+	}
+	e.addTimers(timers)
+	return nil
+}
