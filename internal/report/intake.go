@@ -38,6 +38,15 @@ type Receipt struct {
 type Intake struct {
 	Table store.Table
 	Now   func() time.Time
+	// NewID makes ids (default ident.New).
+	NewID func(prefix string, now time.Time) string
+}
+
+func (in Intake) newID(prefix string, now time.Time) string {
+	if in.NewID != nil {
+		return in.NewID(prefix, now)
+	}
+	return ident.New(prefix, now)
 }
 
 func (in Intake) now() time.Time {
@@ -113,8 +122,8 @@ func (in Intake) Submit(ctx context.Context, who auth.Principal, s Submission, c
 	if platform == "website" && s.Platform != "" {
 		platform = s.Platform
 	}
-	caseID := ident.New("c_", now)
-	reportID := ident.New("r_", now)
+	caseID := in.newID("c_", now)
+	reportID := in.newID("r_", now)
 	rep := reportItem{
 		PK: store.CasePK(caseID), SK: store.ReportSK(reportID), ReportID: reportID, CaseID: caseID,
 		URL: s.URL, Platform: platform, Text: s.Text, Category: s.Category, Notes: s.Notes, Reporter: s.Reporter,
