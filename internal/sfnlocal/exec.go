@@ -537,21 +537,8 @@ func (ex *execution) close(status, output, errName, cause string) {
 		ex.removeThread(th)
 	}
 	now := ex.now()
-	ex.meta = map[string]types.AttributeValue{":st": str(status), ":stop": num(now.UnixMilli())}
-	expr := "SET #status = :st, stopDate = :stop"
-	if output != "" {
-		ex.meta[":out"] = str(output)
-		expr += ", output = :out"
-	}
-	if errName != "" {
-		ex.meta[":err"] = str(errName)
-		expr += ", #error = :err"
-	}
-	if cause != "" {
-		ex.meta[":cause"] = str(cause)
-		expr += ", cause = :cause"
-	}
-	ex.meta["expr"] = str(expr)
+	ex.meta = map[string]types.AttributeValue{":st": str(status), ":stop": num(now.UnixMilli()),
+		":out": str(output), ":err": str(errName), ":cause": str(cause)}
 }
 
 // abort stops an execution from outside (StopExecution, execution timeout).
@@ -897,4 +884,3 @@ func (ex *execution) taskSucceeded(th *thread, st *asl.State, output json.RawMes
 	}
 	ex.stateResult(th, st, result)
 }
-

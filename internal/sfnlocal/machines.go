@@ -214,7 +214,7 @@ func (e *Engine) UpdateStateMachine(ctx context.Context, arn, def, role string) 
 	next.Rev = newID()
 	_, err = e.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(e.table), Key: key(pkStateMachines, arn),
-		UpdateExpression: aws.String("SET def = :d, #role = :r, updated = :u, rev = :rev"),
+		UpdateExpression:         aws.String("SET def = :d, #role = :r, updated = :u, rev = :rev"),
 		ExpressionAttributeNames: map[string]string{"#role": "role"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":d": str(next.Def), ":r": str(next.Role),
 			":u": num(next.Updated.UnixMilli()), ":rev": str(next.Rev)},
@@ -259,7 +259,7 @@ func (e *Engine) listStateMachines(ctx context.Context) ([]*stateMachine, error)
 // execInfo is an execution's summary as stored.
 type execInfo struct {
 	Arn, SMArn, Name, Status, Input, Output, Error, Cause string
-	Start, Stop                                            time.Time
+	Start, Stop                                           time.Time
 }
 
 func execFromItem(it map[string]types.AttributeValue) *execInfo {

@@ -195,17 +195,11 @@ func (ex *execution) flush(ctx context.Context) error {
 		}}})
 	}
 	if ex.meta != nil {
-		vals := map[string]types.AttributeValue{}
-		for k, v := range ex.meta {
-			if k != "expr" {
-				vals[k] = v
-			}
-		}
 		items = append(items, types.TransactWriteItem{Update: &types.Update{
 			TableName: aws.String(e.table), Key: key(prefixExecs+ex.smArn, ex.name),
-			UpdateExpression:          aws.String(getS(ex.meta, "expr")),
-			ExpressionAttributeNames:  map[string]string{"#status": "status", "#error": "error"},
-			ExpressionAttributeValues: vals,
+			UpdateExpression:          aws.String("SET #s = :st, stopDate = :stop, #o = :out, #e = :err, #c = :cause"),
+			ExpressionAttributeNames:  map[string]string{"#s": "status", "#o": "output", "#e": "error", "#c": "cause"},
+			ExpressionAttributeValues: ex.meta,
 		}})
 	}
 	var deletes []map[string]types.AttributeValue

@@ -79,7 +79,9 @@ type taskResult struct {
 	cause   string
 }
 
-func failure(name, cause string) taskResult { return taskResult{failed: true, errName: name, cause: cause} }
+func failure(name, cause string) taskResult {
+	return taskResult{failed: true, errName: name, cause: cause}
+}
 
 // runTask calls a task's resource. It runs outside any lock.
 func (e *Engine) runTask(ctx context.Context, c *taskCall, token string) taskResult {
@@ -99,7 +101,7 @@ func (e *Engine) runTask(ctx context.Context, c *taskCall, token string) taskRes
 		if params["InvocationType"] == "Event" && e.cfg.Invoker != nil {
 			e.spawn(func() { _, _ = e.cfg.Invoker.Invoke(e.ctx, fn, payload) })
 			return taskResult{output: marshal(map[string]any{"ExecutedVersion": "$LATEST", "Payload": "",
-				"SdkHttpMetadata": map[string]any{"HttpStatusCode": json.Number("202")},
+				"SdkHttpMetadata":     map[string]any{"HttpStatusCode": json.Number("202")},
 				"SdkResponseMetadata": map[string]any{"RequestId": newID()}, "StatusCode": json.Number("202")})}
 		}
 		return e.invokeLambda(ctx, fn, payload, true)
