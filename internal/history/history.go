@@ -112,7 +112,15 @@ type Change struct {
 	Values    map[string]any
 	// Items are further writes of the same transaction.
 	Items []types.TransactWriteItem
+	// Once names the step this event records. A step is recorded at most
+	// once per case: appending it again returns ErrAlreadyRecorded and
+	// writes nothing, so a task that Step Functions runs twice is harmless.
+	Once string
 }
+
+// ErrAlreadyRecorded means the step named in Change.Once is already in the
+// case's history.
+var ErrAlreadyRecorded = errors.New("step already recorded")
 
 // ErrConditionFailed means the case did not satisfy Change.Condition or one
 // of Change.Items' conditions; nothing was written.
@@ -141,6 +149,9 @@ func (l Log) Append(ctx context.Context, caseID, typ, actor string, data any, ch
 		if err != nil {
 			return Event{}, fmt.Errorf("append %s to case %s: %w", typ, caseID, err)
 		}
+		if ch.Once != "" && contains(c.StepsDone, ch.Once) {
+			return Event{}, fmt.Errorf("append %s to case %s: %w", typ, caseID, ErrAlreadyRecorded)
+		}
 		ev, err := New(caseID, c.EventSeq+1, c.LastHash, typ, actor, l.now(), data)
 		if err != nil {
 			return Event{}, err
@@ -160,6 +171,11 @@ func (l Log) Append(ctx context.Context, caseID, typ, actor string, data any, ch
 		reasons := tce.CancellationReasons
 		headMoved := len(reasons) > 0 && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed"
 		retry := headMoved || transactionConflict(reasons)
+		if headMoved && ch.Once != "" {
+			if c2, err := l.Table.GetCase(ctx, caseID); err == nil && contains(c2.StepsDone, ch.Once) {
+				return Event{}, fmt.Errorf("append %s to case %s: %w", typ, caseID, ErrAlreadyRecorded)
+			}
+		}
 		if headMoved && ch.Condition != "" {
 			// Either the head moved or the caller's condition failed: read
 			// again and check the head; the next loop decides.
@@ -188,6 +204,15 @@ func (l Log) Append(ctx context.Context, caseID, typ, actor string, data any, ch
 		case <-time.After(sleep):
 		}
 	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 func transactionConflict(reasons []types.CancellationReason) bool {
@@ -231,6 +256,16 @@ func (l Log) transaction(c *store.Case, ev Event, ch Change) ([]types.TransactWr
 		expr += " ADD " + add
 	}
 	cond := "#seq = :old"
+	if ch.Once != "" {
+		names["#steps"] = "steps_done"
+		values[":once"] = ch.Once
+		cond += " AND NOT contains(#steps, :once)"
+		if len(ch.Add) > 0 {
+			expr += ", #steps :onceSet"
+		} else {
+			expr += " ADD #steps :onceSet"
+		}
+	}
 	if ch.Condition != "" {
 		cond += " AND (" + ch.Condition + ")"
 		for k, v := range ch.Names {
@@ -243,6 +278,9 @@ func (l Log) transaction(c *store.Case, ev Event, ch Change) ([]types.TransactWr
 	av, err := attributevalue.MarshalMap(values)
 	if err != nil {
 		return nil, fmt.Errorf("encode case change: %w", err)
+	}
+	if ch.Once != "" {
+		av[":onceSet"] = &types.AttributeValueMemberSS{Value: []string{ch.Once}}
 	}
 	put, err := Put(l.Table.Name, ev)
 	if err != nil {

@@ -29,6 +29,7 @@ const (
 	StatusNotActionable   = "not_actionable"
 	StatusLegitimate      = "legitimate"
 	StatusNotJobAd        = "not_job_ad"
+	StatusDuplicate       = "duplicate"
 )
 
 // Case is the CASE#<id>/META item.
@@ -58,6 +59,12 @@ type Case struct {
 	ClosedAt     string   `dynamodbav:"closed_at,omitempty" json:"closed_at,omitempty"`
 	EventSeq     int      `dynamodbav:"event_seq" json:"event_count"`
 	LastHash     string   `dynamodbav:"last_hash" json:"last_hash"`
+	StepsDone    []string `dynamodbav:"steps_done,omitempty,stringset" json:"-"`
+	Evidence     string   `dynamodbav:"evidence,omitempty" json:"evidence,omitempty"`
+	TakedownAt   string   `dynamodbav:"takedown_at,omitempty" json:"takedown_requested_at,omitempty"`
+	ExecutionARN string   `dynamodbav:"execution_arn,omitempty" json:"execution_arn,omitempty"`
+	ApprovalID   string   `dynamodbav:"approval_id,omitempty" json:"approval_id,omitempty"`
+	DuplicateOf  string   `dynamodbav:"duplicate_of,omitempty" json:"duplicate_of,omitempty"`
 
 	GSI1PK string `dynamodbav:"GSI1PK" json:"-"`
 	GSI1SK string `dynamodbav:"GSI1SK" json:"-"`
@@ -106,7 +113,7 @@ func Key(pk, sk string) map[string]types.AttributeValue {
 func IsClosed(status string) bool {
 	switch status {
 	case StatusRemovedInTime, StatusRemovedLate, StatusNonCompliant, StatusRejected,
-		StatusApprovalExpired, StatusNotActionable, StatusLegitimate, StatusNotJobAd:
+		StatusApprovalExpired, StatusNotActionable, StatusLegitimate, StatusNotJobAd, StatusDuplicate:
 		return true
 	}
 	return false
