@@ -189,7 +189,7 @@ func (p *intrinsicParser) arg(depth int) (intrinsicArg, error) {
 		for p.pos < len(p.src) {
 			ch := p.src[p.pos]
 			if quote != 0 {
-				if ch == '\\' {
+				if ch == '\\' && p.pos+1 < len(p.src) {
 					p.pos++
 				} else if ch == quote {
 					quote = 0

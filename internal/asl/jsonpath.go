@@ -257,7 +257,10 @@ func (p *pathParser) bracket() (segment, error) {
 }
 
 func (p *pathParser) quoted() (string, error) {
-	q := p.src[p.pos]
+	q := p.peek()
+	if q != '\'' && q != '"' {
+		return "", pathErr(p.src, "expected a quoted name at offset %d", p.pos)
+	}
 	p.pos++
 	var b strings.Builder
 	for p.pos < len(p.src) {
