@@ -415,7 +415,7 @@ func (f *Fetcher) dialPublic(ctx context.Context, network, addr string) (net.Con
 			return nil, fmt.Errorf("resolve %s: %w", host, err)
 		}
 		for _, a := range answers {
-			ip, ok := netip.AddrFromSlice(a.IP)
+			ip, ok := addrFromIP(a.IP)
 			if !ok {
 				return nil, &BlockedError{Reason: "resolver returned an invalid address for " + host}
 			}

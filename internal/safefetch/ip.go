@@ -74,11 +74,21 @@ var (
 // broadcast, CGNAT, documentation and reserved ranges, in IPv4 and IPv6, and
 // IPv6 forms that embed such an IPv4 address.
 func IsBlockedIP(ip net.IP) (bool, string) {
-	addr, ok := netip.AddrFromSlice(ip)
+	addr, ok := addrFromIP(ip)
 	if !ok {
 		return true, "not an IP address"
 	}
 	return isBlocked(addr)
+}
+
+// addrFromIP converts a net.IP, which holds IPv4 addresses in 16 bytes, so
+// that an IPv4 address is judged as one.
+func addrFromIP(ip net.IP) (netip.Addr, bool) {
+	addr, ok := netip.AddrFromSlice(ip)
+	if ip.To4() != nil {
+		addr = addr.Unmap()
+	}
+	return addr, ok
 }
 
 func isBlocked(a netip.Addr) (bool, string) {
