@@ -1,0 +1,388 @@
+package approval
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/tangkal/tangkal/internal/auth"
+)
+
+// Handler serves the approval review page (GET /approvals/{id}) and takes
+// decisions (POST /approvals/{id}).
+type Handler struct {
+	Store  *Store
+	Signer *Signer
+	// Decided is called once, after a decision is stored, with the decided
+	// approval (TaskToken included): it completes the workflow task
+	// (SendTaskSuccess for Approve, SendTaskFailure for Reject). If it
+	// fails the decision stays recorded and the response is 502.
+	Decided func(ctx context.Context, a Approval) error
+	Now     func() time.Time // nil: time.Now
+	Log     *slog.Logger     // nil: slog.Default()
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func (h *Handler) log() *slog.Logger {
+	if h.Log != nil {
+		return h.Log
+	}
+	return slog.Default()
+}
+
+// Handle dispatches on the method: GET shows, POST decides, others 405.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	switch req.RequestContext.HTTP.Method {
+	case http.MethodGet, http.MethodHead:
+		return h.Get(ctx, req)
+	case http.MethodPost:
+		return h.Post(ctx, req)
+	}
+	r := h.fail(req, http.StatusMethodNotAllowed, "method_not_allowed", "use GET or POST", "")
+	r.Headers["Allow"] = "GET, POST"
+	return r
+}
+
+// Get shows the case summary and the confirm form. It never decides.
+func (h *Handler) Get(ctx context.Context, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	if r, ok := h.checkRole(req); !ok {
+		return r
+	}
+	id := approvalID(req)
+	q := query(req)
+	l := linkParams{Approver: q.Get("a"), Exp: q.Get("exp"), Sig: q.Get("sig")}
+	if r, ok := h.checkLink(req, id, l); !ok {
+		return r
+	}
+	a, err := h.Store.Get(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return h.fail(req, http.StatusNotFound, "not_found", "no such approval request", "")
+	}
+	if err != nil {
+		h.log().ErrorContext(ctx, "approval: read", "approval_id", id, "err", err.Error())
+		return h.fail(req, http.StatusInternalServerError, "internal", "could not read the approval request", "")
+	}
+	v := pageView{A: a, Link: l, Score: fmt.Sprintf("%.2f", a.Summary.Score), Pending: a.Status == StatusPending}
+	if wantsJSON(req) {
+		return jsonResponse(http.StatusOK, publicView(a))
+	}
+	var b bytes.Buffer
+	if err := reviewPage.Execute(&b, v); err != nil {
+		h.log().ErrorContext(ctx, "approval: render", "approval_id", id, "err", err.Error())
+		return h.fail(req, http.StatusInternalServerError, "internal", "could not render the page", "")
+	}
+	return htmlResponse(http.StatusOK, b.String())
+}
+
+// Post decides once. Fields (form-encoded or JSON): decision ("approve" or
+// "reject"), a (the approver, from the link), exp, sig, reason (optional).
+func (h *Handler) Post(ctx context.Context, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	if r, ok := h.checkRole(req); !ok {
+		return r
+	}
+	id := approvalID(req)
+	in, field, err := readDecision(req)
+	if err != nil {
+		return h.fail(req, http.StatusBadRequest, "invalid_request", err.Error(), field)
+	}
+	if r, ok := h.checkLink(req, id, in.linkParams); !ok {
+		return r
+	}
+	if in.Decision != Approve && in.Decision != Reject {
+		return h.fail(req, http.StatusBadRequest, "invalid_field", `decision must be "approve" or "reject"`, "decision")
+	}
+	if len(in.Reason) > MaxReason {
+		return h.fail(req, http.StatusBadRequest, "invalid_field", fmt.Sprintf("reason is longer than %d bytes", MaxReason), "reason")
+	}
+	a, err := h.Store.Decide(ctx, id, in.Decision, in.Approver, in.Reason)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return h.fail(req, http.StatusNotFound, "not_found", "no such approval request", "")
+	case errors.Is(err, ErrAlreadyDecided):
+		return h.fail(req, http.StatusConflict, "already_decided",
+			fmt.Sprintf("this request was already decided (%s)", a.Status), "")
+	case errors.Is(err, ErrExpired):
+		return h.fail(req, http.StatusGone, "expired", "this approval request has expired", "")
+	case errors.Is(err, ErrNotApprover):
+		return h.fail(req, http.StatusForbidden, "not_approver", "you are not an approver of this request", "a")
+	case err != nil:
+		h.log().ErrorContext(ctx, "approval: decide", "approval_id", id, "err", err.Error())
+		return h.fail(req, http.StatusInternalServerError, "internal", "could not record the decision", "")
+	}
+	h.log().InfoContext(ctx, "approval decided", "approval_id", a.ID, "case_id", a.CaseID, "decision", a.Decision, "by", a.DecidedBy)
+	if h.Decided != nil {
+		if err := h.Decided(ctx, a); err != nil {
+			h.log().ErrorContext(ctx, "approval: notify workflow", "approval_id", a.ID, "case_id", a.CaseID, "err", err.Error())
+			return h.fail(req, http.StatusBadGateway, "workflow_unavailable",
+				"your decision was recorded, but the workflow could not be notified yet", "")
+		}
+	}
+	if wantsJSON(req) {
+		return jsonResponse(http.StatusOK, publicView(a))
+	}
+	var b bytes.Buffer
+	donePage.Execute(&b, a)
+	return htmlResponse(http.StatusOK, b.String())
+}
+
+// checkRole: a request with an authenticated principal must be an approver
+// or an admin. Requests without one rely on the signed link alone.
+func (h *Handler) checkRole(req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, bool) {
+	p, ok := auth.FromRequest(req)
+	if ok && !p.HasAny(auth.Approver, auth.Admin) {
+		return h.fail(req, http.StatusForbidden, "forbidden", "approver or admin role required", ""), false
+	}
+	return events.APIGatewayV2HTTPResponse{}, true
+}
+
+type linkParams struct {
+	Approver string `json:"a"`
+	Exp      string `json:"exp"`
+	Sig      string `json:"sig"`
+}
+
+func (h *Handler) checkLink(req events.APIGatewayV2HTTPRequest, id string, l linkParams) (events.APIGatewayV2HTTPResponse, bool) {
+	if id == "" {
+		return h.fail(req, http.StatusNotFound, "not_found", "no such approval request", ""), false
+	}
+	if l.Sig == "" {
+		return h.fail(req, http.StatusForbidden, "forged_link", "the link has no signature; use the link from your message", "sig"), false
+	}
+	switch err := h.Signer.Verify(id, l.Approver, l.Exp, l.Sig, h.now()); {
+	case errors.Is(err, ErrLinkExpired):
+		return h.fail(req, http.StatusGone, "expired", "this approval link has expired", "exp"), false
+	case err != nil:
+		h.log().Warn("approval: forged or altered link", "approval_id", id)
+		return h.fail(req, http.StatusForbidden, "forged_link", "the link is not valid (altered or forged)", "sig"), false
+	}
+	return events.APIGatewayV2HTTPResponse{}, true
+}
+
+type decisionInput struct {
+	linkParams
+	Decision string `json:"decision"`
+	Reason   string `json:"reason"`
+}
+
+func readDecision(req events.APIGatewayV2HTTPRequest) (decisionInput, string, error) {
+	body := req.Body
+	if req.IsBase64Encoded {
+		b, err := base64.StdEncoding.DecodeString(req.Body)
+		if err != nil {
+			return decisionInput{}, "body", errors.New("body is not valid base64")
+		}
+		body = string(b)
+	}
+	if len(body) > 64<<10 {
+		return decisionInput{}, "body", errors.New("body too large")
+	}
+	ct, _, _ := mime.ParseMediaType(header(req.Headers, "Content-Type"))
+	var in decisionInput
+	switch ct {
+	case "application/json":
+		var raw struct {
+			decisionInput
+			Approver string `json:"approver"`
+		}
+		dec := json.NewDecoder(strings.NewReader(body))
+		if err := dec.Decode(&raw); err != nil {
+			return decisionInput{}, "body", fmt.Errorf("body is not valid JSON: %v", err)
+		}
+		in = raw.decisionInput
+		if in.Approver == "" {
+			in.Approver = raw.Approver
+		}
+	case "application/x-www-form-urlencoded", "":
+		f, err := url.ParseQuery(body)
+		if err != nil {
+			return decisionInput{}, "body", errors.New("body is not a valid form")
+		}
+		in = decisionInput{linkParams: linkParams{Approver: f.Get("a"), Exp: f.Get("exp"), Sig: f.Get("sig")},
+			Decision: f.Get("decision"), Reason: f.Get("reason")}
+	default:
+		return decisionInput{}, "content-type", fmt.Errorf("unsupported content type %q", ct)
+	}
+	in.Decision = strings.ToLower(strings.TrimSpace(in.Decision))
+	if in.Decision == "" {
+		return decisionInput{}, "decision", errors.New("decision is required")
+	}
+	return in, "", nil
+}
+
+func approvalID(req events.APIGatewayV2HTTPRequest) string {
+	if id := req.PathParameters["id"]; id != "" {
+		return id
+	}
+	p := req.RawPath
+	if p == "" {
+		p = req.RequestContext.HTTP.Path
+	}
+	if rest, ok := strings.CutPrefix(p, "/approvals/"); ok && !strings.Contains(rest, "/") {
+		id, err := url.PathUnescape(rest)
+		if err == nil {
+			return id
+		}
+	}
+	return ""
+}
+
+func query(req events.APIGatewayV2HTTPRequest) url.Values {
+	if req.RawQueryString != "" {
+		if q, err := url.ParseQuery(req.RawQueryString); err == nil {
+			return q
+		}
+	}
+	q := url.Values{}
+	for k, v := range req.QueryStringParameters {
+		q.Set(k, v)
+	}
+	return q
+}
+
+func header(h map[string]string, name string) string {
+	if v, ok := h[strings.ToLower(name)]; ok {
+		return v
+	}
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+func wantsJSON(req events.APIGatewayV2HTTPRequest) bool {
+	ct, _, _ := mime.ParseMediaType(header(req.Headers, "Content-Type"))
+	return ct == "application/json" || strings.Contains(header(req.Headers, "Accept"), "application/json")
+}
+
+// View is the JSON form of an approval shown to approvers (no task token,
+// no approver list).
+type View struct {
+	ID        string     `json:"approval_id"`
+	CaseID    string     `json:"case_id"`
+	Status    string     `json:"status"`
+	Decision  string     `json:"decision,omitempty"`
+	DecidedBy string     `json:"decided_by,omitempty"`
+	DecidedAt *time.Time `json:"decided_at,omitempty"`
+	Reason    string     `json:"reason,omitempty"`
+	ExpiresAt time.Time  `json:"expires_at"`
+	Summary   Summary    `json:"summary"`
+}
+
+func publicView(a Approval) View {
+	v := View{ID: a.ID, CaseID: a.CaseID, Status: a.Status, Decision: a.Decision, DecidedBy: a.DecidedBy,
+		Reason: a.Reason, ExpiresAt: a.ExpiresAt.UTC(), Summary: a.Summary}
+	if !a.DecidedAt.IsZero() {
+		t := a.DecidedAt.UTC()
+		v.DecidedAt = &t
+	}
+	return v
+}
+
+func securityHeaders(ctype string) map[string]string {
+	return map[string]string{
+		"Content-Type":            ctype,
+		"Cache-Control":           "no-store",
+		"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+		"X-Frame-Options":         "DENY",
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         "no-referrer",
+	}
+}
+
+func htmlResponse(status int, body string) events.APIGatewayV2HTTPResponse {
+	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: securityHeaders("text/html; charset=utf-8"), Body: body}
+}
+
+func jsonResponse(status int, v any) events.APIGatewayV2HTTPResponse {
+	b, _ := json.Marshal(v)
+	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: securityHeaders("application/json"), Body: string(b)}
+}
+
+type apiError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+func (h *Handler) fail(req events.APIGatewayV2HTTPRequest, status int, code, msg, field string) events.APIGatewayV2HTTPResponse {
+	if wantsJSON(req) {
+		return jsonResponse(status, map[string]apiError{"error": {Code: code, Message: msg, Field: field}})
+	}
+	var b bytes.Buffer
+	errorPage.Execute(&b, map[string]any{"Status": status, "Title": http.StatusText(status), "Message": msg})
+	return htmlResponse(status, b.String())
+}
+
+type pageView struct {
+	A       Approval
+	Link    linkParams
+	Score   string
+	Pending bool
+}
+
+const style = `<style>body{font-family:sans-serif;max-width:48em;margin:2em auto;padding:0 1em}
+th{text-align:left;padding-right:1em}li{margin:.3em 0}.muted{color:#555}
+button{font-size:1.1em;padding:.4em 1.2em;margin-right:1em}textarea{width:100%}</style>`
+
+var reviewPage = template.Must(template.New("review").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="referrer" content="no-referrer">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Takedown approval {{.A.CaseID}}</title>` + style + `</head>
+<body><h1>Takedown approval</h1>
+{{with .A.Summary}}<table>
+<tr><th>Case</th><td>{{.CaseID}}</td></tr>
+<tr><th>Ad</th><td>{{.URL}}</td></tr>
+<tr><th>Platform</th><td>{{.Platform}}</td></tr>
+<tr><th>Urgency</th><td>{{.Urgency}}</td></tr>
+<tr><th>Score</th><td>{{$.Score}}</td></tr>
+{{with .Reports}}<tr><th>Reports</th><td>{{.}}</td></tr>{{end}}
+</table>
+{{with .Excerpt}}<h2>Ad text</h2><blockquote>{{.}}</blockquote>{{end}}
+{{if .Indicators}}<h2>Risk indicators</h2><ul>{{range .Indicators}}<li><strong>{{.Label}}</strong>{{with .Explanation}} — {{.}}{{end}}{{with .Evidence}} <span class="muted">(“{{.}}”)</span>{{end}}</li>{{end}}</ul>{{end}}
+{{if .Related}}<h2>Related cases</h2><ul>{{range .Related}}<li>{{.Sentence}}</li>{{end}}</ul>{{end}}
+{{end}}
+{{if .Pending}}
+<h2>Your decision</h2>
+<form method="post" action="/approvals/{{.A.ID}}">
+<input type="hidden" name="a" value="{{.Link.Approver}}">
+<input type="hidden" name="exp" value="{{.Link.Exp}}">
+<input type="hidden" name="sig" value="{{.Link.Sig}}">
+<p><label for="reason">Reason (optional, recorded in the case history)</label><br>
+<textarea id="reason" name="reason" rows="3" maxlength="2000"></textarea></p>
+<p><button type="submit" name="decision" value="approve">Approve takedown</button>
+<button type="submit" name="decision" value="reject">Reject</button></p>
+<p class="muted">Deciding as {{.Link.Approver}}. The decision is final.</p>
+</form>
+{{else}}
+<p><strong>Already decided:</strong> {{.A.Status}}{{with .A.DecidedBy}} by {{.}}{{end}}{{if not .A.DecidedAt.IsZero}} at {{.A.DecidedAt.UTC.Format "2006-01-02 15:04 MST"}}{{end}}.</p>
+{{end}}
+</body></html>`))
+
+var donePage = template.Must(template.New("done").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Decision recorded</title>` + style + `</head>
+<body><h1>Decision recorded</h1>
+<p>Case {{.CaseID}}: <strong>{{.Status}}</strong> by {{.DecidedBy}}.</p>{{with .Reason}}<p>Reason: {{.}}</p>{{end}}
+</body></html>`))
+
+var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>` + style + `</head>
+<body><h1>{{.Title}}</h1><p>{{.Message}}</p></body></html>`))
