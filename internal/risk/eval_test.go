@@ -45,12 +45,12 @@ func loadDev(t *testing.T) []labelledAd {
 
 // scores accumulates the evaluation figures for a set of ads.
 type scores struct {
-	n, correct                 int
-	tp, fp, fn                 int // takedown candidates
-	urgentRight, urgentTotal   int // urgency among true takedowns found
-	entTP, entFP, entFN        int
-	indTP, indFP, indFN        int // indicator tags, for information
-	misses                     []string
+	n, correct               int
+	tp, fp, fn               int // takedown candidates
+	urgentRight, urgentTotal int // urgency among true takedowns found
+	entTP, entFP, entFN      int
+	indTP, indFP, indFN      int // indicator tags, for information
+	misses                   []string
 }
 
 func (s *scores) add(ad labelledAd, got Assessment) {
