@@ -94,8 +94,11 @@ func Canonicalize(raw string) (Canonical, error) {
 	return canonicalize(raw, 0)
 }
 
-// maxUnwrap bounds how many link shims (l.facebook.com/l.php?u=…) are unwrapped.
-const maxUnwrap = 3
+// maxUnwrap bounds how many nested link shims (l.facebook.com/l.php?u=…)
+// are unwrapped. Every level is at least 30 characters shorter than the one
+// around it, so within MaxLength the bound is never reached and unwrapping
+// always goes to the end (which keeps Canonicalize idempotent).
+const maxUnwrap = 100
 
 func canonicalize(raw string, depth int) (Canonical, error) {
 	raw = strings.TrimSpace(raw)

@@ -26,7 +26,9 @@ func TestCanonicalize(t *testing.T) {
 		{"https://www.facebook.com/ArunikaKaryaBahari/posts/pfbid037Xk5550pLmNoQrStUv?__cft__[0]=AZW5550xyz&__tn__=%2CO%2CP-R", "https://facebook.com/ArunikaKaryaBahari/posts/pfbid037Xk5550pLmNoQrStUv", Facebook, false},
 		{"https://www.facebook.com/watch/?v=1055501234567890&ref=sharing", "https://facebook.com/watch?v=1055501234567890", Facebook, false},
 		{"https://touch.facebook.com/reel/1055509876543210/?s=single_unit&sfnsn=mo", "https://facebook.com/reel/1055509876543210?s=single_unit", Facebook, false},
-		{"https://fb.com/LokerKapalIkan/videos/1055501112223334/", "https://facebook.com/LokerKapalIkan/videos/1055501112223334", Facebook, false},
+		{"https://fb.com/LokerKapalIkan/videos/1055501112223334/", "https://facebook.com/watch?v=1055501112223334", Facebook, false},
+		{"https://m.facebook.com/video.php?v=1055501112223334&_rdr", "https://facebook.com/watch?v=1055501112223334", Facebook, false},
+		{"https://www.facebook.com/LokerKapalIkan/videos/", "https://facebook.com/LokerKapalIkan/videos", Facebook, false},
 		{"https://mobile.facebook.com/profile.php?id=100091555012345&rdid=Xk5550abc", "https://facebook.com/profile.php?id=100091555012345", Facebook, false},
 		{"https://id-id.facebook.com/lokerjepang.resmi/", "https://facebook.com/lokerjepang.resmi", Facebook, false},
 		{"https://www.facebook.com/share/p/15Xk5550aBc/?mibextid=WC7FNe", "https://facebook.com/share/p/15Xk5550aBc", Facebook, true},
@@ -61,6 +63,7 @@ func TestCanonicalize(t *testing.T) {
 		{"https://mobile.x.com/lokerkilat_88/status/1812345678901234567/photo/1", "https://x.com/lokerkilat_88/status/1812345678901234567", X, false},
 		{"https://twitter.com/semestanawasena/status/1815556677889900112?ref_src=twsrc%5Etfw%7Ctwcamp%5Etweetembed&ref_url=https%3A%2F%2Fexample.com", "https://x.com/semestanawasena/status/1815556677889900112", X, false},
 		{"http://twitter.com/#!/kerjaturki_id/status/1809988776655443322", "https://x.com/kerjaturki_id/status/1809988776655443322", X, false},
+		{"http://twitter.com/#!/KerjaTurki_id?s=20", "https://x.com/kerjaturki_id", X, false},
 		{"https://t.co/Ab5550cDeF", "https://t.co/Ab5550cDeF", Website, true},
 
 		// Telegram.
@@ -348,4 +351,25 @@ func FuzzCanonicalize(f *testing.F) {
 			t.Fatalf("Canonicalize(%q) = %q", raw, c.URL)
 		}
 	})
+}
+
+// TestNestedLinkShims: shims are unwrapped to the end, however deep, so the
+// result is the target's canonical URL (and stays it).
+func TestNestedLinkShims(t *testing.T) {
+	raw := "https://www.loker-jepang555.example/daftar/?fbclid=x"
+	for range 8 {
+		raw = "https://l.facebook.com/l.php?u=" + strings.NewReplacer("%", "%25", ":", "%3A", "/", "%2F", "?", "%3F", "&", "%26", "=", "%3D").Replace(raw) + "&h=AT0"
+	}
+	c, err := Canonicalize(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.URL != "https://www.loker-jepang555.example/daftar" || c.Platform != Website {
+		t.Errorf("Canonicalize(8 nested shims) = %+v", c)
+	}
+	// A shim whose target is not a web URL stays the shim.
+	c, err = Canonicalize("https://l.facebook.com/l.php?u=javascript%3Aalert(1)&h=AT0")
+	if err != nil || c.URL != "https://l.facebook.com/l.php?h=AT0&u=javascript%3Aalert(1)" || c.Platform != Facebook {
+		t.Errorf("shim to javascript: = %+v, %v", c, err)
+	}
 }

@@ -159,11 +159,28 @@ func facebook(u *parts) {
 		p[2] = "posts" // the same group post
 	case len(p) == 1 && p[0] == "story.php":
 		p[0] = "permalink.php" // m.facebook.com's name for the same page
+	case len(p) == 3 && p[1] == "videos" && digits(p[2]):
+		facebookWatch(u, p[2]) // facebook.com/<page>/videos/<id>
+	case len(p) == 1 && p[0] == "video.php":
+		if v, ok := get(u.query, "v"); ok && digits(v) {
+			facebookWatch(u, v)
+		}
 	case len(p) == 1 && p[0] == "photo.php":
 		u.query = dropNames(u.query, "set", "type") // album context of the same photo
 	case len(p) >= 1 && p[0] == "share":
 		u.short = true // /share/p/…, /share/v/…, /share/r/…: redirects to the post
 	}
+}
+
+// facebookWatch makes u facebook.com/watch?v=id: video ids are global, and
+// every video URL shows the same video as its watch URL.
+func facebookWatch(u *parts, id string) {
+	u.path = []string{"watch"}
+	u.query = []param{{key: "v", value: id}}
+}
+
+func digits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
 func instagram(u *parts) {
@@ -192,7 +209,8 @@ func tiktok(u *parts) {
 
 func twitter(u *parts) {
 	if len(u.path) == 0 && strings.HasPrefix(u.frag, "!/") {
-		u.path = normalizePath(u.frag[1:]) // twitter.com/#!/user/status/1
+		route, _, _ := strings.Cut(u.frag[1:], "?")
+		u.path = normalizePath(route) // twitter.com/#!/user/status/1
 	}
 	p := u.path
 	switch {
