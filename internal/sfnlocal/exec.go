@@ -781,7 +781,7 @@ func (ex *execution) scheduleTask(th *thread, st *asl.State) {
 		ex.stateFailed(th, st, err)
 		return
 	}
-	timeout, hb, err := st.TaskTimeouts(eff)
+	timeout, hb, err := st.TaskTimeouts(raw)
 	if err != nil {
 		ex.stateFailed(th, st, err)
 		return
