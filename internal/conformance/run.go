@@ -3,12 +3,14 @@ package conformance
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/aws/smithy-go"
 )
 
 // API is the part of the Step Functions API a case needs.
@@ -34,6 +36,11 @@ const RoleARN = "arn:aws:iam::123456789012:role/conformance"
 // MaxSteps bounds how many times Run advances the clock for one execution.
 const MaxSteps = 600
 
+// StatusRejected is the status Run reports when CreateStateMachine refuses
+// the definition (moto_runner.py reports the same); Error and Cause then
+// hold the API error's code and message.
+const StatusRejected = "REJECTED"
+
 // Run creates the case's state machine and one execution, both named after
 // the case, drives the clock until the execution ends and returns its
 // outcome with the states entered (from GetExecutionHistory).
@@ -41,6 +48,11 @@ func Run(ctx context.Context, api API, clock Clock, c Case) (Result, error) {
 	sm, err := api.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
 		Name: aws.String(c.Name), Definition: aws.String(c.Definition), RoleArn: aws.String(RoleARN),
 	})
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		code, msg := apiErr.ErrorCode(), apiErr.ErrorMessage()
+		return Result{Status: StatusRejected, Error: &code, Cause: &msg, States: []string{}}, nil
+	}
 	if err != nil {
 		return Result{}, fmt.Errorf("case %s: create state machine: %w", c.Name, err)
 	}
