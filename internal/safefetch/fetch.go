@@ -244,11 +244,15 @@ func (f *Fetcher) Get(ctx context.Context, rawURL string) (*Result, error) {
 	if err != nil {
 		return nil, &BlockedError{URL: rawURL, Reason: "invalid URL"}
 	}
+	first := u
 	var redirects []string
 	for {
 		target, rt, err := f.check(u)
 		if err != nil {
 			return nil, err
+		}
+		if u != first {
+			redirects = append(redirects, target.String())
 		}
 		resp, err := f.roundTrip(ctx, target, rt)
 		if err != nil {
@@ -266,7 +270,6 @@ func (f *Fetcher) Get(ctx context.Context, rawURL string) (*Result, error) {
 		if err != nil {
 			return nil, &BlockedError{URL: target.String(), Reason: "invalid redirect location " + strconv.Quote(loc)}
 		}
-		redirects = append(redirects, next.String())
 		u = next
 	}
 }

@@ -126,6 +126,9 @@ func TestRefusesBlockedURLs(t *testing.T) {
 		{"http://0x7f000001/", "loopback"},
 		{"http://0177.0.0.1/", "loopback"},
 		{"http://127.0.0.1./", "loopback"},
+		{"http://１２７.０.０.１/", "loopback"}, // full-width digits
+		{"http://127。0。0。1/", "loopback"}, // ideographic full stops
+		{"http://LOCALHOST./", "loopback host name"},
 		{"http://0xA9FEA9FE/latest/meta-data/", "cloud metadata"},
 		{"http://0251.0376.0251.0376/", "cloud metadata"},
 		{"http://3232235777/", "private"},
@@ -375,6 +378,10 @@ func TestBadRouteIsRefused(t *testing.T) {
 func TestRedirects(t *testing.T) {
 	mux := http.NewServeMux()
 	var loops atomic.Int32
+	mux.HandleFunc("/creds", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Location", "http://user:secret@facebook.com/chain/0#top")
+		w.WriteHeader(http.StatusFound)
+	})
 	mux.HandleFunc("/to", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, r.URL.Query().Get("u"), http.StatusFound)
 	})
@@ -430,6 +437,12 @@ func TestRedirects(t *testing.T) {
 	t.Run("across pinned hosts", func(t *testing.T) {
 		res, err := f.Get(context.Background(), "https://fb.watch/to?u="+urlQueryEscape("https://facebook.com/chain/0"))
 		if err != nil || res.FinalURL != "https://facebook.com/chain/0" {
+			t.Fatalf("%+v, %v", res, err)
+		}
+	})
+	t.Run("credentials and fragment in a redirect are dropped", func(t *testing.T) {
+		res, err := f.Get(context.Background(), "https://fb.watch/creds")
+		if err != nil || fmt.Sprint(res.Redirects) != "[http://facebook.com/chain/0]" {
 			t.Fatalf("%+v, %v", res, err)
 		}
 	})
@@ -593,4 +606,43 @@ func TestDialControl(t *testing.T) {
 			t.Errorf("control(%s) = %v, want blocked=%v", addr, err, blocked)
 		}
 	}
+}
+
+type anyNameResolver []string
+
+func (r anyNameResolver) LookupIPAddr(context.Context, string) ([]net.IPAddr, error) {
+	var out []net.IPAddr
+	for _, s := range r {
+		out = append(out, net.IPAddr{IP: net.ParseIP(s)})
+	}
+	return out, nil
+}
+
+// FuzzNoBlockedAddressReachesTheDialer: whatever the URL, the dialer is only
+// ever handed an allowed address (every name resolves to a public and a
+// private address, so names must be refused and only public literals dialed).
+func FuzzNoBlockedAddressReachesTheDialer(f *testing.F) {
+	for _, s := range []string{"http://127.0.0.1/", "http://0x7f.1/", "http://[::ffff:7f00:1]/", "http://8.8.8.8/",
+		"http://[64:ff9b::a00:1]/", "http://ads.example/", "https://user@[2002:a00:1::]:443/", "http://017700000001/",
+		"http://１２７.０.０.１/", "http://[fe80::1%25lo]/", "http://1.2.3/", "http://0xffffffff/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		fetcher := New(Options{
+			Resolver:     anyNameResolver{"8.8.8.8", "10.0.0.1"},
+			Timeout:      time.Second,
+			AllowedPorts: []int{80, 443, 8080},
+		})
+		fetcher.connect = func(_ context.Context, _, addr string) (net.Conn, error) {
+			host, _, _ := net.SplitHostPort(addr)
+			if b, reason := IsBlockedIP(net.ParseIP(host)); b || net.ParseIP(host) == nil {
+				t.Fatalf("Get(%q) dialed %s (%s)", raw, addr, reason)
+			}
+			return nil, errors.New("fuzz: no network")
+		}
+		res, err := fetcher.Get(context.Background(), raw)
+		if err == nil || res != nil {
+			t.Fatalf("Get(%q) = %+v, %v without a network", raw, res, err)
+		}
+	})
 }
