@@ -10,6 +10,7 @@ package compliance
 import (
 	"errors"
 	"fmt"
+	"html"
 	"net/url"
 	"strings"
 	"time"
@@ -89,9 +90,10 @@ func Evaluate(p platform.Platform, c Check) Verdict {
 	return Verdict{Unknown, fmt.Sprintf("the page answers %d", c.HTTPStatus)}
 }
 
-// normalize lower-cases and folds typographic apostrophes, so "isn’t"
-// matches "isn't".
+// normalize decodes HTML entities, lower-cases and folds typographic
+// apostrophes, so "isn&#39;t" and "isn’t" match "isn't".
 func normalize(s string) string {
+	s = html.UnescapeString(s)
 	return strings.ToLower(strings.NewReplacer("\u2019", "'", "\u2018", "'", "\u00a0", " ").Replace(s))
 }
 

@@ -30,6 +30,7 @@ func TestEvaluate(t *testing.T) {
 		{"410", "website", Check{HTTPStatus: 410}, Removed},
 		{"451", "website", Check{HTTPStatus: 451}, Removed},
 		{"facebook marker, curly apostrophe", "facebook", Check{HTTPStatus: 200, Body: "<h2>This content isn’t available right now</h2>"}, Removed},
+		{"marker with HTML entity", "instagram", Check{HTTPStatus: 200, Body: "<p>Sorry, this page isn&#39;t available.</p>"}, Removed},
 		{"instagram marker", "instagram", Check{HTTPStatus: 200, Body: "Sorry, this page isn't available. The link you followed may be broken"}, Removed},
 		{"tiktok marker", "tiktok", Check{HTTPStatus: 200, Body: "Video currently unavailable"}, Removed},
 		{"x marker", "x", Check{HTTPStatus: 200, Body: "This account doesn't exist. Try searching for another."}, Removed},

@@ -1,0 +1,629 @@
+// Package platformsim is a simulated social platform for the local stack
+// and tests. One http.Handler serves every platform's hosts; the Host
+// header says which platform a request is for (callers reach it through
+// pinned routes, so "www.tiktok.com" and "takedown.tiktok.example" both
+// land here).
+//
+//	POST /takedown         signed webhook notice (platform.Webhook); 401 on a
+//	                       bad signature or timestamp, deduplicated by
+//	                       Idempotency-Key (a repeat gets the same answer)
+//	GET  /status?url=…     status API (signed like the webhook, payload = url)
+//	GET  <any other path>  the ad's page: the ad text while live; after removal
+//	                       404 or a "content isn't available" page, by platform
+//	GET  /_sim/requests    admin view of received notices (HTML, or JSON)
+//	POST /_sim/seed        {"url", "text"} seeds an ad
+//	POST /_sim/remove      {"url"} takes an ad down now (email-channel platforms)
+//	POST /_sim/behavior    {"platform" or "url", "mode", "delay", "failures"}
+//
+// Behaviour per platform or per URL: prompt (removes at the request), late
+// (removes Delay after the request, on the injectable clock), never, flaky
+// (the first Failures notices for a URL answer 503, then prompt), down
+// (always 503).
+package platformsim
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tangkal/tangkal/internal/platform"
+)
+
+// Mode is how a platform reacts to takedown notices.
+type Mode string
+
+// Modes.
+const (
+	Prompt Mode = "prompt"
+	Late   Mode = "late"
+	Never  Mode = "never"
+	Flaky  Mode = "flaky"
+	Down   Mode = "down"
+)
+
+// Behavior configures a platform or a single ad.
+type Behavior struct {
+	Mode Mode `json:"mode"`
+	// Delay is the time from the notice to the removal in Late mode.
+	Delay time.Duration `json:"delay"`
+	// Failures is how many notices per URL answer 503 in Flaky mode.
+	Failures int `json:"failures"`
+}
+
+func (b Behavior) validate() error {
+	switch b.Mode {
+	case Prompt, Never, Down:
+	case Late:
+		if b.Delay <= 0 {
+			return errors.New("field delay: late mode needs a positive delay")
+		}
+	case Flaky:
+		if b.Failures < 1 {
+			return errors.New("field failures: flaky mode needs at least 1 failure")
+		}
+	default:
+		return fmt.Errorf("field mode: unknown mode %q", b.Mode)
+	}
+	return nil
+}
+
+// Options configure a Sim.
+type Options struct {
+	Config platform.Config
+	// Secrets are the webhook signing secrets by platform id.
+	Secrets map[string][]byte
+	Now     func() time.Time // nil: time.Now
+	// Default is the behaviour of platforms without their own (zero: prompt).
+	Default   Behavior
+	Behaviors map[string]Behavior
+}
+
+// Received is one notice as the platform saw it.
+type Received struct {
+	At             time.Time `json:"at"`
+	Platform       string    `json:"platform"`
+	Host           string    `json:"host"`
+	IdempotencyKey string    `json:"idempotency_key"`
+	CaseID         string    `json:"case_id,omitempty"`
+	Kind           string    `json:"kind,omitempty"`
+	URL            string    `json:"url,omitempty"`
+	StatusCode     int       `json:"status_code"`
+	Reference      string    `json:"reference,omitempty"`
+	Duplicate      bool      `json:"duplicate"`
+	Error          string    `json:"error,omitempty"`
+}
+
+type ad struct {
+	url         string
+	platform    string
+	text        string
+	requestedAt time.Time
+	removeAt    time.Time // zero: not scheduled
+}
+
+type answer struct {
+	code int
+	body []byte
+}
+
+// Sim is the simulated platform. Safe for concurrent use.
+type Sim struct {
+	cfg     platform.Config
+	secrets map[string][]byte
+	now     func() time.Time
+
+	mu         sync.Mutex
+	def        Behavior
+	byPlatform map[string]Behavior
+	byURL      map[string]Behavior
+	ads        map[string]*ad
+	answers    map[string]answer // by idempotency key
+	attempts   map[string]int    // flaky: notices seen per ad key
+	received   []Received
+	seq        int
+	apiHosts   map[string]string // webhook/status host → platform
+}
+
+// New returns a simulator.
+func New(o Options) (*Sim, error) {
+	s := &Sim{cfg: o.Config, secrets: o.Secrets, now: o.Now, def: o.Default,
+		byPlatform: map[string]Behavior{}, byURL: map[string]Behavior{}, ads: map[string]*ad{},
+		answers: map[string]answer{}, attempts: map[string]int{}, apiHosts: map[string]string{}}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.def.Mode == "" {
+		s.def.Mode = Prompt
+	}
+	if err := s.def.validate(); err != nil {
+		return nil, fmt.Errorf("platformsim default behavior: %w", err)
+	}
+	for id, b := range o.Behaviors {
+		if err := s.SetBehavior(id, b); err != nil {
+			return nil, err
+		}
+	}
+	for id, p := range o.Config.Platforms {
+		for _, raw := range []string{p.WebhookURL, p.StatusURL} {
+			if u, err := url.Parse(raw); err == nil && u.Host != "" {
+				s.apiHosts[strings.ToLower(u.Hostname())] = id
+			}
+		}
+	}
+	return s, nil
+}
+
+// SetBehavior sets a platform's behaviour.
+func (s *Sim) SetBehavior(platformID string, b Behavior) error {
+	if _, err := s.cfg.Get(platformID); err != nil {
+		return fmt.Errorf("platformsim behavior field platform: %w", err)
+	}
+	if err := b.validate(); err != nil {
+		return fmt.Errorf("platformsim behavior for %s: %w", platformID, err)
+	}
+	s.mu.Lock()
+	s.byPlatform[platformID] = b
+	s.mu.Unlock()
+	return nil
+}
+
+// SetURLBehavior sets one ad's behaviour, overriding its platform's.
+func (s *Sim) SetURLBehavior(adURL string, b Behavior) error {
+	key, _, err := s.key(adURL)
+	if err != nil {
+		return err
+	}
+	if err := b.validate(); err != nil {
+		return fmt.Errorf("platformsim behavior for %s: %w", adURL, err)
+	}
+	s.mu.Lock()
+	s.byURL[key] = b
+	s.mu.Unlock()
+	return nil
+}
+
+// Seed publishes an ad: its page shows text until it is taken down.
+func (s *Sim) Seed(adURL, text string) error {
+	key, pid, err := s.key(adURL)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a, ok := s.ads[key]; ok {
+		a.text = text
+		return nil
+	}
+	s.ads[key] = &ad{url: adURL, platform: pid, text: text}
+	return nil
+}
+
+// Remove takes an ad down now, as a platform that got an email notice (no
+// webhook) would do by hand.
+func (s *Sim) Remove(adURL string) error {
+	key, pid, err := s.key(adURL)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.ads[key]
+	if !ok {
+		a = &ad{url: adURL, platform: pid}
+		s.ads[key] = a
+	}
+	if a.requestedAt.IsZero() {
+		a.requestedAt = now
+	}
+	if a.removeAt.IsZero() || a.removeAt.After(now) {
+		a.removeAt = now
+	}
+	return nil
+}
+
+// Requests returns the notices received so far, oldest first.
+func (s *Sim) Requests() []Received {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Received(nil), s.received...)
+}
+
+// key identifies an ad: host without www./m./mobile., path without a
+// trailing slash, and the query. pid is the host's platform ("website" for
+// hosts no platform claims).
+func (s *Sim) key(adURL string) (key, pid string, err error) {
+	u, err := url.Parse(adURL)
+	if err != nil || u.Host == "" {
+		return "", "", fmt.Errorf("platformsim field url: %q is not an absolute URL", adURL)
+	}
+	return s.keyOf(u.Host, u.EscapedPath(), u.RawQuery), s.platformOfHost(u.Host), nil
+}
+
+func (s *Sim) keyOf(host, path, query string) string {
+	host = strings.ToLower(host)
+	if h, _, ok := strings.Cut(host, ":"); ok {
+		host = h
+	}
+	for _, p := range []string{"www.", "m.", "mobile.", "web."} {
+		host = strings.TrimPrefix(host, p)
+	}
+	path = strings.TrimSuffix(path, "/")
+	k := host + path
+	if query != "" {
+		k += "?" + query
+	}
+	return k
+}
+
+func (s *Sim) platformOfHost(host string) string {
+	h := strings.ToLower(host)
+	if x, _, ok := strings.Cut(h, ":"); ok {
+		h = x
+	}
+	if id, ok := s.apiHosts[h]; ok {
+		return id
+	}
+	if p, ok := s.cfg.ForHost(h); ok {
+		return p.ID
+	}
+	return "website"
+}
+
+func (s *Sim) behavior(key, pid string) Behavior {
+	if b, ok := s.byURL[key]; ok {
+		return b
+	}
+	if b, ok := s.byPlatform[pid]; ok {
+		return b
+	}
+	return s.def
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.URL.Path == "/_sim/requests" && r.Method == http.MethodGet:
+		s.serveRequests(w, r)
+	case r.URL.Path == "/_sim/seed" && r.Method == http.MethodPost:
+		s.serveSeed(w, r)
+	case r.URL.Path == "/_sim/remove" && r.Method == http.MethodPost:
+		s.serveRemove(w, r)
+	case r.URL.Path == "/_sim/behavior" && r.Method == http.MethodPost:
+		s.serveBehavior(w, r)
+	case r.URL.Path == "/takedown" && r.Method == http.MethodPost:
+		s.serveTakedown(w, r)
+	case r.URL.Path == "/status" && r.Method == http.MethodGet:
+		s.serveStatus(w, r)
+	case r.Method == http.MethodGet || r.Method == http.MethodHead:
+		s.servePage(w, r)
+	default:
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) []byte {
+	b, _ := json.Marshal(v)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	w.Write(b)
+	return b
+}
+
+func errBody(msg string) map[string]string { return map[string]string{"error": msg} }
+
+func (s *Sim) serveTakedown(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, errBody("unreadable body"))
+		return
+	}
+	var p platform.WebhookPayload
+	jsonErr := json.Unmarshal(body, &p)
+	pid := s.platformOfHost(r.Host)
+	if pid == "website" && p.Platform != "" { // reached by address, not by a pinned host
+		pid = p.Platform
+	}
+	rec := Received{At: s.now(), Platform: pid, Host: r.Host, IdempotencyKey: r.Header.Get(platform.HeaderIdempotencyKey),
+		CaseID: p.CaseID, Kind: string(p.Kind), URL: p.URL}
+	record := func(code int, ref, msg string, dup bool) {
+		rec.StatusCode, rec.Reference, rec.Error, rec.Duplicate = code, ref, msg, dup
+		s.mu.Lock()
+		s.received = append(s.received, rec)
+		s.mu.Unlock()
+	}
+
+	secret := s.secrets[pid]
+	if len(secret) == 0 {
+		writeJSON(w, http.StatusUnauthorized, errBody("no webhook secret configured for "+pid))
+		record(http.StatusUnauthorized, "", "no secret", false)
+		return
+	}
+	if err := platform.VerifySignature(secret, r.Header.Get(platform.HeaderTimestamp), r.Header.Get(platform.HeaderSignature), body, s.now()); err != nil {
+		writeJSON(w, http.StatusUnauthorized, errBody(err.Error()))
+		record(http.StatusUnauthorized, "", err.Error(), false)
+		return
+	}
+	key := rec.IdempotencyKey
+	if key == "" {
+		writeJSON(w, http.StatusBadRequest, errBody("Idempotency-Key header required"))
+		record(http.StatusBadRequest, "", "no idempotency key", false)
+		return
+	}
+	if jsonErr != nil || p.URL == "" {
+		writeJSON(w, http.StatusBadRequest, errBody("body must be JSON with a url"))
+		record(http.StatusBadRequest, "", "bad body", false)
+		return
+	}
+	adKey, _, err := s.key(p.URL)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, errBody(err.Error()))
+		record(http.StatusBadRequest, "", err.Error(), false)
+		return
+	}
+
+	s.mu.Lock()
+	if ans, ok := s.answers[key]; ok {
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Idempotent-Replayed", "true")
+		w.WriteHeader(ans.code)
+		w.Write(ans.body)
+		var a platform.WebhookAnswer
+		json.Unmarshal(ans.body, &a)
+		record(ans.code, a.Reference, "", true)
+		return
+	}
+	b := s.behavior(adKey, pid)
+	unavailable := b.Mode == Down
+	if b.Mode == Flaky && s.attempts[adKey] < b.Failures {
+		s.attempts[adKey]++
+		unavailable = true
+	}
+	if unavailable {
+		s.mu.Unlock()
+		writeJSON(w, http.StatusServiceUnavailable, errBody("service unavailable"))
+		record(http.StatusServiceUnavailable, "", "simulated outage", false)
+		return
+	}
+	now := s.now()
+	a, ok := s.ads[adKey]
+	if !ok {
+		a = &ad{url: p.URL, platform: pid}
+		s.ads[adKey] = a
+	}
+	if a.requestedAt.IsZero() {
+		a.requestedAt = now
+		switch b.Mode {
+		case Prompt, Flaky:
+			a.removeAt = now
+		case Late:
+			a.removeAt = now.Add(b.Delay)
+		}
+	}
+	s.seq++
+	ref := fmt.Sprintf("%s-%06d", strings.ToUpper(pid), s.seq)
+	ansBody, _ := json.Marshal(platform.WebhookAnswer{Reference: ref, Status: "received"})
+	s.answers[key] = answer{code: http.StatusAccepted, body: ansBody}
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusAccepted)
+	w.Write(ansBody)
+	record(http.StatusAccepted, ref, "", false)
+}
+
+// removed reports whether the ad is down at now (caller holds mu).
+func (a *ad) removed(now time.Time) bool {
+	return !a.removeAt.IsZero() && !now.Before(a.removeAt)
+}
+
+func (s *Sim) serveStatus(w http.ResponseWriter, r *http.Request) {
+	adURL := r.URL.Query().Get("url")
+	pid := s.platformOfHost(r.Host)
+	if pid == "website" {
+		if _, p, err := s.key(adURL); err == nil {
+			pid = p
+		}
+	}
+	if err := platform.VerifySignature(s.secrets[pid], r.Header.Get(platform.HeaderTimestamp), r.Header.Get(platform.HeaderSignature), []byte(adURL), s.now()); err != nil || len(s.secrets[pid]) == 0 {
+		writeJSON(w, http.StatusUnauthorized, errBody("bad signature"))
+		return
+	}
+	key, _, err := s.key(adURL)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, errBody(err.Error()))
+		return
+	}
+	now := s.now()
+	s.mu.Lock()
+	b := s.behavior(key, pid)
+	a, ok := s.ads[key]
+	ans := platform.StatusAnswer{URL: adURL, Status: platform.StatusUnknown}
+	if ok {
+		ans.Status = platform.StatusLive
+		if a.removed(now) {
+			ans.Status = platform.StatusRemoved
+			t := a.removeAt.UTC()
+			ans.RemovedAt = &t
+		}
+	}
+	s.mu.Unlock()
+	if b.Mode == Down {
+		writeJSON(w, http.StatusServiceUnavailable, errBody("service unavailable"))
+		return
+	}
+	writeJSON(w, http.StatusOK, ans)
+}
+
+// removedAs404 lists platforms whose removed content answers 404; the
+// others answer 200 with their "content unavailable" page.
+var removedAs404 = map[string]bool{"telegram": true, "whatsapp": true, "website": true}
+
+func (s *Sim) servePage(w http.ResponseWriter, r *http.Request) {
+	key := s.keyOf(r.Host, r.URL.EscapedPath(), r.URL.RawQuery)
+	pid := s.platformOfHost(r.Host)
+	now := s.now()
+	s.mu.Lock()
+	a, ok := s.ads[key]
+	var text string
+	removed := false
+	if ok {
+		text, removed = a.text, a.removed(now)
+	}
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	name := pid
+	if p, err := s.cfg.Get(pid); err == nil {
+		name = p.DisplayName
+	}
+	switch {
+	case !ok || (text == "" && !removed):
+		w.WriteHeader(http.StatusNotFound)
+		pageTmpl.Execute(w, map[string]string{"Title": "Page not found", "Body": "The page you requested was not found.", "Platform": name})
+	case removed && (removedAs404[pid] || len(s.cfg.Platforms[pid].UnavailableMarkers) == 0):
+		w.WriteHeader(http.StatusNotFound)
+		pageTmpl.Execute(w, map[string]string{"Title": "Not found", "Body": "The page you requested was not found.", "Platform": name})
+	case removed:
+		marker := s.cfg.Platforms[pid].UnavailableMarkers[0]
+		pageTmpl.Execute(w, map[string]string{"Title": name, "Body": marker + ". It may have been removed or the link may be broken.", "Platform": name})
+	default:
+		pageTmpl.Execute(w, map[string]string{"Title": name, "Body": text, "Platform": name})
+	}
+}
+
+var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><title>{{.Title}}</title></head>
+<body><header>{{.Platform}}</header><main><article><p>{{.Body}}</p></article></main></body></html>`))
+
+func (s *Sim) serveSeed(w http.ResponseWriter, r *http.Request) {
+	var in struct{ URL, Text string }
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&in); err != nil {
+		writeJSON(w, http.StatusBadRequest, errBody("body must be JSON {url, text}"))
+		return
+	}
+	if strings.TrimSpace(in.Text) == "" {
+		writeJSON(w, http.StatusBadRequest, errBody("field text: required"))
+		return
+	}
+	if err := s.Seed(in.URL, in.Text); err != nil {
+		writeJSON(w, http.StatusBadRequest, errBody(err.Error()))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"url": in.URL})
+}
+
+func (s *Sim) serveRemove(w http.ResponseWriter, r *http.Request) {
+	var in struct{ URL string }
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&in); err != nil {
+		writeJSON(w, http.StatusBadRequest, errBody("body must be JSON {url}"))
+		return
+	}
+	if err := s.Remove(in.URL); err != nil {
+		writeJSON(w, http.StatusBadRequest, errBody(err.Error()))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"url": in.URL})
+}
+
+func (s *Sim) serveBehavior(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Platform, URL, Mode, Delay string
+		Failures                   int
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&in); err != nil {
+		writeJSON(w, http.StatusBadRequest, errBody("body must be JSON {platform|url, mode, delay, failures}"))
+		return
+	}
+	b := Behavior{Mode: Mode(in.Mode), Failures: in.Failures}
+	if in.Delay != "" {
+		d, err := time.ParseDuration(in.Delay)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, errBody("field delay: "+err.Error()))
+			return
+		}
+		b.Delay = d
+	}
+	var err error
+	switch {
+	case in.URL != "":
+		err = s.SetURLBehavior(in.URL, b)
+	case in.Platform != "":
+		err = s.SetBehavior(in.Platform, b)
+	default:
+		err = errors.New("field platform or url: required")
+	}
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, errBody(err.Error()))
+		return
+	}
+	writeJSON(w, http.StatusOK, b)
+}
+
+// AdState is an ad as the admin view shows it.
+type AdState struct {
+	URL         string     `json:"url"`
+	Platform    string     `json:"platform"`
+	Seeded      bool       `json:"seeded"`
+	RequestedAt *time.Time `json:"requested_at,omitempty"`
+	RemoveAt    *time.Time `json:"remove_at,omitempty"`
+	Removed     bool       `json:"removed"`
+}
+
+// Ads returns every known ad's state, sorted by URL.
+func (s *Sim) Ads() []AdState {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]AdState, 0, len(s.ads))
+	for _, a := range s.ads {
+		st := AdState{URL: a.url, Platform: a.platform, Seeded: a.text != "", Removed: a.removed(now)}
+		if !a.requestedAt.IsZero() {
+			t := a.requestedAt
+			st.RequestedAt = &t
+		}
+		if !a.removeAt.IsZero() {
+			t := a.removeAt
+			st.RemoveAt = &t
+		}
+		out = append(out, st)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].URL < out[j].URL })
+	return out
+}
+
+func (s *Sim) serveRequests(w http.ResponseWriter, r *http.Request) {
+	view := struct {
+		Requests []Received `json:"requests"`
+		Ads      []AdState  `json:"ads"`
+	}{s.Requests(), s.Ads()}
+	if strings.Contains(r.Header.Get("Accept"), "application/json") || r.URL.Query().Get("format") == "json" {
+		writeJSON(w, http.StatusOK, view)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	adminTmpl.Execute(w, view)
+}
+
+var adminTmpl = template.Must(template.New("admin").Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><title>Platform simulator</title>
+<style>body{font-family:sans-serif;margin:2em}td,th{padding:.3em .6em;text-align:left;font-size:.9em}tr:nth-child(even){background:#f4f4f4}</style></head>
+<body><h1>Platform simulator</h1>
+<h2>Notices received</h2>
+{{if not .Requests}}<p>None yet.</p>{{else}}<table><tr><th>At</th><th>Platform</th><th>Kind</th><th>Case</th><th>URL</th><th>Key</th><th>Answer</th><th>Ref</th><th>Dup</th></tr>
+{{range .Requests}}<tr><td>{{.At.UTC.Format "2006-01-02 15:04:05"}}</td><td>{{.Platform}}</td><td>{{.Kind}}</td><td>{{.CaseID}}</td><td>{{.URL}}</td>
+<td>{{.IdempotencyKey}}</td><td>{{.StatusCode}}{{with .Error}} ({{.}}){{end}}</td><td>{{.Reference}}</td><td>{{if .Duplicate}}yes{{end}}</td></tr>{{end}}</table>{{end}}
+<h2>Ads</h2>
+{{if not .Ads}}<p>None.</p>{{else}}<table><tr><th>URL</th><th>Platform</th><th>Seeded</th><th>Requested</th><th>Removal</th><th>Removed</th></tr>
+{{range .Ads}}<tr><td>{{.URL}}</td><td>{{.Platform}}</td><td>{{.Seeded}}</td><td>{{with .RequestedAt}}{{.UTC.Format "2006-01-02 15:04:05"}}{{end}}</td>
+<td>{{with .RemoveAt}}{{.UTC.Format "2006-01-02 15:04:05"}}{{end}}</td><td>{{.Removed}}</td></tr>{{end}}</table>{{end}}
+</body></html>`))
