@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
@@ -282,7 +283,7 @@ func newFixture(t *testing.T) *fixture {
 	f.st = newStore(t, f.c)
 	f.a = create(t, f.st)
 	f.signer, _ = NewSigner([]byte(secret), "https://api.example")
-	f.h = &Handler{Store: f.st, Signer: f.signer, Now: f.c.Now, Decided: func(_ context.Context, a Approval) error {
+	f.h = &Handler{Store: f.st, Signer: f.signer, Now: f.c.Now, Log: slog.New(slog.DiscardHandler), Decided: func(_ context.Context, a Approval) error {
 		f.mu.Lock()
 		f.decided = append(f.decided, a)
 		f.mu.Unlock()

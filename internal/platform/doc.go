@@ -1,0 +1,32 @@
+// Package platform holds the platforms' configuration and the adapters that
+// send them takedown notices.
+//
+// Configuration: Default() reads the bundled data/platforms.json; Load(path)
+// reads another file (same format). Per platform: display name, hosts,
+// channel ("webhook" or "email"), webhook URL and the name of the env var
+// holding its signing secret, status API URL, notice email, escalation
+// contacts per warning, deadlines (urgent 4h, normal 24h by default) and the
+// "content unavailable" page markers. Deadline(p, urgency, from) gives a
+// notice's deadline; Config.ForHost maps a URL host to its platform.
+//
+// Sending: Client.Send(ctx, Request) picks the adapter. A takedown goes to
+// a webhook platform as a signed JSON POST (Webhook), to an email platform
+// as a formal notice (EmailSender, text from Notice); warnings 1-3 go by
+// email to the platform's escalation contacts. Every notice carries
+// Request.IdempotencyKey() = case id + ":" + kind + ":" + attempt, so a task
+// that runs twice sends the same key and the platform deduplicates (webhook:
+// Idempotency-Key header; email: the outbox.IdempotencyHeader header).
+//
+// Webhook wire format: POST <webhook_url> with headers Content-Type:
+// application/json, Idempotency-Key, X-Tangkal-Timestamp (unix seconds) and
+// X-Tangkal-Signature: v1=hex(HMAC-SHA256(secret, timestamp + "." + body));
+// body WebhookPayload; a 2xx answer is WebhookAnswer {"reference": ...}.
+// Status API: GET <status_url>?url=<ad url>, signed the same way with the ad
+// URL as the payload, answering StatusAnswer {"status": removed|live|unknown}.
+//
+// Errors: 429, 5xx, network failures and mailer failures are
+// *TransientError (retry); other 4xx are *RejectedError. Lambda reports an
+// error's type name to Step Functions, so return these values unwrapped
+// (errors.As, then return the *TransientError itself) for ErrorEquals
+// ["TransientError"] / ["RejectedError"] to match.
+package platform
