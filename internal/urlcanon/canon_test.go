@@ -373,3 +373,17 @@ func TestNestedLinkShims(t *testing.T) {
 		t.Errorf("shim to javascript: = %+v, %v", c, err)
 	}
 }
+
+func BenchmarkCanonicalize(b *testing.B) {
+	urls := []string{
+		"https://m.facebook.com/groups/887766554433221/permalink/1199887766554433/?ref=share&mibextid=Nif5oz",
+		"https://www.tiktok.com/@kerja.asean.id/video/7401234567890123456?is_from_webapp=1&sender_device=pc",
+		"https://youtu.be/Tw5550vlgAb?si=Qm7xLpR2aB",
+		"https://www.eurasiapilarkencana-jobs.com/lowongan/gudang-polandia/?utm_source=facebook&utm_medium=paid",
+	}
+	for i := 0; b.Loop(); i++ {
+		if _, err := Canonicalize(urls[i%len(urls)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
