@@ -116,7 +116,7 @@ func TestEngineConformance(t *testing.T) {
 					t.Errorf("moto_runner.py printed no result for this case")
 					return
 				}
-				mdiffs := Differ(ours, m.Result, c.Expected.AnyOrder)
+				mdiffs := Differ(ours, m.Result, c.Expected)
 				bug, knownBug := bugs[c.Name]
 				switch {
 				case len(mdiffs) > 0 && knownBug:
