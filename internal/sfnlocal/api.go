@@ -12,10 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/tangkal/tangkal/internal/asl"
 )
 
@@ -346,33 +342,27 @@ func (e *Engine) getHistory(ctx context.Context, r req) (map[string]any, error) 
 	if _, err := e.getExec(ctx, arn); err != nil {
 		return nil, err
 	}
-	limit := r.n("maxResults")
-	if limit <= 0 || limit > 1000 {
-		limit = 1000
-	}
-	in := &dynamodb.QueryInput{
-		TableName: aws.String(e.table), KeyConditionExpression: aws.String("pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(prefixEvents + arn)},
-		ScanIndexForward:          aws.Bool(!r.b("reverseOrder")), Limit: aws.Int32(int32(limit)), ConsistentRead: aws.Bool(true),
-	}
-	if tok := r.s("nextToken"); tok != "" {
-		b, err := base64.RawURLEncoding.DecodeString(tok)
-		if err != nil || len(b) == 0 {
-			return nil, apiErr("InvalidToken", "Invalid Token: '%s'", tok)
-		}
-		in.ExclusiveStartKey = key(prefixEvents+arn, string(b))
-	}
-	res, err := e.db.Query(ctx, in)
+	events, _, _, err := e.loadJournal(ctx, arn)
 	if err != nil {
 		return nil, fmt.Errorf("read history: %w", err)
 	}
-	events := make([]json.RawMessage, 0, len(res.Items))
-	for _, it := range res.Items {
-		events = append(events, json.RawMessage(getS(it, "j")))
+	if r.b("reverseOrder") {
+		rev := make([]json.RawMessage, len(events))
+		for i, ev := range events {
+			rev[len(events)-1-i] = ev
+		}
+		events = rev
 	}
-	out := map[string]any{"events": events}
-	if len(res.LastEvaluatedKey) > 0 {
-		out["nextToken"] = base64.RawURLEncoding.EncodeToString([]byte(getS(res.LastEvaluatedKey, "sk")))
+	if r.n("maxResults") == 0 {
+		r["maxResults"] = json.Number("1000")
+	}
+	p, next, err := page(events, r)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{"events": p}
+	if next != "" {
+		out["nextToken"] = next
 	}
 	return out, nil
 }

@@ -100,6 +100,7 @@ type execution struct {
 
 	threads   map[string]*thread
 	nextEvent int64
+	seq       int // transitions persisted so far
 
 	// pending writes, flushed in one transaction
 	events  []*event

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -148,14 +149,29 @@ func (e *Engine) checkExecTimeout(ex *execution) {
 	e.afterFlush(ex, err)
 }
 
-// flush persists the pending transition in one transaction. It runs
-// under ex.mu.
+// journal is one persisted transition: the events it added and the threads
+// it changed. An execution's journal records (pk "EV#<arn>", in sort key
+// order) replayed in order give its history and its current threads, so a
+// transition costs one item write, however many events it has.
+type journal struct {
+	Events  []json.RawMessage `json:"e,omitempty"`
+	Threads []*thread         `json:"t,omitempty"`
+	Deleted []string          `json:"d,omitempty"`
+}
+
+// maxJournalPart keeps each journal item well under DynamoDB's 400 KB.
+const maxJournalPart = 300 * 1024
+
+// flush persists the pending transition atomically: one journal item (or
+// its parts, in one transaction), plus the execution summary when it ends.
+// It runs under ex.mu.
 func (ex *execution) flush(ctx context.Context) error {
 	if len(ex.events) == 0 && len(ex.dirty) == 0 && len(ex.deleted) == 0 && ex.meta == nil {
 		return nil
 	}
 	e := ex.e
-	items := append([]types.TransactWriteItem(nil), ex.extra...)
+	first := ex.nextEvent
+	var rec journal
 	for _, ev := range ex.events {
 		ev.ID = ex.nextEvent
 		ex.nextEvent++
@@ -172,11 +188,10 @@ func (ex *execution) flush(ctx context.Context) error {
 		}
 		b, err := json.Marshal(ev)
 		if err != nil {
+			ex.nextEvent = first
 			return fmt.Errorf("encode event: %w", err)
 		}
-		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(e.table), Item: map[string]types.AttributeValue{
-			"pk": str(prefixEvents + ex.arn), "sk": str(eventSK(ev.ID)), "j": str(string(b)),
-		}}})
+		rec.Events = append(rec.Events, b)
 	}
 	ids := make([]string, 0, len(ex.dirty))
 	for id := range ex.dirty {
@@ -186,12 +201,24 @@ func (ex *execution) flush(ctx context.Context) error {
 	}
 	sort.Strings(ids)
 	for _, id := range ids {
-		b, err := json.Marshal(ex.dirty[id])
-		if err != nil {
-			return fmt.Errorf("encode thread: %w", err)
-		}
+		rec.Threads = append(rec.Threads, ex.dirty[id])
+	}
+	for id := range ex.deleted {
+		rec.Deleted = append(rec.Deleted, id)
+	}
+	sort.Strings(rec.Deleted)
+	body, err := json.Marshal(rec)
+	if err != nil {
+		ex.nextEvent = first
+		return fmt.Errorf("encode transition: %w", err)
+	}
+	base := fmt.Sprintf("%012d.%06d", first, ex.seq)
+	items := append([]types.TransactWriteItem(nil), ex.extra...)
+	parts := (len(body) + maxJournalPart - 1) / maxJournalPart
+	for p := 0; p < parts; p++ {
+		chunk := body[p*maxJournalPart : min(len(body), (p+1)*maxJournalPart)]
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(e.table), Item: map[string]types.AttributeValue{
-			"pk": str(prefixThreads + ex.arn), "sk": str(id), "d": str(string(b)),
+			"pk": str(prefixEvents + ex.arn), "sk": str(fmt.Sprintf("%s/%03d", base, p)), "j": str(string(chunk)), "parts": num(int64(parts)),
 		}}})
 	}
 	if ex.meta != nil {
@@ -202,29 +229,55 @@ func (ex *execution) flush(ctx context.Context) error {
 			ExpressionAttributeValues: ex.meta,
 		}})
 	}
-	var deletes []map[string]types.AttributeValue
-	for id := range ex.deleted {
-		deletes = append(deletes, key(prefixThreads+ex.arn, id))
-	}
-	for len(items) < 100 && len(deletes) > 0 {
-		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(e.table), Key: deletes[0]}})
-		deletes = deletes[1:]
-	}
 	if err := e.transact(ctx, items); err != nil {
+		ex.nextEvent = first
 		return err
 	}
-	// Left-over deletes of finished children: harmless if lost (resume
-	// ignores threads whose parent moved on).
-	if len(deletes) > 0 {
-		if err := batchDelete(ctx, e.db, e.table, deletes); err != nil {
-			return err
-		}
-	}
+	ex.seq++
 	ex.events = ex.events[:0]
 	clear(ex.dirty)
 	clear(ex.deleted)
 	ex.meta = nil
 	return nil
+}
+
+// loadJournal reads an execution's journal: its events in order, its
+// threads as of the last transition, and the number of transitions.
+func (e *Engine) loadJournal(ctx context.Context, arn string) ([]json.RawMessage, map[string]*thread, int, error) {
+	items, err := queryAll(ctx, e.db, e.table, prefixEvents+arn)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	var events []json.RawMessage
+	threads := map[string]*thread{}
+	seq := 0
+	var buf strings.Builder
+	for _, it := range items {
+		sk := getS(it, "sk")
+		buf.WriteString(getS(it, "j"))
+		var part, parts int64
+		if i := strings.LastIndexByte(sk, '/'); i >= 0 {
+			part, _ = strconv.ParseInt(sk[i+1:], 10, 64)
+		}
+		parts = getN(it, "parts")
+		if part+1 < parts {
+			continue
+		}
+		var rec journal
+		if err := json.Unmarshal([]byte(buf.String()), &rec); err != nil {
+			return nil, nil, 0, fmt.Errorf("decode transition %s: %w", sk, err)
+		}
+		buf.Reset()
+		seq++
+		events = append(events, rec.Events...)
+		for _, th := range rec.Threads {
+			threads[th.ID] = th
+		}
+		for _, id := range rec.Deleted {
+			delete(threads, id)
+		}
+	}
+	return events, threads, seq, nil
 }
 
 // transact writes items atomically, in chunks of 100 if there are more.
@@ -269,7 +322,7 @@ func (e *Engine) single(ctx context.Context, it types.TransactWriteItem) error {
 	var err error
 	switch {
 	case it.Put != nil:
-		_, err = e.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: it.Put.TableName, Item: it.Put.Item})
+		_, err = e.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: it.Put.TableName, Item: it.Put.Item, ConditionExpression: it.Put.ConditionExpression})
 	case it.Delete != nil:
 		_, err = e.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: it.Delete.TableName, Key: it.Delete.Key})
 	case it.Update != nil:
@@ -340,16 +393,23 @@ func (e *Engine) resume(ctx context.Context, meta map[string]types.AttributeValu
 	if err != nil {
 		return err
 	}
-	items, err := queryAll(ctx, e.db, e.table, prefixThreads+ex.arn)
+	events, threads, seq, err := e.loadJournal(ctx, ex.arn)
 	if err != nil {
 		return err
 	}
-	for _, it := range items {
-		th := &thread{}
-		if err := json.Unmarshal([]byte(getS(it, "d")), th); err != nil {
-			return fmt.Errorf("decode thread %s: %w", getS(it, "sk"), err)
+	ex.threads, ex.seq, ex.nextEvent = threads, seq, int64(len(events))+1
+	if len(events) > 0 {
+		var last struct {
+			Type    string         `json:"type"`
+			Details map[string]any `json:"-"`
 		}
-		ex.threads[th.ID] = th
+		raw := events[len(events)-1]
+		_ = json.Unmarshal(raw, &last)
+		if status, ok := terminalStatus[last.Type]; ok {
+			// The process stopped between the final transition and the
+			// summary update: finish the summary.
+			return e.repairSummary(ctx, ex, status, raw)
+		}
 	}
 	// Link children to parents; drop threads whose parent moved on.
 	ids := make([]string, 0, len(ex.threads))
@@ -357,7 +417,6 @@ func (e *Engine) resume(ctx context.Context, meta map[string]types.AttributeValu
 		ids = append(ids, id)
 	}
 	sort.Slice(ids, func(i, j int) bool { return len(ids[i]) < len(ids[j]) || len(ids[i]) == len(ids[j]) && ids[i] < ids[j] })
-	var garbage []map[string]types.AttributeValue
 	for _, id := range ids {
 		th := ex.threads[id]
 		if th.Parent == "" {
@@ -365,31 +424,11 @@ func (e *Engine) resume(ctx context.Context, meta map[string]types.AttributeValu
 		}
 		p := ex.threads[th.Parent]
 		if p == nil || p.Phase != phaseChildren || !strings.HasPrefix(th.ID, fmt.Sprintf("%s.%d.", p.ID, p.Round)) {
-			delete(ex.threads, id)
-			garbage = append(garbage, key(prefixThreads+ex.arn, id))
+			delete(ex.threads, id) // a child whose parent moved on
 			continue
 		}
 		th.parent = p
 		p.children = append(p.children, th)
-	}
-	if len(garbage) > 0 {
-		if err := batchDelete(ctx, e.db, e.table, garbage); err != nil {
-			return err
-		}
-	}
-	last, err := e.db.Query(ctx, &dynamodb.QueryInput{
-		TableName: aws.String(e.table), KeyConditionExpression: aws.String("pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(prefixEvents + ex.arn)},
-		ScanIndexForward:          aws.Bool(false), Limit: aws.Int32(1), ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return fmt.Errorf("read last event: %w", err)
-	}
-	ex.nextEvent = 1
-	if len(last.Items) == 1 {
-		var id int64
-		fmt.Sscanf(getS(last.Items[0], "sk"), "%d", &id)
-		ex.nextEvent = id + 1
 	}
 	e.mu.Lock()
 	e.execs[ex.arn] = ex
@@ -414,5 +453,36 @@ func (e *Engine) resume(ctx context.Context, meta map[string]types.AttributeValu
 		}
 	}
 	e.addTimers(timers)
+	return nil
+}
+
+var terminalStatus = map[string]string{
+	"ExecutionSucceeded": statusSucceeded, "ExecutionFailed": statusFailed,
+	"ExecutionTimedOut": statusTimedOut, "ExecutionAborted": statusAborted,
+}
+
+// repairSummary writes an ended execution's status from its last event.
+func (e *Engine) repairSummary(ctx context.Context, ex *execution, status string, raw json.RawMessage) error {
+	var ev map[string]any
+	_ = json.Unmarshal(raw, &ev)
+	var output, errName, cause string
+	for k, v := range ev {
+		if d, ok := v.(map[string]any); ok && strings.HasSuffix(k, "EventDetails") {
+			output, _ = d["output"].(string)
+			errName, _ = d["error"].(string)
+			cause, _ = d["cause"].(string)
+		}
+	}
+	ts, _ := ev["timestamp"].(float64)
+	_, err := e.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(e.table), Key: key(prefixExecs+ex.smArn, ex.name),
+		UpdateExpression:         aws.String("SET #s = :st, stopDate = :stop, #o = :out, #e = :err, #c = :cause"),
+		ExpressionAttributeNames: map[string]string{"#s": "status", "#o": "output", "#e": "error", "#c": "cause"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":st": str(status), ":stop": num(int64(ts * 1000)),
+			":out": str(output), ":err": str(errName), ":cause": str(cause)},
+	})
+	if err != nil {
+		return fmt.Errorf("repair execution summary: %w", err)
+	}
 	return nil
 }

@@ -20,15 +20,13 @@ import (
 //	pk "SM"             sk <state machine ARN>  the state machine
 //	pk "DEF#<sha256>"   sk "D"                  a definition text (content-addressed)
 //	pk "SMX#<sm ARN>"   sk <execution name>     an execution's summary and status
-//	pk "EV#<exec ARN>"  sk <%012d event id>     one history event (JSON)
-//	pk "TH#<exec ARN>"  sk <thread id>          a running thread of control (JSON)
+//	pk "EV#<exec ARN>"  sk <first event>.<seq>/<part>  one transition (journal, JSON)
 //	pk "CLOCK"          sk "OFFSET"             the offset clock's persisted offset
 const (
 	pkStateMachines = "SM"
 	prefixDef       = "DEF#"
 	prefixExecs     = "SMX#"
 	prefixEvents    = "EV#"
-	prefixThreads   = "TH#"
 )
 
 func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
@@ -66,8 +64,6 @@ func defHash(def string) string {
 	h := sha256.Sum256([]byte(def))
 	return hex.EncodeToString(h[:])
 }
-
-func eventSK(id int64) string { return fmt.Sprintf("%012d", id) }
 
 // ensureTable creates the engine's table if it does not exist.
 func ensureTable(ctx context.Context, db *dynamodb.Client, table string) error {
@@ -123,25 +119,4 @@ func queryAll(ctx context.Context, db *dynamodb.Client, table, pk string) ([]map
 		}
 		start = res.LastEvaluatedKey
 	}
-}
-
-// batchDelete deletes keys in batches of 25, retrying unprocessed ones.
-func batchDelete(ctx context.Context, db *dynamodb.Client, table string, keys []map[string]types.AttributeValue) error {
-	for len(keys) > 0 {
-		n := min(25, len(keys))
-		reqs := make([]types.WriteRequest, 0, n)
-		for _, k := range keys[:n] {
-			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}})
-		}
-		keys = keys[n:]
-		pending := map[string][]types.WriteRequest{table: reqs}
-		for len(pending[table]) > 0 {
-			res, err := db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
-			if err != nil {
-				return fmt.Errorf("batch delete: %w", err)
-			}
-			pending = res.UnprocessedItems
-		}
-	}
-	return nil
 }
