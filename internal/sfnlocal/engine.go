@@ -65,6 +65,8 @@ type Engine struct {
 	changed chan struct{} // closed and replaced whenever work or timers change
 	closed  bool
 
+	puts chan putReq // group commit of single-item transitions
+
 	defMu sync.Mutex
 	defs  map[string]*asl.Definition // parsed definitions by hash
 
@@ -102,7 +104,7 @@ func New(cfg Config) (*Engine, error) {
 		cfg: cfg, db: cfg.DynamoDB, table: cfg.TablePrefix + "sfnlocal", clock: cfg.Clock,
 		log: cfg.Logger, region: cfg.Region, acct: cfg.AccountID,
 		ctx: ctx, cancel: cancel,
-		execs: map[string]*execution{}, changed: make(chan struct{}),
+		execs: map[string]*execution{}, changed: make(chan struct{}), puts: make(chan putReq),
 		defs: map[string]*asl.Definition{}, sms: map[string]*stateMachine{},
 	}, nil
 }
@@ -128,6 +130,9 @@ func (e *Engine) Start(ctx context.Context) error {
 			oc.SetOffset(time.Duration(getN(res.Item, "offset")))
 		}
 	}
+	e.wg.Add(2)
+	go e.commit()
+	go e.commit()
 	if err := e.resumeAll(ctx); err != nil {
 		return fmt.Errorf("sfnlocal: resume: %w", err)
 	}

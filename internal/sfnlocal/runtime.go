@@ -229,7 +229,12 @@ func (ex *execution) flush(ctx context.Context) error {
 			ExpressionAttributeValues: ex.meta,
 		}})
 	}
-	if err := e.transact(ctx, items); err != nil {
+	if len(items) == 1 && items[0].Put != nil && items[0].Put.ConditionExpression == nil {
+		err = e.groupPut(ctx, items[0].Put.Item)
+	} else {
+		err = e.transact(ctx, items)
+	}
+	if err != nil {
 		ex.nextEvent = first
 		return err
 	}
@@ -238,6 +243,79 @@ func (ex *execution) flush(ctx context.Context) error {
 	clear(ex.dirty)
 	clear(ex.deleted)
 	ex.meta = nil
+	return nil
+}
+
+// putReq is one item waiting for a group commit.
+type putReq struct {
+	item map[string]types.AttributeValue
+	done chan error
+}
+
+// groupPut writes one item through the group committer: items from
+// concurrent executions share BatchWriteItem calls (each item is still
+// written whole, so each transition stays atomic).
+func (e *Engine) groupPut(ctx context.Context, item map[string]types.AttributeValue) error {
+	r := putReq{item: item, done: make(chan error, 1)}
+	select {
+	case e.puts <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-r.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (e *Engine) commit() {
+	defer e.wg.Done()
+	for {
+		var batch []putReq
+		select {
+		case r := <-e.puts:
+			batch = append(batch, r)
+		case <-e.ctx.Done():
+			return
+		}
+	drain:
+		for len(batch) < 25 {
+			select {
+			case r := <-e.puts:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		err := e.batchPut(batch)
+		for _, r := range batch {
+			r.done <- err
+		}
+	}
+}
+
+func (e *Engine) batchPut(batch []putReq) error {
+	if len(batch) == 1 {
+		_, err := e.db.PutItem(e.ctx, &dynamodb.PutItemInput{TableName: aws.String(e.table), Item: batch[0].item})
+		return err
+	}
+	reqs := make([]types.WriteRequest, 0, len(batch))
+	for _, r := range batch {
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: r.item}})
+	}
+	pending := map[string][]types.WriteRequest{e.table: reqs}
+	for attempt := 0; len(pending[e.table]) > 0; attempt++ {
+		res, err := e.db.BatchWriteItem(e.ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+		if err != nil {
+			return fmt.Errorf("persist transitions: %w", err)
+		}
+		pending = res.UnprocessedItems
+		if attempt > 50 {
+			return errors.New("persist transitions: items left unprocessed")
+		}
+	}
 	return nil
 }
 
