@@ -1,6 +1,7 @@
 package sfnlocal
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -48,20 +49,39 @@ func (e *ErrFunctionNotFound) Error() string {
 // Registry is an Invoker running Go handlers in this process.
 type Registry struct {
 	mu       sync.RWMutex
-	handlers map[string]lambda.Handler
+	handlers map[string]*function
 	// Region and AccountID build the invoked function ARN handed to handlers.
 	Region, AccountID string
 }
 
 // NewRegistry returns an empty registry.
-func NewRegistry() *Registry { return &Registry{handlers: map[string]lambda.Handler{}} }
+func NewRegistry() *Registry { return &Registry{handlers: map[string]*function{}} }
+
+// function is a registered handler. A lambda.Handler made by
+// lambda.NewHandler returns its response in a pooled buffer that the next
+// call reuses, so calls of one such handler are serialized and the response
+// copied; a function registered with RegisterFunc gets a fresh handler per
+// call and runs concurrently.
+type function struct {
+	mu sync.Mutex
+	h  lambda.Handler
+	fn any
+}
 
 // Register adds a handler under a function name (for example
-// lambda.NewHandler(fn)).
+// lambda.NewHandler(fn)). Its calls run one at a time.
 func (r *Registry) Register(name string, h lambda.Handler) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.handlers[name] = h
+	r.handlers[name] = &function{h: h}
+}
+
+// RegisterFunc adds a handler function (any signature lambda.Start
+// accepts) under a function name. Its calls run concurrently.
+func (r *Registry) RegisterFunc(name string, fn any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.handlers[name] = &function{fn: fn}
 }
 
 // FunctionName extracts the function name from a name, a partial ARN
@@ -85,7 +105,7 @@ func FunctionName(ref string) string {
 func (r *Registry) Invoke(ctx context.Context, function string, payload []byte) (out []byte, err error) {
 	name := FunctionName(function)
 	r.mu.RLock()
-	h, ok := r.handlers[name]
+	f, ok := r.handlers[name]
 	r.mu.RUnlock()
 	if !ok {
 		return nil, &ErrFunctionNotFound{Name: function}
@@ -111,11 +131,18 @@ func (r *Registry) Invoke(ctx context.Context, function string, payload []byte) 
 			out, err = nil, &FunctionError{Type: errorType(p), Message: msg}
 		}
 	}()
+	h := f.h
+	if f.fn != nil {
+		h = lambda.NewHandler(f.fn)
+	} else {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+	}
 	out, err = h.Invoke(ctx, payload)
 	if err != nil {
 		return nil, &FunctionError{Type: errorType(err), Message: err.Error()}
 	}
-	return out, nil
+	return bytes.Clone(out), nil
 }
 
 // errorType names an error as aws-lambda-go does: the Go type name without
