@@ -30,6 +30,7 @@ type Reader struct {
 	// Extra routes served by other packages (related cases, entities,
 	// compliance figures), by route key.
 	Extra map[string]api.HandlerFunc
+	Now   func() time.Time
 }
 
 func (r Reader) log() history.Log { return history.Log{Table: r.Table} }

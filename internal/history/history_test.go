@@ -80,12 +80,16 @@ func TestVerifyDetectsTampering(t *testing.T) {
 	evs, _ := l.List(ctx, id, 0, 0)
 	c, _ := l.Table.GetCase(ctx, id)
 	tests := map[string]func([]Event) ([]Event, string){
-		"altered data":    func(e []Event) ([]Event, string) { e[2].Data = json.RawMessage(`{"i":99}`); return e, c.LastHash },
-		"altered actor":   func(e []Event) ([]Event, string) { e[1].Actor = "someone else"; return e, c.LastHash },
-		"removed middle":  func(e []Event) ([]Event, string) { return append(e[:2:2], e[3:]...), c.LastHash },
-		"removed last":    func(e []Event) ([]Event, string) { return e[:len(e)-1], c.LastHash },
-		"reordered":       func(e []Event) ([]Event, string) { e[1], e[2] = e[2], e[1]; return e, c.LastHash },
-		"rehashed forged": func(e []Event) ([]Event, string) { e[4].Type = "x"; e[4].Hash = ComputeHash(e[4]); return e, c.LastHash },
+		"altered data":   func(e []Event) ([]Event, string) { e[2].Data = json.RawMessage(`{"i":99}`); return e, c.LastHash },
+		"altered actor":  func(e []Event) ([]Event, string) { e[1].Actor = "someone else"; return e, c.LastHash },
+		"removed middle": func(e []Event) ([]Event, string) { return append(e[:2:2], e[3:]...), c.LastHash },
+		"removed last":   func(e []Event) ([]Event, string) { return e[:len(e)-1], c.LastHash },
+		"reordered":      func(e []Event) ([]Event, string) { e[1], e[2] = e[2], e[1]; return e, c.LastHash },
+		"rehashed forged": func(e []Event) ([]Event, string) {
+			e[4].Type = "x"
+			e[4].Hash = ComputeHash(e[4])
+			return e, c.LastHash
+		},
 	}
 	for name, tamper := range tests {
 		t.Run(name, func(t *testing.T) {

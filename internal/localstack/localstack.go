@@ -7,6 +7,7 @@ package localstack
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -15,16 +16,23 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/tangkal/tangkal/internal/approval"
 	"github.com/tangkal/tangkal/internal/auth"
 	"github.com/tangkal/tangkal/internal/dynamolocal"
+	"github.com/tangkal/tangkal/internal/evidence"
 	"github.com/tangkal/tangkal/internal/localapi"
+	"github.com/tangkal/tangkal/internal/outbox"
+	"github.com/tangkal/tangkal/internal/platform"
+	"github.com/tangkal/tangkal/internal/platformsim"
+	"github.com/tangkal/tangkal/internal/safefetch"
 	"github.com/tangkal/tangkal/internal/samtemplate"
 	"github.com/tangkal/tangkal/internal/sfnlocal"
 	"github.com/tangkal/tangkal/internal/store"
@@ -33,39 +41,60 @@ import (
 
 // Config of a local stack. Zero ports pick free ones.
 type Config struct {
-	// DataDir keeps DynamoDB's data, the signing key, the outbox and the
-	// evidence. Empty: everything in memory (tests).
+	// DataDir keeps DynamoDB's data, keys, the outbox and the evidence.
+	// Empty: a temporary folder and in-memory data (tests).
 	DataDir string
 	// DynamoDBEndpoint uses a running DynamoDB Local instead of starting one.
 	DynamoDBEndpoint string
 	DynamoDBPort     int
 	APIPort          int
 	SFNPort          int
-	// Table is the table's name (default "tangkal").
+	OutboxPort       int
+	PlatformPort     int
+	// Table is the table's name (default "tangkal"); the engine's tables
+	// take it as prefix.
 	Table string
 	// Template is the path of template.yaml (default: found upwards).
 	Template string
-	Log      *slog.Logger
+	// Parameters override template parameters (e.g. ApprovalTimeoutSeconds).
+	Parameters map[string]string
+	// Approvers are the approver tiers (default two local tiers).
+	Approvers [][]string
+	// Platforms sets the simulated platforms' behaviour by platform id.
+	Platforms map[string]platformsim.Behavior
+	// Clock, when set, replaces the persisted offset clock (tests).
+	Clock sfnlocal.Clock
+	Log   *slog.Logger
 }
 
 // Stack is a running local stack.
 type Stack struct {
 	APIURL      string
 	DynamoDBURL string
+	SFNURL      string
+	OutboxURL   string
+	PlatformURL string
 	Table       store.Table
 	Signer      auth.Signer
 	Template    *samtemplate.Template
-	SFNURL      string
 	Functions   *sfnlocal.Registry
+	Engine      *sfnlocal.Engine
+	Sim         *platformsim.Sim
+	Outbox      *outbox.Folder
+	// StateMachineARN is the takedown workflow.
+	StateMachineARN string
+	// Links signs approval links (tests use it to forge and check links).
+	Links *approval.Signer
 
-	extraLines []string
-	closers    []func()
+	stream  *streamer
+	closers []func()
 }
 
 // Region and account of the local stack.
 const (
-	Region  = "ap-southeast-3"
-	Account = "000000000000"
+	Region    = "ap-southeast-3"
+	Account   = "000000000000"
+	StackName = "tangkal"
 )
 
 // AWSConfig returns an SDK config with local credentials for endpoint.
@@ -91,6 +120,13 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 			s.Close()
 		}
 	}()
+	dataDir := cfg.DataDir
+	if dataDir == "" {
+		if dataDir, err = os.MkdirTemp("", "tangkal-local-"); err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, func() { os.RemoveAll(dataDir) })
+	}
 	if cfg.Template == "" {
 		if cfg.Template, err = samtemplate.Find("."); err != nil {
 			return nil, err
@@ -99,8 +135,9 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if s.Template, err = samtemplate.Load(cfg.Template); err != nil {
 		return nil, err
 	}
+	env := samtemplate.Env{Region: Region, Account: Account, StackName: StackName, Parameters: cfg.Parameters}
 
-	// DynamoDB Local.
+	// DynamoDB Local and the table.
 	s.DynamoDBURL = cfg.DynamoDBEndpoint
 	if s.DynamoDBURL == "" {
 		opts := dynamolocal.Options{Port: cfg.DynamoDBPort}
@@ -120,48 +157,208 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		return nil, err
 	}
 
-	// Local token signing key.
-	key := make([]byte, 32)
-	if cfg.DataDir != "" {
-		if key, err = auth.LoadOrCreateKey(KeyPath(cfg.DataDir)); err != nil {
-			return nil, err
-		}
-	} else if _, err := rand.Read(key); err != nil {
+	// Keys: local JWTs, approval links, platform webhooks.
+	jwtKey, err := auth.LoadOrCreateKey(KeyPath(dataDir))
+	if err != nil {
 		return nil, err
 	}
-	s.Signer = auth.Signer{Key: key}
+	s.Signer = auth.Signer{Key: jwtKey}
+	linkKey, err := auth.LoadOrCreateKey(filepath.Join(dataDir, "auth", "approval.key"))
+	if err != nil {
+		return nil, err
+	}
+	webhookKey, err := auth.LoadOrCreateKey(filepath.Join(dataDir, "auth", "webhook.key"))
+	if err != nil {
+		return nil, err
+	}
+	slackKey, err := auth.LoadOrCreateKey(filepath.Join(dataDir, "auth", "slack.key"))
+	if err != nil {
+		return nil, err
+	}
 
-	// Functions, in-process, under their template names.
-	deps := wiring.Deps{AWS: AWSConfig(s.DynamoDBURL), Table: s.Table, Now: time.Now}
+	// Listeners first: handlers need to know the public URLs.
+	apiL, err := listen(cfg.APIPort)
+	if err != nil {
+		return nil, fmt.Errorf("HTTP API port: %w", err)
+	}
+	sfnL, err := listen(cfg.SFNPort)
+	if err != nil {
+		apiL.Close()
+		return nil, fmt.Errorf("Step Functions port: %w", err)
+	}
+	outL, err := listen(cfg.OutboxPort)
+	if err != nil {
+		apiL.Close()
+		sfnL.Close()
+		return nil, fmt.Errorf("outbox port: %w", err)
+	}
+	simL, err := listen(cfg.PlatformPort)
+	if err != nil {
+		apiL.Close()
+		sfnL.Close()
+		outL.Close()
+		return nil, fmt.Errorf("platform simulator port: %w", err)
+	}
+	s.APIURL, s.SFNURL = "http://"+apiL.Addr().String(), "http://"+sfnL.Addr().String()
+	s.OutboxURL, s.PlatformURL = "http://"+outL.Addr().String(), "http://"+simL.Addr().String()
+
+	// The clock every local part shares, so waits and deadlines agree.
+	clock := cfg.Clock
+	if clock == nil {
+		clock = sfnlocal.NewOffsetClock(0)
+	}
+	now := clock.Now
+
+	// Stand-ins: outbox (e-mail and Slack) and the simulated platforms.
+	if s.Outbox, err = outbox.NewFolder(filepath.Join(dataDir, "outbox")); err != nil {
+		return nil, err
+	}
+	s.Outbox.Now = now
+	pc, err := platform.Default()
+	if err != nil {
+		return nil, err
+	}
+	secrets := map[string][]byte{}
+	for id := range pc.Platforms {
+		secrets[id] = []byte(hex.EncodeToString(webhookKey))
+	}
+	if s.Sim, err = platformsim.New(platformsim.Options{Config: pc, Secrets: secrets, Now: now, Behaviors: cfg.Platforms}); err != nil {
+		return nil, err
+	}
+	simAddr := simL.Addr().String()
+	routes := map[string]string{}
+	for _, p := range pc.Platforms {
+		for _, h := range p.Hosts {
+			routes[strings.ToLower(h)] = "http://" + simAddr
+		}
+		for _, raw := range []string{p.WebhookURL, p.StatusURL} {
+			if h := hostOf(raw); h != "" {
+				routes[h] = "http://" + simAddr
+			}
+		}
+	}
+
+	// Handlers, built exactly as in AWS but with local dependencies.
+	links, err := approval.NewSigner([]byte(hex.EncodeToString(linkKey)), s.APIURL)
+	if err != nil {
+		return nil, err
+	}
+	s.Links = links
+	approvers := cfg.Approvers
+	if len(approvers) == 0 {
+		approvers = [][]string{{"approver@kp2mi.local"}, {"director@kp2mi.local"}}
+	}
+	assessor, err := wiring.DefaultAssessor()
+	if err != nil {
+		return nil, err
+	}
+	s.StateMachineARN = fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s-takedown", Region, Account, StackName)
+	deps := wiring.Deps{
+		Table: s.Table, Now: now,
+		SFN:             sfn.NewFromConfig(AWSConfig(s.SFNURL)),
+		StateMachineARN: s.StateMachineARN,
+		Fetcher:         safefetch.New(safefetch.Options{Routes: routes, Clock: now}),
+		Evidence:        evidence.Folder{Dir: filepath.Join(dataDir, "evidence")},
+		Assessor:        assessor,
+		Platforms: &platform.Client{Config: pc, Mailer: s.Outbox, From: "tangkal@kp2mi.local", Now: now,
+			HTTP:   &http.Client{Timeout: 30 * time.Second, Transport: pinned{routes: routes}},
+			Secret: func(string) []byte { return []byte(hex.EncodeToString(webhookKey)) }},
+		Mailer: s.Outbox, Slack: s.Outbox, SlackChannel: "#takedown-approvals",
+		SlackApprovers: []string{"U0LOCALAPPROVER"}, SlackSecret: []byte(hex.EncodeToString(slackKey)),
+		Links: links, ApproverTiers: approvers, Sender: "tangkal@kp2mi.local",
+	}
 	s.Functions = sfnlocal.NewRegistry()
 	handlers := wiring.Handlers(deps)
 	for _, f := range s.Template.Functions() {
 		h, ok := handlers[f.LogicalID]
 		if !ok {
-			return nil, fmt.Errorf("function %s in template.yaml has no local handler in package wiring", f.LogicalID)
+			return nil, fmt.Errorf("function %s in template.yaml has no handler in package wiring", f.LogicalID)
 		}
-		s.Functions.Register(f.LogicalID, lambda.NewHandler(h))
+		// Each call gets its own handler instance, as concurrent Lambda
+		// invocations get their own execution environments.
+		s.Functions.RegisterFunc(f.LogicalID, h)
 	}
 
-	// HTTP API.
-	apiSrv, err := localapi.New(s.Template, s.Functions, s.Signer, nil, cfg.Log)
+	// The Step Functions engine with the template's state machines.
+	if s.Engine, err = sfnlocal.New(sfnlocal.Config{
+		DynamoDB: db, TablePrefix: cfg.Table + "-", Clock: clock, Invoker: s.Functions,
+		Region: Region, AccountID: Account, Logger: cfg.Log,
+	}); err != nil {
+		return nil, err
+	}
+	if err := s.Engine.Start(ctx); err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, s.Engine.Close)
+	s.serve(sfnL, s.Engine.Handler())
+	for _, sm := range s.Template.StateMachines() {
+		if err := s.deploy(ctx, sm, env); err != nil {
+			return nil, err
+		}
+	}
+
+	// Serve.
+	apiSrv, err := localapi.New(s.Template, s.Functions, s.Signer, now, cfg.Log)
 	if err != nil {
 		return nil, err
 	}
-	if s.APIURL, err = s.serve(cfg.APIPort, apiSrv); err != nil {
-		return nil, fmt.Errorf("HTTP API: %w", err)
+	s.serve(apiL, apiSrv)
+	s.serve(outL, s.Outbox.Handler())
+	s.serve(simL, s.Sim)
+
+	// The table's stream feeds StartWorkflowFunction, as Lambda's event
+	// source mapping does.
+	if s.stream, err = newStreamer(ctx, s, filepath.Join(dataDir, "stream-checkpoints.json"), cfg.Log); err != nil {
+		return nil, err
 	}
+	s.closers = append(s.closers, s.stream.close)
 	return s, nil
+}
+
+func hostOf(raw string) string {
+	raw = strings.TrimPrefix(strings.TrimPrefix(raw, "https://"), "http://")
+	if i := strings.IndexAny(raw, "/?#"); i >= 0 {
+		raw = raw[:i]
+	}
+	return strings.ToLower(raw)
+}
+
+// deploy creates (or updates) a state machine from the template.
+func (s *Stack) deploy(ctx context.Context, sm samtemplate.StateMachine, env samtemplate.Env) error {
+	def, err := s.Template.Definition(sm, env)
+	if err != nil {
+		return err
+	}
+	name, err := s.Template.StateMachineName(sm, env)
+	if err != nil {
+		return err
+	}
+	client := sfn.NewFromConfig(AWSConfig(s.SFNURL))
+	_, err = client.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+		Name: aws.String(name), Definition: aws.String(def),
+		RoleArn: aws.String(fmt.Sprintf("arn:aws:iam::%s:role/%s-role", Account, name)),
+	})
+	if err == nil {
+		return nil
+	}
+	if !strings.Contains(err.Error(), "StateMachineAlreadyExists") {
+		return fmt.Errorf("create state machine %s: %w", name, err)
+	}
+	arn := fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", Region, Account, name)
+	if _, err := client.UpdateStateMachine(ctx, &sfn.UpdateStateMachineInput{StateMachineArn: aws.String(arn), Definition: aws.String(def)}); err != nil {
+		return fmt.Errorf("update state machine %s: %w", name, err)
+	}
+	return nil
 }
 
 // KeyPath is where the local token signing key lives under a data folder.
 func KeyPath(dataDir string) string { return filepath.Join(dataDir, "auth", "signing.key") }
 
-func (s *Stack) serve(port int, h http.Handler) (string, error) {
-	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-	if err != nil {
-		return "", err
-	}
+func listen(port int) (net.Listener, error) {
+	return net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+}
+
+func (s *Stack) serve(l net.Listener, h http.Handler) {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -173,12 +370,40 @@ func (s *Stack) serve(port int, h http.Handler) (string, error) {
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	})
-	return "http://" + l.Addr().String(), nil
+}
+
+// pinned sends requests for the simulated platforms' hosts to the
+// simulator, keeping the Host header, the way DNS would in real life.
+type pinned struct{ routes map[string]string }
+
+func (p pinned) RoundTrip(r *http.Request) (*http.Response, error) {
+	target, ok := p.routes[strings.ToLower(r.URL.Hostname())]
+	if !ok {
+		return nil, fmt.Errorf("local stack: no route to %s (only simulated platforms are reachable)", r.URL.Host)
+	}
+	r2 := r.Clone(r.Context())
+	r2.Host = r.URL.Host
+	r2.URL.Scheme = "http"
+	r2.URL.Host = strings.TrimPrefix(target, "http://")
+	return http.DefaultTransport.RoundTrip(r2)
 }
 
 // Token issues a local token for sub with roles.
 func (s *Stack) Token(sub string, roles ...string) (string, error) {
 	return s.Signer.Issue(sub, roles, 12*time.Hour)
+}
+
+// PrintReady prints one line per service, for people and scripts.
+func (s *Stack) PrintReady(w io.Writer, dataDir string) {
+	fmt.Fprintf(w, "API: %s\n", s.APIURL)
+	fmt.Fprintf(w, "DynamoDB: %s\n", s.DynamoDBURL)
+	fmt.Fprintf(w, "Step Functions: %s\n", s.SFNURL)
+	fmt.Fprintf(w, "Outbox: %s\n", s.OutboxURL)
+	fmt.Fprintf(w, "Platforms: %s\n", s.PlatformURL)
+	fmt.Fprintf(w, "# data kept in %s\n", dataDir)
+	fmt.Fprintln(w, "# tokens: go run ./cmd/tangkal token --role reporter|approver|auditor|admin")
+	fmt.Fprintf(w, "# approval e-mails and Slack messages: open %s\n", s.OutboxURL)
+	fmt.Fprintf(w, "# move time forward (deadlines, approval timeouts): go run ./cmd/tangkal clock advance 24h --endpoint %s\n", s.SFNURL)
 }
 
 // Close stops everything, newest first.
@@ -189,15 +414,4 @@ func (s *Stack) Close() {
 	s.closers = nil
 }
 
-// PrintReady prints one line per service, for people and scripts.
-func (s *Stack) PrintReady(w io.Writer, dataDir string) {
-	fmt.Fprintf(w, "API: %s\n", s.APIURL)
-	fmt.Fprintf(w, "DynamoDB: %s\n", s.DynamoDBURL)
-	if s.SFNURL != "" {
-		fmt.Fprintf(w, "Step Functions: %s\n", s.SFNURL)
-	}
-	for _, l := range s.extraLines {
-		fmt.Fprintln(w, l)
-	}
-	fmt.Fprintf(w, "# data kept in %s; tokens: go run ./cmd/tangkal token --role reporter|approver|auditor|admin\n", dataDir)
-}
+var _ = rand.Read

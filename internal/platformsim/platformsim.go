@@ -206,6 +206,19 @@ func (s *Sim) Seed(adURL, text string) error {
 	return nil
 }
 
+// Known reports whether the simulator already holds the ad (seeded or
+// noticed), whatever its state.
+func (s *Sim) Known(adURL string) bool {
+	key, _, err := s.key(adURL)
+	if err != nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.ads[key]
+	return ok
+}
+
 // Remove takes an ad down now, as a platform that got an email notice (no
 // webhook) would do by hand.
 func (s *Sim) Remove(adURL string) error {

@@ -18,9 +18,10 @@ import (
 // Template is a parsed SAM template.
 type Template struct {
 	// Dir is the folder holding template.yaml; relative URIs resolve against it.
-	Dir       string
-	Globals   map[string]any
-	Resources map[string]Resource
+	Dir        string
+	Globals    map[string]any
+	Parameters map[string]any
+	Resources  map[string]Resource
 }
 
 // Resource is one entry of Resources.
@@ -123,6 +124,7 @@ func Parse(b []byte) (*Template, error) {
 	}
 	t := &Template{Resources: map[string]Resource{}}
 	t.Globals, _ = doc["Globals"].(map[string]any)
+	t.Parameters, _ = doc["Parameters"].(map[string]any)
 	res, _ := doc["Resources"].(map[string]any)
 	for id, raw := range res {
 		m, _ := raw.(map[string]any)
@@ -176,7 +178,12 @@ func convert(n *yaml.Node) (any, error) {
 		name := strings.TrimPrefix(n.Tag, "!")
 		if name == "GetAtt" {
 			if s, ok := v.(string); ok {
-				v = strings.SplitN(s, ".", 2)
+				parts := strings.SplitN(s, ".", 2)
+				l := make([]any, len(parts))
+				for i, p := range parts {
+					l[i] = p
+				}
+				v = l
 			}
 		}
 		if name == "Ref" || name == "Condition" {

@@ -1,0 +1,325 @@
+package localstack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	st "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+)
+
+// streamer is the local stand-in for Lambda's DynamoDB event source
+// mapping: it reads the table's stream from DynamoDB Local, applies the
+// template's FilterCriteria, and invokes the function with real
+// events.DynamoDBEvent payloads, checkpointing after each success. A
+// restart resumes after the last checkpoint (or from TRIM_HORIZON), so a
+// crash between a write and its processing loses nothing; the function is
+// idempotent for replays.
+type streamer struct {
+	stack    *Stack
+	client   *dynamodbstreams.Client
+	function string
+	filters  []any
+	batch    int
+	path     string
+	log      *slog.Logger
+
+	mu          sync.Mutex
+	checkpoints map[string]string // shard id → last processed sequence number
+	processed   int
+	cancel      context.CancelFunc
+	done        chan struct{}
+}
+
+func newStreamer(ctx context.Context, s *Stack, path string, log *slog.Logger) (*streamer, error) {
+	sm := &streamer{stack: s, client: dynamodbstreams.NewFromConfig(AWSConfig(s.DynamoDBURL)), path: path, log: log,
+		checkpoints: map[string]string{}, batch: 25, done: make(chan struct{})}
+	for _, f := range s.Template.Functions() {
+		for _, e := range f.Events {
+			if e.Type != "DynamoDB" {
+				continue
+			}
+			sm.function = f.LogicalID
+			if n, ok := e.Properties["BatchSize"].(int); ok && n > 0 {
+				sm.batch = n
+			}
+			if fc, ok := e.Properties["FilterCriteria"].(map[string]any); ok {
+				fs, _ := fc["Filters"].([]any)
+				for _, raw := range fs {
+					m, _ := raw.(map[string]any)
+					var p any
+					if err := json.Unmarshal([]byte(fmt.Sprint(m["Pattern"])), &p); err != nil {
+						return nil, fmt.Errorf("%s: FilterCriteria pattern: %w", f.LogicalID, err)
+					}
+					sm.filters = append(sm.filters, p)
+				}
+			}
+		}
+	}
+	if sm.function == "" {
+		return nil, errors.New("template.yaml has no function with a DynamoDB stream event")
+	}
+	if b, err := os.ReadFile(path); err == nil {
+		_ = json.Unmarshal(b, &sm.checkpoints)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	sm.cancel = cancel
+	go sm.run(runCtx)
+	return sm, nil
+}
+
+func (sm *streamer) close() {
+	sm.cancel()
+	<-sm.done
+}
+
+func (sm *streamer) run(ctx context.Context) {
+	defer close(sm.done)
+	iters := map[string]*string{}
+	for ctx.Err() == nil {
+		busy, err := sm.poll(ctx, iters)
+		if err != nil && ctx.Err() == nil {
+			sm.log.Warn("stream poll", "err", err)
+			iters = map[string]*string{}
+			busy = false
+		}
+		if !busy {
+			select {
+			case <-ctx.Done():
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+}
+
+func (sm *streamer) poll(ctx context.Context, iters map[string]*string) (bool, error) {
+	tbl, err := sm.stack.Table.DB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(sm.stack.Table.Name)})
+	if err != nil {
+		return false, err
+	}
+	arn := tbl.Table.LatestStreamArn
+	if arn == nil {
+		return false, errors.New("table has no stream")
+	}
+	desc, err := sm.client.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: arn})
+	if err != nil {
+		return false, err
+	}
+	busy := false
+	for _, sh := range desc.StreamDescription.Shards {
+		id := aws.ToString(sh.ShardId)
+		it, ok := iters[id]
+		if !ok {
+			in := &dynamodbstreams.GetShardIteratorInput{StreamArn: arn, ShardId: sh.ShardId, ShardIteratorType: st.ShardIteratorTypeTrimHorizon}
+			sm.mu.Lock()
+			if seq := sm.checkpoints[id]; seq != "" {
+				in.ShardIteratorType, in.SequenceNumber = st.ShardIteratorTypeAfterSequenceNumber, aws.String(seq)
+			}
+			sm.mu.Unlock()
+			out, err := sm.client.GetShardIterator(ctx, in)
+			if err != nil {
+				return busy, err
+			}
+			it = out.ShardIterator
+			iters[id] = it
+		}
+		if it == nil {
+			continue // closed shard fully read
+		}
+		out, err := sm.client.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: it, Limit: aws.Int32(int32(sm.batch))})
+		if err != nil {
+			delete(iters, id)
+			return busy, err
+		}
+		if len(out.Records) > 0 {
+			busy = true
+			if err := sm.deliver(ctx, id, aws.ToString(arn), out.Records); err != nil {
+				delete(iters, id) // re-read from the checkpoint
+				return busy, err
+			}
+		}
+		iters[id] = out.NextShardIterator
+	}
+	return busy, nil
+}
+
+// deliver invokes the function with the matching records, retrying (with
+// backoff) from the first failed item until it succeeds or ctx ends.
+func (sm *streamer) deliver(ctx context.Context, shard, arn string, recs []st.Record) error {
+	var evs []map[string]any
+	for _, r := range recs {
+		ev := recordJSON(r, arn)
+		if sm.matches(ev) {
+			evs = append(evs, ev)
+			sm.publish(ctx, r)
+		}
+	}
+	for attempt := 0; len(evs) > 0; attempt++ {
+		payload, _ := json.Marshal(map[string]any{"Records": evs})
+		out, err := sm.stack.Functions.Invoke(ctx, sm.function, payload)
+		var resp events.DynamoDBEventResponse
+		if err == nil {
+			_ = json.Unmarshal(out, &resp)
+			if len(resp.BatchItemFailures) == 0 {
+				break
+			}
+			first := resp.BatchItemFailures[0].ItemIdentifier
+			for i, e := range evs {
+				if e["dynamodb"].(map[string]any)["SequenceNumber"] == first {
+					evs = evs[i:]
+					break
+				}
+			}
+			err = fmt.Errorf("%d records failed", len(resp.BatchItemFailures))
+		}
+		sm.log.Warn("stream batch failed; retrying", "function", sm.function, "attempt", attempt, "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(min(time.Duration(1<<min(attempt, 6))*100*time.Millisecond, 5*time.Second)):
+		}
+	}
+	sm.mu.Lock()
+	sm.checkpoints[shard] = aws.ToString(recs[len(recs)-1].Dynamodb.SequenceNumber)
+	sm.processed += len(recs)
+	b, _ := json.Marshal(sm.checkpoints)
+	sm.mu.Unlock()
+	return writeFileAtomic(sm.path, b)
+}
+
+// publish makes the simulated platform serve each newly reported ad (an ad
+// a reporter saw exists on its platform until it is taken down), unless
+// the test or person already set that ad up.
+func (sm *streamer) publish(_ context.Context, r st.Record) {
+	img := r.Dynamodb.NewImage
+	url, _ := img["url"].(*st.AttributeValueMemberS)
+	text, _ := img["text"].(*st.AttributeValueMemberS)
+	if url == nil || text == nil || sm.stack.Sim.Known(url.Value) {
+		return
+	}
+	_ = sm.stack.Sim.Seed(url.Value, text.Value)
+}
+
+func (sm *streamer) matches(ev map[string]any) bool {
+	if len(sm.filters) == 0 {
+		return true
+	}
+	for _, f := range sm.filters {
+		if matchPattern(f, ev) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchPattern implements the part of Lambda's event filtering that the
+// template uses: nested objects, lists of exact values, and {"prefix": …}.
+func matchPattern(pattern, value any) bool {
+	switch p := pattern.(type) {
+	case map[string]any:
+		v, ok := value.(map[string]any)
+		if !ok {
+			return false
+		}
+		for k, sub := range p {
+			if !matchPattern(sub, v[k]) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		for _, alt := range p {
+			if m, ok := alt.(map[string]any); ok {
+				if pre, ok := m["prefix"].(string); ok {
+					if s, ok := value.(string); ok && strings.HasPrefix(s, pre) {
+						return true
+					}
+				}
+				continue
+			}
+			if fmt.Sprint(alt) == fmt.Sprint(value) && value != nil {
+				return true
+			}
+		}
+		return false
+	}
+	return false
+}
+
+// recordJSON is the Lambda event form of a stream record.
+func recordJSON(r st.Record, arn string) map[string]any {
+	d := r.Dynamodb
+	ddb := map[string]any{
+		"Keys": attrMap(d.Keys), "SequenceNumber": aws.ToString(d.SequenceNumber),
+		"SizeBytes": aws.ToInt64(d.SizeBytes), "StreamViewType": string(d.StreamViewType),
+	}
+	if d.ApproximateCreationDateTime != nil {
+		ddb["ApproximateCreationDateTime"] = d.ApproximateCreationDateTime.Unix()
+	}
+	if d.NewImage != nil {
+		ddb["NewImage"] = attrMap(d.NewImage)
+	}
+	if d.OldImage != nil {
+		ddb["OldImage"] = attrMap(d.OldImage)
+	}
+	return map[string]any{
+		"eventID": aws.ToString(r.EventID), "eventName": string(r.EventName), "eventVersion": aws.ToString(r.EventVersion),
+		"eventSource": "aws:dynamodb", "awsRegion": Region, "dynamodb": ddb, "eventSourceARN": arn,
+	}
+}
+
+func attrMap(m map[string]st.AttributeValue) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = attr(v)
+	}
+	return out
+}
+
+func attr(v st.AttributeValue) map[string]any {
+	switch x := v.(type) {
+	case *st.AttributeValueMemberS:
+		return map[string]any{"S": x.Value}
+	case *st.AttributeValueMemberN:
+		return map[string]any{"N": x.Value}
+	case *st.AttributeValueMemberBOOL:
+		return map[string]any{"BOOL": x.Value}
+	case *st.AttributeValueMemberNULL:
+		return map[string]any{"NULL": true}
+	case *st.AttributeValueMemberB:
+		return map[string]any{"B": x.Value}
+	case *st.AttributeValueMemberSS:
+		return map[string]any{"SS": x.Value}
+	case *st.AttributeValueMemberNS:
+		return map[string]any{"NS": x.Value}
+	case *st.AttributeValueMemberBS:
+		return map[string]any{"BS": x.Value}
+	case *st.AttributeValueMemberL:
+		l := make([]any, len(x.Value))
+		for i, e := range x.Value {
+			l[i] = attr(e)
+		}
+		return map[string]any{"L": l}
+	case *st.AttributeValueMemberM:
+		return map[string]any{"M": attrMap(x.Value)}
+	}
+	return map[string]any{"NULL": true}
+}
+
+func writeFileAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("write checkpoint: %w", err)
+	}
+	return os.Rename(tmp, path)
+}

@@ -1,0 +1,388 @@
+package localstack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"html"
+	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net/http"
+	"net/mail"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tangkal/tangkal/internal/auth"
+	"github.com/tangkal/tangkal/internal/history"
+	"github.com/tangkal/tangkal/internal/platformsim"
+	"github.com/tangkal/tangkal/internal/sfnlocal"
+	"github.com/tangkal/tangkal/internal/store"
+	"github.com/tangkal/tangkal/internal/testenv"
+)
+
+// An ad with strong trafficking signs (urgent: 4 h deadline).
+const scamAd = "LOWONGAN ADMIN ONLINE KAMBOJA 🇰🇭 gaji 15-25jt/bln, tanpa pengalaman, TANPA BIAYA tiket ditanggung, " +
+	"berangkat minggu ini pakai visa turis, paspor dipegang perusahaan. Minat WA 0812-5550-9911"
+
+type flow struct {
+	t     *testing.T
+	st    *Stack
+	clock *sfnlocal.ManualClock
+}
+
+func startFlow(t *testing.T, cfg Config) *flow {
+	t.Helper()
+	clock := sfnlocal.NewManualClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+	cfg.Clock = clock
+	cfg.DynamoDBEndpoint = testenv.Endpoint(t)
+	cfg.Table = testenv.UniqueName(t, "flow")
+	if cfg.Parameters == nil {
+		cfg.Parameters = map[string]string{"ApprovalTimeoutSeconds": "3600", "ApprovalTiers": "2"}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	st, err := Start(ctx, cfg)
+	if err != nil {
+		t.Fatalf("start local stack: %v", err)
+	}
+	t.Cleanup(st.Close)
+	return &flow{t: t, st: st, clock: clock}
+}
+
+func (f *flow) submit(adURL, text string) string {
+	f.t.Helper()
+	code, out := f.st.as(f.t, auth.Reporter).do("POST", "/reports", map[string]any{"url": adURL, "text": text}, nil)
+	if code != 202 {
+		f.t.Fatalf("submit: %d %v", code, out)
+	}
+	return out["case_id"].(string)
+}
+
+// waitStatus waits (bounded) until the case reaches status.
+func (f *flow) waitStatus(id, status string) *store.Case {
+	f.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	var last string
+	for time.Now().Before(deadline) {
+		c, err := f.st.Table.GetCase(context.Background(), id)
+		if err == nil {
+			if c.Status == status {
+				return c
+			}
+			last = c.Status
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		_ = f.st.Engine.WaitIdle(ctx)
+		cancel()
+	}
+	f.t.Fatalf("case %s: status %q, want %q; history: %s", id, last, status, f.history(id))
+	return nil
+}
+
+// advance moves the shared clock and lets due work run.
+func (f *flow) advance(d time.Duration) {
+	f.t.Helper()
+	if _, err := f.st.Engine.Advance(context.Background(), d); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *flow) events(id string) []history.Event {
+	f.t.Helper()
+	evs, err := history.Log{Table: f.st.Table}.List(context.Background(), id, 0, 0)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return evs
+}
+
+func (f *flow) history(id string) string {
+	var types []string
+	for _, e := range f.events(id) {
+		types = append(types, e.Type)
+	}
+	return strings.Join(types, " → ")
+}
+
+var linkRe = regexp.MustCompile(`https?://[^\s"<>]+/approvals/ap_[0-9a-z]+\?[^\s"<>]+`)
+
+// approvalLinks reads the approval links mailed for a case from the outbox.
+func (f *flow) approvalLinks(id string) []string {
+	f.t.Helper()
+	var links []string
+	files, _ := filepath.Glob(filepath.Join(f.st.Outbox.Dir, "*.eml"))
+	for _, name := range files {
+		raw, err := os.ReadFile(name)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		text := mailText(f.t, raw)
+		if !strings.Contains(text, id) {
+			continue
+		}
+		for _, l := range linkRe.FindAllString(text, -1) {
+			links = append(links, html.UnescapeString(l))
+		}
+	}
+	return links
+}
+
+func mailText(t *testing.T, raw []byte) string {
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("outbox message does not parse: %v", err)
+	}
+	var sb strings.Builder
+	var walk func(h map[string][]string, body io.Reader)
+	walk = func(h map[string][]string, body io.Reader) {
+		ct := ""
+		if v := h["Content-Type"]; len(v) > 0 {
+			ct = v[0]
+		}
+		mt, params, _ := mime.ParseMediaType(ct)
+		if strings.HasPrefix(mt, "multipart/") {
+			mr := multipart.NewReader(body, params["boundary"])
+			for {
+				p, err := mr.NextPart()
+				if err != nil {
+					return
+				}
+				walk(p.Header, p)
+			}
+		}
+		var r io.Reader = body
+		if enc := h["Content-Transfer-Encoding"]; len(enc) > 0 && strings.EqualFold(enc[0], "quoted-printable") {
+			r = quotedprintable.NewReader(body)
+		}
+		b, _ := io.ReadAll(r)
+		sb.Write(b)
+	}
+	walk(msg.Header, msg.Body)
+	return sb.String()
+}
+
+// decide posts the confirm form of a mailed link, as a browser would.
+func decide(t *testing.T, link, decision string) (int, string) {
+	t.Helper()
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	form := url.Values{"a": {q.Get("a")}, "exp": {q.Get("exp")}, "sig": {q.Get("sig")}, "decision": {decision}, "reason": {"indicators confirmed"}}
+	target := u.Scheme + "://" + u.Host + u.Path
+	resp, err := http.Post(target, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (f *flow) approveFirstLink(id, decision string) {
+	f.t.Helper()
+	links := f.approvalLinks(id)
+	if len(links) == 0 {
+		f.t.Fatalf("no approval link mailed for case %s", id)
+	}
+	resp, err := http.Get(links[0])
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), "<form") {
+		f.t.Fatalf("GET approval link: %d %s", resp.StatusCode, page)
+	}
+	if c, _ := f.st.Table.GetCase(context.Background(), id); c.Status != store.StatusAwaitingApprove {
+		f.t.Fatalf("a GET changed the case to %s", c.Status)
+	}
+	if code, body := decide(f.t, links[0], decision); code != 200 {
+		f.t.Fatalf("POST decision: %d %s", code, body)
+	}
+}
+
+func eventTypes(evs []history.Event) string {
+	var out []string
+	for _, e := range evs {
+		out = append(out, e.Type)
+	}
+	return strings.Join(out, ",")
+}
+
+func TestApprovedAndRemovedInTime(t *testing.T) {
+	f := startFlow(t, Config{})
+	id := f.submit("https://www.facebook.com/groups/lokerluarnegeri/posts/5550201/?mibextid=abc", scamAd)
+	c := f.waitStatus(id, store.StatusAwaitingApprove)
+	if c.Label != "takedown" || c.Urgency != "urgent" {
+		t.Fatalf("verification: label %q urgency %q", c.Label, c.Urgency)
+	}
+	f.approveFirstLink(id, "approve")
+	c = f.waitStatus(id, store.StatusTakedownSent)
+	deadline, _ := time.Parse(time.RFC3339, c.Deadline)
+	if got := deadline.Sub(f.clock.Now()); got > 4*time.Hour || got < 3*time.Hour {
+		t.Fatalf("urgent deadline %s away, want 4h", got)
+	}
+	reqs := f.st.Sim.Requests()
+	if len(reqs) != 1 || reqs[0].CaseID != id || reqs[0].StatusCode/100 != 2 {
+		t.Fatalf("platform received %+v", reqs)
+	}
+	f.advance(4*time.Hour + time.Minute)
+	c = f.waitStatus(id, store.StatusRemovedInTime)
+	evs := f.events(id)
+	want := "case_opened,verified,approval_requested,approval_decided,takedown_requested,compliance_checked,case_closed"
+	if got := eventTypes(evs); got != want {
+		t.Fatalf("history = %s\nwant      %s", got, want)
+	}
+	if err := history.Verify(evs, c.LastHash); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestApprovedRemovedLate(t *testing.T) {
+	f := startFlow(t, Config{Platforms: map[string]platformsim.Behavior{"facebook": {Mode: platformsim.Late, Delay: 10 * time.Hour}}})
+	id := f.submit("https://m.facebook.com/story.php?story_fbid=5550302&id=1000", scamAd)
+	f.waitStatus(id, store.StatusAwaitingApprove)
+	f.approveFirstLink(id, "approve")
+	f.waitStatus(id, store.StatusTakedownSent)
+	f.advance(4*time.Hour + time.Minute) // deadline passes, still live
+	f.waitStatus(id, store.StatusEscalated)
+	f.advance(24 * time.Hour)
+	c := f.waitStatus(id, store.StatusRemovedLate)
+	if c.RemovedAt == "" {
+		t.Fatal("removed_at not recorded")
+	}
+	if got := eventTypes(f.events(id)); !strings.Contains(got, "warning_sent") {
+		t.Fatalf("history %s has no warning", got)
+	}
+}
+
+func TestNeverRemovedClimbsTheWholeLadder(t *testing.T) {
+	f := startFlow(t, Config{Platforms: map[string]platformsim.Behavior{"x": {Mode: platformsim.Never}}})
+	id := f.submit("https://twitter.com/lokerkamboja/status/5550403?s=20", scamAd)
+	f.waitStatus(id, store.StatusAwaitingApprove)
+	f.approveFirstLink(id, "approve")
+	f.waitStatus(id, store.StatusTakedownSent)
+	for level := 1; level <= 3; level++ {
+		f.advance(25 * time.Hour)
+		waitFor(t, func() bool { return strings.Count(f.history(id), "warning_sent") == level })
+	}
+	f.advance(25 * time.Hour)
+	f.waitStatus(id, store.StatusNonCompliant)
+	got := eventTypes(f.events(id))
+	if n := strings.Count(got, "warning_sent"); n != 3 {
+		t.Fatalf("%d warnings in %s, want 3", n, got)
+	}
+	if n := strings.Count(got, "compliance_checked"); n != 4 {
+		t.Fatalf("%d checks in %s, want 4", n, got)
+	}
+}
+
+func TestRejected(t *testing.T) {
+	f := startFlow(t, Config{})
+	id := f.submit("https://www.instagram.com/p/C5550504abc/?igsh=xyz", scamAd)
+	f.waitStatus(id, store.StatusAwaitingApprove)
+	f.approveFirstLink(id, "reject")
+	f.waitStatus(id, store.StatusRejected)
+	if n := len(f.st.Sim.Requests()); n != 0 {
+		t.Fatalf("a rejected case sent %d takedown requests", n)
+	}
+}
+
+func TestApprovalTimeoutEscalatesThroughEveryTier(t *testing.T) {
+	f := startFlow(t, Config{})
+	id := f.submit("https://www.tiktok.com/@lokerkamboja/video/5550605", scamAd)
+	f.waitStatus(id, store.StatusAwaitingApprove)
+	first := f.approvalLinks(id)
+	f.advance(time.Hour + time.Minute) // tier 1 times out
+	waitFor(t, func() bool { return strings.Contains(f.history(id), "approval_escalated") })
+	// The expired tier's link no longer decides anything.
+	if code, _ := decide(t, first[0], "approve"); code < 400 || code >= 500 {
+		t.Fatalf("expired tier-1 link answered %d", code)
+	}
+	f.advance(time.Hour + time.Minute) // tier 2 times out
+	f.waitStatus(id, store.StatusApprovalExpired)
+}
+
+func TestPlatformDownThenRecovers(t *testing.T) {
+	f := startFlow(t, Config{Platforms: map[string]platformsim.Behavior{"youtube": {Mode: platformsim.Flaky, Failures: 2}}})
+	id := f.submit("https://youtu.be/5550706abc?si=share", scamAd)
+	f.waitStatus(id, store.StatusAwaitingApprove)
+	f.approveFirstLink(id, "approve")
+	waitFor(t, func() bool { return strings.Count(f.history(id), "notice_failed") == 1 })
+	f.advance(2 * time.Minute) // first retry
+	waitFor(t, func() bool { return strings.Count(f.history(id), "notice_failed") == 2 })
+	f.advance(5 * time.Minute) // second retry succeeds
+	f.waitStatus(id, store.StatusTakedownSent)
+	f.advance(5 * time.Hour)
+	f.waitStatus(id, store.StatusRemovedInTime)
+}
+
+func TestPlatformDownForGoodGoesToManualQueue(t *testing.T) {
+	f := startFlow(t, Config{Platforms: map[string]platformsim.Behavior{"facebook": {Mode: platformsim.Down}}})
+	id := f.submit("https://www.facebook.com/permalink.php?story_fbid=5550807&id=42", scamAd)
+	f.waitStatus(id, store.StatusAwaitingApprove)
+	f.approveFirstLink(id, "approve")
+	for i := 0; i < 6; i++ {
+		waitFor(t, func() bool { return strings.Count(f.history(id), "notice_failed") >= i+1 })
+		f.advance(time.Hour)
+	}
+	c := f.waitStatus(id, store.StatusManualQueue)
+	if n := strings.Count(f.history(id), "notice_failed"); n != 6 {
+		t.Fatalf("%d failed attempts, want 6 (1 + 5 retries): %s", n, f.history(id))
+	}
+	_ = c
+}
+
+func TestAdAlreadyGoneAtVerification(t *testing.T) {
+	f := startFlow(t, Config{})
+	adURL := "https://t.me/lokerkamboja/5550908"
+	if err := f.st.Sim.Seed(adURL, scamAd); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.Sim.Remove(adURL); err != nil {
+		t.Fatal(err)
+	}
+	id := f.submit(adURL, scamAd)
+	f.waitStatus(id, store.StatusNotActionable)
+	if strings.Contains(f.history(id), "approval_requested") {
+		t.Fatal("a gone ad went to approval")
+	}
+}
+
+func TestLegitimateAdClosesWithoutApproval(t *testing.T) {
+	f := startFlow(t, Config{})
+	text := "Lowongan kerja Admin Online (WFH) untuk toko kami di Bandung. Gaji UMR, kerja dari rumah, wilayah Jawa Barat. Kirim CV ke hrd@tokobandung.example"
+	id := f.submit("https://www.facebook.com/tokobandung/posts/5551009", text)
+	c := f.waitStatus(id, store.StatusLegitimate)
+	if c.Label != "legitimate" {
+		t.Fatalf("label %q", c.Label)
+	}
+	code, _ := f.st.as(t, auth.Auditor).do("GET", "/cases/"+id+"/events", nil, nil)
+	if code != 200 {
+		t.Fatalf("closed case not queryable: %d", code)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached in 60s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+var _ = json.Marshal
+var _ = fmt.Sprint

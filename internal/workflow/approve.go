@@ -1,0 +1,159 @@
+package workflow
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/tangkal/tangkal/internal/approval"
+	"github.com/tangkal/tangkal/internal/entity"
+	"github.com/tangkal/tangkal/internal/history"
+	"github.com/tangkal/tangkal/internal/outbox"
+	"github.com/tangkal/tangkal/internal/risk"
+	"github.com/tangkal/tangkal/internal/store"
+)
+
+// ApprovalInput is RequestApproval's payload.
+type ApprovalInput struct {
+	CaseID         string `json:"case_id"`
+	Tier           int    `json:"tier"`
+	Tiers          int    `json:"tiers"`
+	TimeoutSeconds int    `json:"timeout_seconds"`
+	TaskToken      string `json:"task_token"`
+}
+
+// ApprovalOutput is RequestApproval's answer (the workflow waits for the
+// callback; this is only logged by Step Functions).
+type ApprovalOutput struct {
+	ApprovalID string `json:"approval_id"`
+}
+
+// approvalID is derived from the task token, so a retried task finds the
+// approval it already created instead of mailing approvers twice.
+func approvalID(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return approval.IDPrefix + hex.EncodeToString(sum[:])[:26]
+}
+
+// RequestApproval stores the task token under an approval id and sends
+// this tier's approvers their signed links.
+func (s *Steps) RequestApproval(ctx context.Context, in ApprovalInput) (ApprovalOutput, error) {
+	if in.TaskToken == "" {
+		return ApprovalOutput{}, &InputError{Field: "task_token", Message: "required"}
+	}
+	if in.Tier < 1 || in.Tier > len(s.ApproverTiers) {
+		return ApprovalOutput{}, &InputError{Field: "tier", Message: fmt.Sprintf("tier %d not configured (%d tiers)", in.Tier, len(s.ApproverTiers))}
+	}
+	c, err := s.getCase(ctx, in.CaseID)
+	if err != nil {
+		return ApprovalOutput{}, err
+	}
+	id := approvalID(in.TaskToken)
+	if _, err := s.Approvals.Get(ctx, id); err == nil {
+		return ApprovalOutput{ApprovalID: id}, nil // already requested by an earlier run of this task
+	} else if !errors.Is(err, approval.ErrNotFound) {
+		return ApprovalOutput{}, &TransientError{Err: err}
+	}
+	// The previous tier's request is over: its links stop working.
+	if c.ApprovalID != "" {
+		if _, err := s.Approvals.Expire(ctx, c.ApprovalID); err != nil && !errors.Is(err, approval.ErrAlreadyDecided) && !errors.Is(err, approval.ErrNotFound) {
+			return ApprovalOutput{}, &TransientError{Err: err}
+		}
+	}
+	timeout := time.Duration(in.TimeoutSeconds) * time.Second
+	if timeout <= 0 {
+		timeout = 4 * time.Hour
+	}
+	summary, err := s.summary(ctx, c)
+	if err != nil {
+		return ApprovalOutput{}, err
+	}
+	approvers := s.ApproverTiers[in.Tier-1]
+	deciders := append([]string(nil), approvers...)
+	for _, u := range s.SlackApprovers {
+		deciders = append(deciders, approval.SlackApprover(u))
+	}
+	a, err := s.Approvals.Create(ctx, approval.Approval{
+		ID: id, CaseID: c.ID, TaskToken: in.TaskToken, Tier: strconv.Itoa(in.Tier), Approvers: deciders,
+		ExpiresAt: s.now().Add(timeout), Summary: summary,
+	})
+	if err != nil {
+		return ApprovalOutput{}, &TransientError{Err: err}
+	}
+	for _, to := range approvers {
+		link := s.Links.Link(a.ID, to, a.ExpiresAt)
+		subject, text, html := approval.Compose(summary, link)
+		_, err := s.Mailer.Send(ctx, outbox.Email{
+			From: s.Sender, To: []string{to}, Subject: subject, Text: text, HTML: html,
+			Headers: map[string]string{outbox.IdempotencyHeader: a.ID + ":" + to},
+		})
+		if err != nil {
+			return ApprovalOutput{}, &TransientError{Err: fmt.Errorf("mail approval request to tier %d: %w", in.Tier, err)}
+		}
+	}
+	if s.Slack != nil && s.SlackChannel != "" {
+		if err := s.Slack.Post(ctx, s.SlackChannel, approval.SlackBlocks(summary, a.ID, "")); err != nil {
+			return ApprovalOutput{}, &TransientError{Err: fmt.Errorf("post approval request to Slack: %w", err)}
+		}
+	}
+	typ := "approval_requested"
+	if in.Tier > 1 {
+		typ = "approval_escalated"
+	}
+	_, err = s.record(ctx, c.ID, "approval:"+strconv.Itoa(in.Tier), typ, map[string]any{
+		"approval_id": a.ID, "tier": in.Tier, "tiers": in.Tiers, "approvers": approvers, "expires_at": store.FormatTime(a.ExpiresAt),
+	}, history.Change{Set: map[string]any{"status": store.StatusAwaitingApprove, "approval_id": a.ID}})
+	if err != nil {
+		return ApprovalOutput{}, err
+	}
+	return ApprovalOutput{ApprovalID: a.ID}, nil
+}
+
+// summary is the case as approvers see it, with the verification's
+// indicators and the cases it shares recruiter contacts with.
+func (s *Steps) summary(ctx context.Context, c *store.Case) (approval.Summary, error) {
+	sum := approval.Summary{CaseID: c.ID, URL: c.URL, Platform: c.Platform, Urgency: c.Urgency, Score: c.Score, Verdict: c.Label, Reports: c.ReportCount}
+	evs, err := s.log().List(ctx, c.ID, 0, 0)
+	if err != nil {
+		return sum, &TransientError{Err: err}
+	}
+	for _, e := range evs {
+		if e.Type != "verified" {
+			continue
+		}
+		var v struct {
+			Indicators []risk.Indicator     `json:"indicators"`
+			Related    []entity.RelatedCase `json:"related"`
+			Evidence   Evidence             `json:"evidence"`
+			Entities   entity.Set           `json:"entities"`
+		}
+		if err := unmarshal(e.Data, &v); err != nil {
+			return sum, err
+		}
+		sum.Excerpt = v.Evidence.Excerpt
+		for _, ind := range v.Indicators {
+			if ind.Kind == "info" {
+				continue
+			}
+			sum.Indicators = append(sum.Indicators, approval.Indicator{Code: ind.ID, Label: ind.ID, Explanation: ind.Explanation, Evidence: ind.Match})
+		}
+		byEntity := map[entity.Key][]string{}
+		var order []entity.Key
+		for _, r := range v.Related {
+			for _, k := range r.Via {
+				if _, seen := byEntity[k]; !seen {
+					order = append(order, k)
+				}
+				byEntity[k] = append(byEntity[k], r.CaseID)
+			}
+		}
+		for _, k := range order {
+			sum.Related = append(sum.Related, approval.Related{Kind: k.Kind, Value: k.Value, CaseIDs: byEntity[k]})
+		}
+	}
+	return sum, nil
+}

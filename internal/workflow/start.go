@@ -1,0 +1,82 @@
+package workflow
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+)
+
+// Starter starts executions (the sfn client satisfies it).
+type Starter interface {
+	StartExecution(ctx context.Context, in *sfn.StartExecutionInput, opts ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
+}
+
+// Launcher is StartWorkflow: one execution per new case, named after the
+// case id, so a replayed stream record starts nothing twice.
+type Launcher struct {
+	SFN             Starter
+	StateMachineARN string
+}
+
+// Start handles a batch of stream records. Records that fail are reported
+// as batch item failures, so Lambda retries from the first of them (and
+// bisects, then sends what keeps failing to the DLQ).
+func (l Launcher) Start(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	var resp events.DynamoDBEventResponse
+	for i, r := range ev.Records {
+		caseID, ok := newCase(r)
+		if !ok {
+			continue
+		}
+		if err := l.start(ctx, caseID); err != nil {
+			slog.Error("start workflow", "case_id", caseID, "err", err)
+			// Report this record and every later one: the stream is ordered.
+			for _, rest := range ev.Records[i:] {
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rest.Change.SequenceNumber})
+			}
+			return resp, nil
+		}
+	}
+	return resp, nil
+}
+
+func (l Launcher) start(ctx context.Context, caseID string) error {
+	input, _ := json.Marshal(map[string]string{"case_id": caseID})
+	out, err := l.SFN.StartExecution(ctx, &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(l.StateMachineARN), Name: aws.String(caseID), Input: aws.String(string(input)),
+	})
+	var exists *sfntypes.ExecutionAlreadyExists
+	if errors.As(err, &exists) {
+		// The same name ran before (a replayed record): nothing to do.
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("start execution for case %s: %w", caseID, err)
+	}
+	slog.Info("workflow started", "case_id", caseID, "execution_arn", aws.ToString(out.ExecutionArn))
+	return nil
+}
+
+// newCase recognises the INSERT of a case's META item (the template's
+// FilterCriteria already narrows the stream to these in AWS).
+func newCase(r events.DynamoDBEventRecord) (string, bool) {
+	if r.EventName != string(events.DynamoDBOperationTypeInsert) {
+		return "", false
+	}
+	pk, sk := r.Change.Keys["PK"], r.Change.Keys["SK"]
+	if pk.DataType() != events.DataTypeString || sk.DataType() != events.DataTypeString {
+		return "", false
+	}
+	if sk.String() != "META" || !strings.HasPrefix(pk.String(), "CASE#") {
+		return "", false
+	}
+	return strings.TrimPrefix(pk.String(), "CASE#"), true
+}
