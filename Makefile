@@ -26,6 +26,17 @@ lint: deps
 bench: deps
 	$(GO) run ./cmd/tangkal with-dynamodb -- $(GO) test -run '^$$' -bench . -benchtime 3s ./...
 
+## conformance: the Step Functions conformance suite on our engine, compared with moto's interpreter
+## (skipped when python3 has no moto; `make test` already checks our engine against the expected values)
+CONFORMANCE_FLAGS ?=
+conformance: deps
+	@if python3 -c 'import moto' >/dev/null 2>&1; then \
+		TANGKAL_CONFORMANCE_MOTO=1 $(GO) run ./cmd/tangkal with-dynamodb -- \
+			$(GO) test -race -count=1 $(CONFORMANCE_FLAGS) ./internal/conformance/; \
+	else \
+		echo "conformance: skipped (python3 with moto not found)"; \
+	fi
+
 ## build: every function as a linux/arm64 bootstrap, zipped, in build/
 build: $(addprefix $(BUILD_DIR)/,$(addsuffix .zip,$(FUNCTIONS)))
 
