@@ -30,7 +30,10 @@ type Reader struct {
 	// Extra routes served by other packages (related cases, entities,
 	// compliance figures), by route key.
 	Extra map[string]api.HandlerFunc
-	Now   func() time.Time
+	// Platforms are the platform ids GET /stats/compliance covers (and
+	// the only ones its platform parameter accepts, when set).
+	Platforms []string
+	Now       func() time.Time
 }
 
 func (r Reader) log() history.Log { return history.Log{Table: r.Table} }
@@ -273,6 +276,12 @@ func (r Reader) Route(ctx context.Context, req api.Request) (api.Response, error
 		return r.GetCase(ctx, req)
 	case "GET /cases/{id}/events":
 		return r.Events(ctx, req)
+	case "GET /cases/{id}/related":
+		return r.Related(ctx, req)
+	case "GET /entities/{kind}/{value}":
+		return r.Entity(ctx, req)
+	case "GET /stats/compliance":
+		return r.ComplianceStats(ctx, req)
 	}
 	if h, ok := r.Extra[req.RouteKey]; ok {
 		return h(ctx, req)

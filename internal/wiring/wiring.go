@@ -162,8 +162,15 @@ func SubmitReport(d Deps) apiHandler {
 }
 
 // CasesAPI is CasesApiFunction's handler.
+// GET /stats/compliance covers the configured platforms (the bundled
+// configuration when Deps has no platform client).
 func CasesAPI(d Deps) apiHandler {
 	r := audit.Reader{Table: d.Table, Now: d.Now}
+	if d.Platforms != nil {
+		r.Platforms = d.Platforms.Config.IDs()
+	} else if pc, err := platform.Default(); err == nil {
+		r.Platforms = pc.IDs()
+	}
 	return api.Handle(r.Route)
 }
 
