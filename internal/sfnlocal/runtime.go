@@ -516,10 +516,13 @@ func (e *Engine) resume(ctx context.Context, meta map[string]types.AttributeValu
 	if !ex.deadline.IsZero() {
 		timers = append(timers, timer{at: ex.deadline, exec: ex.arn})
 	}
+	// Decide everything before starting any thread: a started thread
+	// changes ex.threads.
+	var run []*thread
 	for _, th := range ex.threads {
 		switch th.Phase {
 		case phaseEnter, phaseRun, phaseChildren:
-			e.spawn(func() { e.drive(ex, th, nil) })
+			run = append(run, th)
 		case phaseRetry, phaseWait:
 			timers = append(timers, timer{at: th.WakeAt, exec: ex.arn, thread: th.ID, gen: th.Gen})
 		case phaseCallback:
@@ -529,6 +532,9 @@ func (e *Engine) resume(ctx context.Context, meta map[string]types.AttributeValu
 				}
 			}
 		}
+	}
+	for _, th := range run {
+		e.spawn(func() { e.drive(ex, th, nil) })
 	}
 	e.addTimers(timers)
 	return nil
