@@ -84,6 +84,12 @@ type Options struct {
 	// Default is the behaviour of platforms without their own (zero: prompt).
 	Default   Behavior
 	Behaviors map[string]Behavior
+	// StatePath, when set, keeps the simulator's state (ads, removals,
+	// idempotent answers, flaky attempt counts, received notices, behaviours
+	// set at run time) in a file: loaded by New, rewritten atomically after
+	// every change, so a restarted simulator carries on where it stopped.
+	// Behaviors given here override saved ones for the same platform.
+	StatePath string
 }
 
 // Received is one notice as the platform saw it.
@@ -116,9 +122,10 @@ type answer struct {
 
 // Sim is the simulated platform. Safe for concurrent use.
 type Sim struct {
-	cfg     platform.Config
-	secrets map[string][]byte
-	now     func() time.Time
+	cfg       platform.Config
+	secrets   map[string][]byte
+	now       func() time.Time
+	statePath string
 
 	mu         sync.Mutex
 	def        Behavior
@@ -134,7 +141,7 @@ type Sim struct {
 
 // New returns a simulator.
 func New(o Options) (*Sim, error) {
-	s := &Sim{cfg: o.Config, secrets: o.Secrets, now: o.Now, def: o.Default,
+	s := &Sim{cfg: o.Config, secrets: o.Secrets, now: o.Now, def: o.Default, statePath: o.StatePath,
 		byPlatform: map[string]Behavior{}, byURL: map[string]Behavior{}, ads: map[string]*ad{},
 		answers: map[string]answer{}, attempts: map[string]int{}, apiHosts: map[string]string{}}
 	if s.now == nil {
@@ -145,6 +152,11 @@ func New(o Options) (*Sim, error) {
 	}
 	if err := s.def.validate(); err != nil {
 		return nil, fmt.Errorf("platformsim default behavior: %w", err)
+	}
+	if s.statePath != "" {
+		if err := s.load(s.statePath); err != nil {
+			return nil, err
+		}
 	}
 	for id, b := range o.Behaviors {
 		if err := s.SetBehavior(id, b); err != nil {
@@ -170,9 +182,9 @@ func (s *Sim) SetBehavior(platformID string, b Behavior) error {
 		return fmt.Errorf("platformsim behavior for %s: %w", platformID, err)
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.byPlatform[platformID] = b
-	s.mu.Unlock()
-	return nil
+	return s.saveLocked()
 }
 
 // SetURLBehavior sets one ad's behaviour, overriding its platform's.
@@ -185,9 +197,9 @@ func (s *Sim) SetURLBehavior(adURL string, b Behavior) error {
 		return fmt.Errorf("platformsim behavior for %s: %w", adURL, err)
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.byURL[key] = b
-	s.mu.Unlock()
-	return nil
+	return s.saveLocked()
 }
 
 // Seed publishes an ad: its page shows text until it is taken down.
@@ -200,10 +212,10 @@ func (s *Sim) Seed(adURL, text string) error {
 	defer s.mu.Unlock()
 	if a, ok := s.ads[key]; ok {
 		a.text = text
-		return nil
+	} else {
+		s.ads[key] = &ad{url: adURL, platform: pid, text: text}
 	}
-	s.ads[key] = &ad{url: adURL, platform: pid, text: text}
-	return nil
+	return s.saveLocked()
 }
 
 // Known reports whether the simulator already holds the ad (seeded or
@@ -240,7 +252,7 @@ func (s *Sim) Remove(adURL string) error {
 	if a.removeAt.IsZero() || a.removeAt.After(now) {
 		a.removeAt = now
 	}
-	return nil
+	return s.saveLocked()
 }
 
 // Requests returns the notices received so far, oldest first.
@@ -347,52 +359,63 @@ func (s *Sim) serveTakedown(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := Received{At: s.now(), Platform: pid, Host: r.Host, IdempotencyKey: r.Header.Get(platform.HeaderIdempotencyKey),
 		CaseID: p.CaseID, Kind: string(p.Kind), URL: p.URL}
-	record := func(code int, ref, msg string, dup bool) {
-		rec.StatusCode, rec.Reference, rec.Error, rec.Duplicate = code, ref, msg, dup
+	// reject records a refused notice, then answers it.
+	reject := func(code int, msg, note string) {
+		rec.StatusCode, rec.Error = code, note
 		s.mu.Lock()
 		s.received = append(s.received, rec)
+		err := s.saveLocked()
 		s.mu.Unlock()
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, errBody(err.Error()))
+			return
+		}
+		writeJSON(w, code, errBody(msg))
 	}
 
 	secret := s.secrets[pid]
 	if len(secret) == 0 {
-		writeJSON(w, http.StatusUnauthorized, errBody("no webhook secret configured for "+pid))
-		record(http.StatusUnauthorized, "", "no secret", false)
+		reject(http.StatusUnauthorized, "no webhook secret configured for "+pid, "no secret")
 		return
 	}
 	if err := platform.VerifySignature(secret, r.Header.Get(platform.HeaderTimestamp), r.Header.Get(platform.HeaderSignature), body, s.now()); err != nil {
-		writeJSON(w, http.StatusUnauthorized, errBody(err.Error()))
-		record(http.StatusUnauthorized, "", err.Error(), false)
+		reject(http.StatusUnauthorized, err.Error(), err.Error())
 		return
 	}
 	key := rec.IdempotencyKey
 	if key == "" {
-		writeJSON(w, http.StatusBadRequest, errBody("Idempotency-Key header required"))
-		record(http.StatusBadRequest, "", "no idempotency key", false)
+		reject(http.StatusBadRequest, "Idempotency-Key header required", "no idempotency key")
 		return
 	}
 	if jsonErr != nil || p.URL == "" {
-		writeJSON(w, http.StatusBadRequest, errBody("body must be JSON with a url"))
-		record(http.StatusBadRequest, "", "bad body", false)
+		reject(http.StatusBadRequest, "body must be JSON with a url", "bad body")
 		return
 	}
 	adKey, _, err := s.key(p.URL)
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, errBody(err.Error()))
-		record(http.StatusBadRequest, "", err.Error(), false)
+		reject(http.StatusBadRequest, err.Error(), err.Error())
 		return
 	}
 
+	// Everything below happens under one lock and is saved before the
+	// answer leaves: a simulator killed after answering remembers the
+	// answer, and one killed before answering gets the same notice again.
 	s.mu.Lock()
 	if ans, ok := s.answers[key]; ok {
+		var a platform.WebhookAnswer
+		json.Unmarshal(ans.body, &a)
+		rec.StatusCode, rec.Reference, rec.Duplicate = ans.code, a.Reference, true
+		s.received = append(s.received, rec)
+		err := s.saveLocked()
 		s.mu.Unlock()
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, errBody(err.Error()))
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Idempotent-Replayed", "true")
 		w.WriteHeader(ans.code)
 		w.Write(ans.body)
-		var a platform.WebhookAnswer
-		json.Unmarshal(ans.body, &a)
-		record(ans.code, a.Reference, "", true)
 		return
 	}
 	b := s.behavior(adKey, pid)
@@ -402,9 +425,15 @@ func (s *Sim) serveTakedown(w http.ResponseWriter, r *http.Request) {
 		unavailable = true
 	}
 	if unavailable {
+		rec.StatusCode, rec.Error = http.StatusServiceUnavailable, "simulated outage"
+		s.received = append(s.received, rec)
+		err := s.saveLocked()
 		s.mu.Unlock()
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, errBody(err.Error()))
+			return
+		}
 		writeJSON(w, http.StatusServiceUnavailable, errBody("service unavailable"))
-		record(http.StatusServiceUnavailable, "", "simulated outage", false)
 		return
 	}
 	now := s.now()
@@ -426,11 +455,17 @@ func (s *Sim) serveTakedown(w http.ResponseWriter, r *http.Request) {
 	ref := fmt.Sprintf("%s-%06d", strings.ToUpper(pid), s.seq)
 	ansBody, _ := json.Marshal(platform.WebhookAnswer{Reference: ref, Status: "received"})
 	s.answers[key] = answer{code: http.StatusAccepted, body: ansBody}
+	rec.StatusCode, rec.Reference = http.StatusAccepted, ref
+	s.received = append(s.received, rec)
+	err = s.saveLocked()
 	s.mu.Unlock()
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, errBody(err.Error()))
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusAccepted)
 	w.Write(ansBody)
-	record(http.StatusAccepted, ref, "", false)
 }
 
 // removed reports whether the ad is down at now (caller holds mu).

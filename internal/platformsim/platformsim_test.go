@@ -43,11 +43,16 @@ func secretFor(env string) []byte { return []byte("secret-" + env + "-0123456789
 
 func newEnv(t *testing.T, o Options) *env {
 	t.Helper()
+	return newEnvAt(t, o, &clock{t: t0})
+}
+
+// newEnvAt is newEnv on a given clock (a restarted simulator keeps its time).
+func newEnvAt(t *testing.T, o Options, c *clock) *env {
+	t.Helper()
 	cfg, err := platform.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &clock{t: t0}
 	o.Config, o.Now = cfg, c.Now
 	o.Secrets = map[string][]byte{}
 	for id, p := range cfg.Platforms {
