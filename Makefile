@@ -9,7 +9,7 @@ GOBUILD_LAMBDA = CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.
 
 ## run: start the local stack in the foreground (Ctrl-C stops it cleanly)
 run: deps
-	$(GO) run ./cmd/tangkal run
+	$(GO) run ./cmd/tangkal run $(ARGS)
 
 ## test: one DynamoDB Local for the whole run, then go test -race ./...
 test: deps
