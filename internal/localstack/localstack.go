@@ -222,7 +222,12 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	for id := range pc.Platforms {
 		secrets[id] = []byte(hex.EncodeToString(webhookKey))
 	}
-	if s.Sim, err = platformsim.New(platformsim.Options{Config: pc, Secrets: secrets, Now: now, Behaviors: cfg.Platforms}); err != nil {
+	simOpts := platformsim.Options{Config: pc, Secrets: secrets, Now: now, Behaviors: cfg.Platforms}
+	if cfg.DataDir != "" {
+		// The platforms' side survives a restart like everything else.
+		simOpts.StatePath = filepath.Join(cfg.DataDir, "platformsim.json")
+	}
+	if s.Sim, err = platformsim.New(simOpts); err != nil {
 		return nil, err
 	}
 	simAddr := simL.Addr().String()
