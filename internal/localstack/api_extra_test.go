@@ -1,0 +1,186 @@
+package localstack
+
+import (
+	"encoding/json"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/tangkal/tangkal/internal/audit"
+	"github.com/tangkal/tangkal/internal/auth"
+	"github.com/tangkal/tangkal/internal/platformsim"
+	"github.com/tangkal/tangkal/internal/store"
+)
+
+// One recruiter, two ads: the same WhatsApp number written two ways, on
+// two platforms.
+const (
+	recruiterAdFacebook = "LOWONGAN ADMIN ONLINE KAMBOJA gaji 15-25jt/bln, tanpa pengalaman, TANPA BIAYA tiket ditanggung, " +
+		"berangkat minggu ini pakai visa turis, paspor dipegang perusahaan. Minat WA 0812-5550-4242"
+	recruiterAdTikTok = "Kerja di Myanmar jadi CS online, gaji 20jt, tanpa biaya, visa turis saja, paspor disimpan kantor. " +
+		"Berangkat cepat! WhatsApp +62 812 5550 4242"
+	recruiterPhone = "+6281255504242"
+)
+
+// decode turns a generic JSON answer into v.
+func decode(t *testing.T, in map[string]any, v any) {
+	t.Helper()
+	b, _ := json.Marshal(in)
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("answer %s: %v", b, err)
+	}
+}
+
+func TestRelatedCasesAndEntitiesAcrossPlatforms(t *testing.T) {
+	f := startFlow(t, Config{})
+	fb := f.submit("https://www.facebook.com/groups/lokerluarnegeri/posts/5554201/", recruiterAdFacebook)
+	f.waitStatus(fb, store.StatusAwaitingApprove)
+	tt := f.submit("https://www.tiktok.com/@kerjamyanmar/video/5554202", recruiterAdTikTok)
+	f.waitStatus(tt, store.StatusAwaitingApprove)
+	unrelated := f.submit("https://x.com/lokerlaos/status/5554203", scamAd) // another number
+	f.waitStatus(unrelated, store.StatusAwaitingApprove)
+
+	// The first case was verified before the second existed; the related
+	// lookup is fresh, so it finds the later one through the phone.
+	for _, role := range []string{auth.Auditor, auth.Approver, auth.Admin} {
+		code, out := f.st.as(t, role).do("GET", "/cases/"+fb+"/related", nil, nil)
+		if code != 200 {
+			t.Fatalf("%s: related: %d %v", role, code, out)
+		}
+		var got audit.RelatedResponse
+		decode(t, out, &got)
+		if !got.Verified || len(got.Related) != 1 {
+			t.Fatalf("%s: related of %s = %+v, want only %s", role, fb, got, tt)
+		}
+		r := got.Related[0]
+		if r.CaseID != tt || r.Platform != "tiktok" || len(r.Via) != 1 || r.Via[0].Kind != "phone" || r.Via[0].Value != recruiterPhone {
+			t.Fatalf("%s: related %+v, want %s on tiktok via phone %s", role, r, tt, recruiterPhone)
+		}
+	}
+	code, out := f.st.as(t, auth.Auditor).do("GET", "/cases/"+tt+"/related", nil, nil)
+	var back audit.RelatedResponse
+	decode(t, out, &back)
+	if code != 200 || len(back.Related) != 1 || back.Related[0].CaseID != fb || back.Related[0].Platform != "facebook" {
+		t.Fatalf("related of %s: %d %+v", tt, code, back)
+	}
+
+	// The number as people write it finds both cases, and only them.
+	for _, spelling := range []string{"0812-5550-4242", "+62 812 5550 4242", recruiterPhone, "6281255504242"} {
+		code, out := f.st.as(t, auth.Auditor).do("GET", "/entities/phone/"+url.PathEscape(spelling), nil, nil)
+		var got audit.EntityResponse
+		decode(t, out, &got)
+		ids := map[string]string{}
+		for _, c := range got.Cases {
+			ids[c.CaseID] = c.Platform
+		}
+		if code != 200 || got.Value != recruiterPhone || len(ids) != 2 || ids[fb] != "facebook" || ids[tt] != "tiktok" {
+			t.Fatalf("entities/phone/%s: %d %+v, want %s and %s", spelling, code, out, fb, tt)
+		}
+	}
+
+	tests := []struct {
+		name  string
+		role  string
+		path  string
+		want  int
+		field string
+	}{
+		{"reporter may not see related cases", auth.Reporter, "/cases/" + fb + "/related", 403, ""},
+		{"reporter may not look up entities", auth.Reporter, "/entities/phone/081255504242", 403, ""},
+		{"reporter may not read figures", auth.Reporter, "/stats/compliance", 403, ""},
+		{"approver may not read figures", auth.Approver, "/stats/compliance", 403, ""},
+		{"anonymous", "", "/cases/" + fb + "/related", 401, ""},
+		{"unknown case", auth.Auditor, "/cases/c_01jdzzzzzzzzzzzzzzzzzzzzzz/related", 404, ""},
+		{"unknown kind", auth.Auditor, "/entities/pager/12345", 400, "kind"},
+		{"unparseable number", auth.Auditor, "/entities/phone/not-a-number", 400, "value"},
+		{"bad bank account", auth.Auditor, "/entities/bank/BRI%2012", 400, "value"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := client{t: t, base: f.st.APIURL}
+			if tc.role != "" {
+				c = f.st.as(t, tc.role)
+			}
+			code, out := c.do("GET", tc.path, nil, nil)
+			if code != tc.want {
+				t.Fatalf("GET %s = %d %v, want %d", tc.path, code, out, tc.want)
+			}
+			if e, _ := out["error"].(map[string]any); tc.field != "" && e["field"] != tc.field {
+				t.Fatalf("error %v does not name field %s", out, tc.field)
+			}
+		})
+	}
+}
+
+// stats reads one platform's figures from GET /stats/compliance.
+func (f *flow) stats(platform string) audit.PlatformStats {
+	f.t.Helper()
+	code, out := f.st.as(f.t, auth.Auditor).do("GET", "/stats/compliance?platform="+platform, nil, nil)
+	if code != 200 {
+		f.t.Fatalf("stats: %d %v", code, out)
+	}
+	var got audit.ComplianceResponse
+	decode(f.t, out, &got)
+	if len(got.Platforms) != 1 || got.Platforms[0].Platform != platform {
+		f.t.Fatalf("stats for %s: %+v", platform, got)
+	}
+	return got.Platforms[0]
+}
+
+func TestComplianceFiguresAfterInTimeAndLateRemovals(t *testing.T) {
+	f := startFlow(t, Config{Platforms: map[string]platformsim.Behavior{"tiktok": {Mode: platformsim.Late, Delay: 10 * time.Hour}}})
+	prompt := f.submit("https://www.facebook.com/groups/lokerluarnegeri/posts/5554301/", scamAd)
+	late := f.submit("https://www.tiktok.com/@lokerkamboja/video/5554302", scamAd)
+	for _, id := range []string{prompt, late} {
+		f.waitStatus(id, store.StatusAwaitingApprove)
+		f.approveFirstLink(id, "approve")
+		f.waitStatus(id, store.StatusTakedownSent)
+	}
+	if s := f.stats("tiktok"); s.RequestsSent != 1 || s.StillLive != 1 || s.Overdue != 0 || s.MedianSecondsToRemoval != nil {
+		t.Fatalf("tiktok before the deadline: %+v", s)
+	}
+
+	f.advance(4*time.Hour + time.Minute) // first deadline: facebook removed, tiktok still up
+	f.waitStatus(prompt, store.StatusRemovedInTime)
+	f.waitStatus(late, store.StatusEscalated)
+	if s := f.stats("tiktok"); s.StillLive != 1 || s.RemovedLate != 0 {
+		t.Fatalf("tiktok after the deadline: %+v", s)
+	}
+
+	f.advance(24 * time.Hour) // warning 1 deadline: tiktok removed 10 h after the request
+	f.waitStatus(late, store.StatusRemovedLate)
+
+	tests := []struct {
+		platform                        string
+		sent, inTime, removedLate, live int
+		median, p90                     int64
+	}{
+		{"facebook", 1, 1, 0, 0, 0, 0}, // the simulator removes at once
+		{"tiktok", 1, 0, 1, 0, 36000, 36000},
+	}
+	for _, tc := range tests {
+		t.Run(tc.platform, func(t *testing.T) {
+			s := f.stats(tc.platform)
+			if s.RequestsSent != tc.sent || s.RemovedInTime != tc.inTime || s.RemovedLate != tc.removedLate || s.StillLive != tc.live || s.NonCompliant != 0 {
+				t.Fatalf("%+v", s)
+			}
+			if s.RemovalsMeasured != 1 || s.MedianSecondsToRemoval == nil || *s.MedianSecondsToRemoval != tc.median || *s.P90SecondsToRemoval != tc.p90 {
+				t.Fatalf("time to removal: %d measured, median %v p90 %v; want %d and %d", s.RemovalsMeasured, s.MedianSecondsToRemoval, s.P90SecondsToRemoval, tc.median, tc.p90)
+			}
+		})
+	}
+
+	// All platforms: the two cases and nothing else.
+	code, out := f.st.as(t, auth.Admin).do("GET", "/stats/compliance?from=2026-11-01T00:00:00Z", nil, nil)
+	var all audit.ComplianceResponse
+	decode(t, out, &all)
+	if code != 200 || all.Total.RequestsSent != 2 || all.Total.RemovedInTime != 1 || all.Total.RemovedLate != 1 || len(all.Platforms) < 7 {
+		t.Fatalf("all platforms: %d %+v", code, all)
+	}
+	// A period before the cases holds none of them.
+	_, out = f.st.as(t, auth.Auditor).do("GET", "/stats/compliance?to=2026-01-01T00:00:00Z", nil, nil)
+	decode(t, out, &all)
+	if all.Total.Cases != 0 {
+		t.Fatalf("period before the cases: %+v", all.Total)
+	}
+}
