@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -50,6 +51,7 @@ func (e *ErrFunctionNotFound) Error() string {
 type Registry struct {
 	mu       sync.RWMutex
 	handlers map[string]*function
+	observe  func(name string, took time.Duration, err error)
 	// Region and AccountID build the invoked function ARN handed to handlers.
 	Region, AccountID string
 }
@@ -84,6 +86,15 @@ func (r *Registry) RegisterFunc(name string, fn any) {
 	r.handlers[name] = &function{fn: fn}
 }
 
+// Observe sets a function called after every invocation with the
+// function's name, how long its handler ran and its error (benchmarks count
+// Lambda requests and GB-seconds with it). nil removes it.
+func (r *Registry) Observe(fn func(name string, took time.Duration, err error)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.observe = fn
+}
+
 // FunctionName extracts the function name from a name, a partial ARN
 // (ACCOUNT:function:NAME or function:NAME) or a full ARN
 // (arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]).
@@ -106,9 +117,14 @@ func (r *Registry) Invoke(ctx context.Context, function string, payload []byte) 
 	name := FunctionName(function)
 	r.mu.RLock()
 	f, ok := r.handlers[name]
+	observe := r.observe
 	r.mu.RUnlock()
 	if !ok {
 		return nil, &ErrFunctionNotFound{Name: function}
+	}
+	if observe != nil {
+		start := time.Now()
+		defer func() { observe(name, time.Since(start), err) }()
 	}
 	region, account := r.Region, r.AccountID
 	if region == "" {
