@@ -23,7 +23,7 @@ const (
 )
 
 // decode turns a generic JSON answer into v.
-func decode(t *testing.T, in map[string]any, v any) {
+func decode(t testing.TB, in map[string]any, v any) {
 	t.Helper()
 	b, _ := json.Marshal(in)
 	if err := json.Unmarshal(b, v); err != nil {

@@ -31,7 +31,7 @@ func startStack(t *testing.T) *Stack {
 }
 
 type client struct {
-	t     *testing.T
+	t     testing.TB
 	base  string
 	token string
 }
@@ -70,7 +70,7 @@ func (c client) do(method, path string, body any, hdr map[string]string) (int, m
 	return resp.StatusCode, out
 }
 
-func (st *Stack) as(t *testing.T, role string) client {
+func (st *Stack) as(t testing.TB, role string) client {
 	t.Helper()
 	tok, err := st.Token("test-"+role, role)
 	if err != nil {

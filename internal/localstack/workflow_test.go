@@ -33,12 +33,12 @@ const scamAd = "LOWONGAN ADMIN ONLINE KAMBOJA 🇰🇭 gaji 15-25jt/bln, tanpa p
 	"berangkat minggu ini pakai visa turis, paspor dipegang perusahaan. Minat WA 0812-5550-9911"
 
 type flow struct {
-	t     *testing.T
+	t     testing.TB
 	st    *Stack
 	clock *sfnlocal.ManualClock
 }
 
-func startFlow(t *testing.T, cfg Config) *flow {
+func startFlow(t testing.TB, cfg Config) *flow {
 	t.Helper()
 	clock := sfnlocal.NewManualClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
 	cfg.Clock = clock
@@ -135,7 +135,7 @@ func (f *flow) approvalLinks(id string) []string {
 	return links
 }
 
-func mailText(t *testing.T, raw []byte) string {
+func mailText(t testing.TB, raw []byte) string {
 	msg, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
 		t.Fatalf("outbox message does not parse: %v", err)
@@ -170,7 +170,7 @@ func mailText(t *testing.T, raw []byte) string {
 }
 
 // decide posts the confirm form of a mailed link, as a browser would.
-func decide(t *testing.T, link, decision string) (int, string) {
+func decide(t testing.TB, link, decision string) (int, string) {
 	t.Helper()
 	u, err := url.Parse(link)
 	if err != nil {
@@ -373,7 +373,7 @@ func TestLegitimateAdClosesWithoutApproval(t *testing.T) {
 	}
 }
 
-func waitFor(t *testing.T, cond func() bool) {
+func waitFor(t testing.TB, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for !cond() {
