@@ -5,7 +5,7 @@ FUNCTIONS := $(notdir $(wildcard functions/*))
 BUILD_DIR ?= build
 GOBUILD_LAMBDA = CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w"
 
-.PHONY: run test lint build bench conformance deps check-tools clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: run test lint build bench conformance deps check-tools clean
 
 ## run: start the local stack in the foreground (Ctrl-C stops it cleanly)
 run: deps
@@ -47,8 +47,9 @@ $(BUILD_DIR)/%.zip: FORCE
 .PHONY: FORCE
 FORCE:
 
-# SAM `BuildMethod: makefile` calls build-<LogicalId> with ARTIFACTS_DIR set.
-build-%:
+# SAM `BuildMethod: makefile` calls build-<LogicalId> with ARTIFACTS_DIR set:
+# build-SubmitReportFunction builds ./functions/submitreport.
+build-%Function:
 	$(GOBUILD_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo $* | tr 'A-Z' 'a-z')
 
 ## deps: check java and npm, install the pinned npm packages under infra/
