@@ -32,6 +32,8 @@ import (
 	"github.com/tangkal/tangkal/internal/outbox"
 	"github.com/tangkal/tangkal/internal/platform"
 	"github.com/tangkal/tangkal/internal/platformsim"
+	"github.com/tangkal/tangkal/internal/registry"
+	"github.com/tangkal/tangkal/internal/risk"
 	"github.com/tangkal/tangkal/internal/safefetch"
 	"github.com/tangkal/tangkal/internal/samtemplate"
 	"github.com/tangkal/tangkal/internal/sfnlocal"
@@ -253,9 +255,18 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if len(approvers) == 0 {
 		approvers = [][]string{{"approver@kp2mi.local"}, {"director@kp2mi.local"}}
 	}
-	assessor, err := wiring.DefaultAssessor()
+	rules, err := risk.DefaultRules()
 	if err != nil {
 		return nil, err
+	}
+	// As after a deployment: the licensed-recruiter registry is loaded
+	// into the table once (`tangkal registry load` refreshes it).
+	if reg, err := registry.FromDynamoDB(ctx, db, cfg.Table); err != nil {
+		return nil, err
+	} else if reg.Len() == 0 {
+		if _, err := registry.Load(ctx, db, cfg.Table, registry.Default()); err != nil {
+			return nil, err
+		}
 	}
 	s.StateMachineARN = fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s-takedown", Region, Account, StackName)
 	deps := wiring.Deps{
@@ -264,7 +275,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		StateMachineARN: s.StateMachineARN,
 		Fetcher:         safefetch.New(safefetch.Options{Routes: routes, Clock: now}),
 		Evidence:        evidence.Folder{Dir: filepath.Join(dataDir, "evidence")},
-		Assessor:        assessor,
+		Rules:           rules,
 		Platforms: &platform.Client{Config: pc, Mailer: s.Outbox, From: "tangkal@kp2mi.local", Now: now,
 			HTTP:   &http.Client{Timeout: 30 * time.Second, Transport: pinned{routes: routes}},
 			Secret: func(string) []byte { return []byte(hex.EncodeToString(webhookKey)) }},

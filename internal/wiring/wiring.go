@@ -26,7 +26,6 @@ import (
 	"github.com/tangkal/tangkal/internal/history"
 	"github.com/tangkal/tangkal/internal/outbox"
 	"github.com/tangkal/tangkal/internal/platform"
-	"github.com/tangkal/tangkal/internal/registry"
 	"github.com/tangkal/tangkal/internal/report"
 	"github.com/tangkal/tangkal/internal/risk"
 	"github.com/tangkal/tangkal/internal/safefetch"
@@ -43,7 +42,7 @@ type Deps struct {
 	StateMachineARN string
 	Fetcher         *safefetch.Fetcher
 	Evidence        evidence.Store
-	Assessor        *risk.Assessor
+	Rules           risk.Rules
 	Platforms       *platform.Client
 	Mailer          outbox.Mailer
 	Slack           outbox.SlackPoster
@@ -79,8 +78,8 @@ func FromEnv(ctx context.Context) (Deps, error) {
 	if b := os.Getenv("TANGKAL_EVIDENCE_BUCKET"); b != "" {
 		d.Evidence = evidence.S3{Client: s3.NewFromConfig(cfg), Bucket: b}
 	}
-	if d.Assessor, err = DefaultAssessor(); err != nil {
-		return Deps{}, err
+	if d.Rules, err = risk.DefaultRules(); err != nil {
+		return Deps{}, fmt.Errorf("load risk rules: %w", err)
 	}
 	pc, err := PlatformConfig(os.Getenv("TANGKAL_PLATFORMS"))
 	if err != nil {
@@ -132,15 +131,6 @@ func PlatformConfig(override string) (platform.Config, error) {
 	return platform.Default()
 }
 
-// DefaultAssessor uses the bundled rules and registry.
-func DefaultAssessor() (*risk.Assessor, error) {
-	rules, err := risk.DefaultRules()
-	if err != nil {
-		return nil, fmt.Errorf("load risk rules: %w", err)
-	}
-	return risk.NewAssessor(rules, registry.Default()), nil
-}
-
 // MustFromEnv is FromEnv for a function's main: a configuration error is
 // logged as JSON and ends the process.
 func MustFromEnv(ctx context.Context) Deps {
@@ -189,9 +179,13 @@ func Approvals(d Deps) apiHandler {
 	return api.Handle(r.Route)
 }
 
+func (d Deps) assessors() *workflow.Assessors {
+	return &workflow.Assessors{Table: d.Table, Rules: d.Rules}
+}
+
 func (d Deps) steps() *workflow.Steps {
 	return &workflow.Steps{
-		Table: d.Table, Now: d.Now, Fetcher: d.Fetcher, Evidence: d.Evidence, Assessor: d.Assessor,
+		Table: d.Table, Now: d.Now, Fetcher: d.Fetcher, Evidence: d.Evidence, Assessors: d.assessors(),
 		Platforms: d.Platforms, Approvals: d.approvals(), Links: d.Links, Mailer: d.Mailer,
 		Slack: d.Slack, SlackChannel: d.SlackChannel, SlackApprovers: d.SlackApprovers,
 		ApproverTiers: d.ApproverTiers, Sender: d.Sender,

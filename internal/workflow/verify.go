@@ -59,6 +59,10 @@ func (s *Steps) VerifyAd(ctx context.Context, in CaseInput) (VerifyOutput, error
 	if contains(c.StepsDone, "verify") {
 		return VerifyOutput{Route: c.Verdict, Urgency: c.Urgency, Label: c.Label}, nil
 	}
+	assessor, err := s.Assessors.Assessor(ctx)
+	if err != nil {
+		return VerifyOutput{}, err
+	}
 	ev, text, duplicateOf, err := s.fetch(ctx, c)
 	if err != nil {
 		return VerifyOutput{}, err
@@ -73,7 +77,7 @@ func (s *Steps) VerifyAd(ctx context.Context, in CaseInput) (VerifyOutput, error
 	case duplicateOf != "":
 		out.Route = RouteDuplicate
 	default:
-		a = s.Assessor.Assess(text, c.URL)
+		a = assessor.Assess(text, c.URL)
 		out.Label, out.Urgency = a.Label, a.Urgency
 		if a.Label == risk.LabelTakedown {
 			out.Route = RouteNeedsApproval

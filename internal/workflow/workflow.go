@@ -30,7 +30,9 @@ type Steps struct {
 	Now       func() time.Time
 	Fetcher   *safefetch.Fetcher
 	Evidence  evidence.Store
-	Assessor  *risk.Assessor
+	Assessors interface {
+		Assessor(ctx context.Context) (*risk.Assessor, error)
+	}
 	Platforms *platform.Client
 	Approvals *approval.Store
 	Links     *approval.Signer
