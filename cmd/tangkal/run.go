@@ -117,6 +117,7 @@ func run(ctx context.Context, args []string) error {
 		level = slog.LevelInfo
 	}
 	cfg.Log = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(cfg.Log) // the handlers log through the default logger, as in Lambda
 	st, err := localstack.Start(ctx, cfg)
 	if err != nil {
 		return err
