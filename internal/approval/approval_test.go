@@ -479,7 +479,7 @@ func TestComposeAndSlack(t *testing.T) {
 	s.Excerpt = "<b>bold</b>"
 	link := "https://api.example/approvals/ap_1?a=dewi%40agency.example&exp=1&sig=abc"
 	subject, text, html := Compose(s, link)
-	if !strings.Contains(subject, "Tiktok") || !strings.Contains(subject, "c_1") || !strings.Contains(subject, "urgent") {
+	if !strings.Contains(subject, "Tiktok") || !strings.Contains(subject, "c_1") || !strings.HasPrefix(subject, "URGENT: ") {
 		t.Errorf("subject %q", subject)
 	}
 	for _, want := range []string{link, "Placement fee charged", "appears in 3 other reported ads", "0.91"} {

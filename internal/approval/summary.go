@@ -85,7 +85,11 @@ func ParseAction(actionID, value string) (id, decision string, ok bool) {
 // Compose writes the approval request email for one approver's link.
 func Compose(s Summary, link string) (subject, text, html string) {
 	v := composeView{Summary: s, Link: link, Score: fmt.Sprintf("%.2f", s.Score)}
-	subject = fmt.Sprintf("Approval needed: %s ad, %s urgency (case %s)", titleOr(s.Platform), s.Urgency, s.CaseID)
+	prefix := ""
+	if s.Urgency == "urgent" {
+		prefix = "URGENT: "
+	}
+	subject = fmt.Sprintf("%sApproval needed: %s ad (case %s)", prefix, titleOr(s.Platform), s.CaseID)
 	subject = strings.NewReplacer("\r", " ", "\n", " ").Replace(subject)
 	var tb, hb bytes.Buffer
 	textMail.Execute(&tb, v)
@@ -117,7 +121,7 @@ Score:    {{.Score}}
 Ad text: "{{.}}"
 {{end}}{{if .Indicators}}
 Why it was flagged:
-{{range .Indicators}}  - {{.Label}}{{with .Explanation}}: {{.}}{{end}}
+{{range .Indicators}}  - {{.Label}}{{with .Explanation}}: {{.}}{{end}}{{with .Evidence}} [matched: "{{.}}"]{{end}}
 {{end}}{{end}}{{if .Related}}
 Related cases:
 {{range .Related}}  - {{.Sentence}}
@@ -139,7 +143,7 @@ var htmlMail = htmltemplate.Must(htmltemplate.New("html").Parse(`<!doctype html>
 <tr><th align="left">Score</th><td>{{.Score}}</td></tr>
 </table>
 {{with .Excerpt}}<blockquote>{{.}}</blockquote>{{end}}
-{{if .Indicators}}<h3>Why it was flagged</h3><ul>{{range .Indicators}}<li><strong>{{.Label}}</strong>{{with .Explanation}}: {{.}}{{end}}</li>{{end}}</ul>{{end}}
+{{if .Indicators}}<h3>Why it was flagged</h3><ul>{{range .Indicators}}<li><strong>{{.Label}}</strong>{{with .Explanation}}: {{.}}{{end}}{{with .Evidence}} <em>(matched: &ldquo;{{.}}&rdquo;)</em>{{end}}</li>{{end}}</ul>{{end}}
 {{if .Related}}<h3>Related cases</h3><ul>{{range .Related}}<li>{{.Sentence}}</li>{{end}}</ul>{{end}}
 <p><a href="{{.Link}}">Review and decide</a> (opens a confirmation page; nothing is decided until you confirm there).</p>
 <p style="color:#666">This link is personal; do not forward it.</p>

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tangkal/tangkal/internal/approval"
@@ -139,7 +140,7 @@ func (s *Steps) summary(ctx context.Context, c *store.Case) (approval.Summary, e
 			if ind.Kind == "info" {
 				continue
 			}
-			sum.Indicators = append(sum.Indicators, approval.Indicator{Code: ind.ID, Label: ind.ID, Explanation: ind.Explanation, Evidence: ind.Match})
+			sum.Indicators = append(sum.Indicators, approval.Indicator{Code: ind.ID, Label: humanize(ind.ID), Explanation: ind.Explanation, Evidence: ind.Match})
 		}
 		byEntity := map[entity.Key][]string{}
 		var order []entity.Key
@@ -156,4 +157,13 @@ func (s *Steps) summary(ctx context.Context, c *store.Case) (approval.Summary, e
 		}
 	}
 	return sum, nil
+}
+
+// humanize turns an indicator id into a label: "passport_held" → "Passport held".
+func humanize(id string) string {
+	s := strings.ReplaceAll(id, "_", " ")
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
