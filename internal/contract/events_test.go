@@ -1,0 +1,446 @@
+package contract
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/tangkal/tangkal/internal/api"
+	"github.com/tangkal/tangkal/internal/approval"
+	"github.com/tangkal/tangkal/internal/audit"
+	"github.com/tangkal/tangkal/internal/evidence"
+	"github.com/tangkal/tangkal/internal/ident"
+	"github.com/tangkal/tangkal/internal/outbox"
+	"github.com/tangkal/tangkal/internal/platform"
+	"github.com/tangkal/tangkal/internal/platformsim"
+	"github.com/tangkal/tangkal/internal/report"
+	"github.com/tangkal/tangkal/internal/risk"
+	"github.com/tangkal/tangkal/internal/safefetch"
+	"github.com/tangkal/tangkal/internal/samtemplate"
+	"github.com/tangkal/tangkal/internal/store"
+	"github.com/tangkal/tangkal/internal/testenv"
+	"github.com/tangkal/tangkal/internal/wiring"
+	"github.com/tangkal/tangkal/internal/workflow"
+)
+
+// What the sample events in events/ were made with (events/env.json holds
+// the same secrets for `sam local invoke --env-vars events/env.json`).
+const (
+	sampleCase           = "c_01kqexamp1ecase00000000000"
+	sampleApproval       = "ap_0123456789abcdef0123456789"
+	sampleSlackApproval  = "ap_fedcba9876543210fedcba9876"
+	sampleApprover       = "approver@kp2mi.local"
+	sampleSlackUser      = "U0SAMPLEAPPROVER"
+	sampleApprovalSecret = "sample-approval-signing-secret-for-local-invoke"
+	sampleSlackSecret    = "sample-slack-signing-secret-for-local-invoke"
+	sampleLinkExpiry     = 4102444800
+)
+
+var sampleNow = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+
+// stepFunctions stands in for the Step Functions API at its wire protocol
+// (AWS JSON 1.0): it records StartExecution and SendTaskSuccess calls.
+type stepFunctions struct {
+	mu    sync.Mutex
+	calls []string // "<operation> <name or token>"
+}
+
+func (s *stepFunctions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AWSStepFunctions.")
+	var in map[string]any
+	_ = json.NewDecoder(r.Body).Decode(&in)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	switch op {
+	case "StartExecution":
+		s.calls = append(s.calls, op+" "+in["name"].(string))
+		json.NewEncoder(w).Encode(map[string]any{"executionArn": "arn:aws:states:ap-southeast-3:000000000000:execution:tangkal-takedown:" + in["name"].(string), "startDate": sampleNow.Unix()})
+	case "SendTaskSuccess":
+		s.calls = append(s.calls, op+" "+in["taskToken"].(string))
+		io.WriteString(w, "{}")
+	default:
+		w.WriteHeader(400)
+		io.WriteString(w, `{"__type":"UnknownOperationException","message":"not served by the test stand-in"}`)
+	}
+}
+
+func (s *stepFunctions) seen() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.calls...)
+}
+
+// toSim sends every request to the platform simulator, keeping the Host.
+type toSim struct{ addr string }
+
+func (p toSim) RoundTrip(r *http.Request) (*http.Response, error) {
+	r2 := r.Clone(r.Context())
+	r2.Host = r.URL.Host
+	r2.URL.Scheme, r2.URL.Host = "http", p.addr
+	return http.DefaultTransport.RoundTrip(r2)
+}
+
+type sampleEnv struct {
+	deps     wiring.Deps
+	handlers map[string]any
+	sfn      *stepFunctions
+	sim      *platformsim.Sim
+	outbox   *outbox.Folder
+	byDir    map[string]string // function folder name → logical id
+}
+
+func newSampleEnv(t *testing.T, tpl *samtemplate.Template) *sampleEnv {
+	t.Helper()
+	ctx := context.Background()
+	db := testenv.DynamoDB(t)
+	name := testenv.UniqueName(t, "events")
+	if err := store.CreateTable(ctx, db, name); err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return sampleNow }
+	e := &sampleEnv{sfn: &stepFunctions{}, byDir: map[string]string{}}
+	sfnSrv := httptest.NewServer(e.sfn)
+	t.Cleanup(sfnSrv.Close)
+
+	pc, err := platform.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	webhookSecret := []byte("sample-webhook-secret-0123456789abcdef")
+	secrets := map[string][]byte{}
+	for id := range pc.Platforms {
+		secrets[id] = webhookSecret
+	}
+	if e.sim, err = platformsim.New(platformsim.Options{Config: pc, Secrets: secrets, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	simSrv := httptest.NewServer(e.sim)
+	t.Cleanup(simSrv.Close)
+	simAddr := strings.TrimPrefix(simSrv.URL, "http://")
+	routes := map[string]string{}
+	for _, p := range pc.Platforms {
+		for _, h := range p.Hosts {
+			routes[h] = simSrv.URL
+		}
+	}
+	if e.outbox, err = outbox.NewFolder(t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	e.outbox.Now = now
+	links, err := approval.NewSigner([]byte(sampleApprovalSecret), "http://127.0.0.1:3000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := risk.DefaultRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.deps = wiring.Deps{
+		Table: store.Table{DB: db, Name: name}, Now: now,
+		SFN: sfn.NewFromConfig(aws.Config{Region: "ap-southeast-3", BaseEndpoint: aws.String(sfnSrv.URL),
+			Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}),
+		StateMachineARN: "arn:aws:states:ap-southeast-3:000000000000:stateMachine:tangkal-takedown",
+		Fetcher:         safefetch.New(safefetch.Options{Routes: routes, Clock: now}),
+		Evidence:        evidence.Folder{Dir: t.TempDir()},
+		Rules:           rules,
+		Platforms: &platform.Client{Config: pc, Mailer: e.outbox, From: "tangkal@kp2mi.local", Now: now,
+			HTTP: &http.Client{Timeout: 10 * time.Second, Transport: toSim{addr: simAddr}}, Secret: func(string) []byte { return webhookSecret }},
+		Mailer: e.outbox, Slack: e.outbox, SlackChannel: "#takedown-approvals", SlackApprovers: []string{sampleSlackUser},
+		SlackSecret: []byte(sampleSlackSecret), Links: links,
+		ApproverTiers: [][]string{{sampleApprover}, {"director@kp2mi.local"}}, Sender: "tangkal@kp2mi.local",
+	}
+	e.handlers = wiring.Handlers(e.deps)
+	for _, f := range tpl.Functions() {
+		e.byDir[filepath.Base(f.Dir)] = f.LogicalID
+	}
+	return e
+}
+
+// function is the logical id a sample belongs to: its name up to the
+// first '-' is the function's folder.
+func (e *sampleEnv) function(t *testing.T, file string) string {
+	t.Helper()
+	dir, _, _ := strings.Cut(strings.TrimSuffix(filepath.Base(file), ".json"), "-")
+	id, ok := e.byDir[dir]
+	if !ok {
+		t.Fatalf("%s: no function folder functions/%s in template.yaml", file, dir)
+	}
+	return id
+}
+
+// decode reads a sample strictly into the handler's event type.
+func decode(t *testing.T, file string, typ reflect.Type) reflect.Value {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := reflect.New(typ)
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v.Interface()); err != nil {
+		t.Fatalf("%s does not decode into %s: %v", file, typ, err)
+	}
+	return v.Elem()
+}
+
+// invoke decodes a sample and calls the real handler with it, as the
+// Lambda runtime would; mod may adjust the decoded event first.
+func (e *sampleEnv) invoke(t *testing.T, file string, mod func(v any)) (any, error) {
+	t.Helper()
+	h := e.handlers[e.function(t, file)]
+	in, _ := handlerTypes(t, h)
+	ev := decode(t, file, in)
+	if mod != nil {
+		p := reflect.New(in)
+		p.Elem().Set(ev)
+		mod(p.Interface())
+		ev = p.Elem()
+	}
+	out := reflect.ValueOf(h).Call([]reflect.Value{reflect.ValueOf(context.Background()), ev})
+	err, _ := out[1].Interface().(error)
+	return out[0].Interface(), err
+}
+
+func (e *sampleEnv) http(t *testing.T, file string, want int) map[string]any {
+	t.Helper()
+	out, err := e.invoke(t, file, nil)
+	if err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	resp := out.(api.Response)
+	if resp.StatusCode != want {
+		t.Fatalf("%s answered %d %s, want %d", file, resp.StatusCode, resp.Body, want)
+	}
+	var m map[string]any
+	_ = json.Unmarshal([]byte(resp.Body), &m)
+	if m == nil {
+		m = map[string]any{"html": resp.Body}
+	}
+	return m
+}
+
+func TestSampleEventsDriveTheRealHandlers(t *testing.T) {
+	tpl := loadTemplate(t)
+	files, _ := filepath.Glob(filepath.Join(tpl.Dir, "events", "*.json"))
+	sort.Strings(files)
+	e := newSampleEnv(t, tpl)
+	path := func(name string) string { return filepath.Join(tpl.Dir, "events", name) }
+	used := map[string]bool{}
+	use := func(name string) string { used[path(name)] = true; return path(name) }
+
+	// Every sample decodes strictly into its handler's event type.
+	covered := map[string]bool{}
+	for _, f := range files {
+		if filepath.Base(f) == "env.json" {
+			continue
+		}
+		id := e.function(t, f)
+		covered[id] = true
+		in, _ := handlerTypes(t, e.handlers[id])
+		decode(t, f, in)
+	}
+	for _, f := range tpl.Functions() {
+		if !covered[f.LogicalID] {
+			t.Errorf("no sample event for %s in events/", f.LogicalID)
+		}
+	}
+	for _, f := range tpl.Functions() {
+		for _, ev := range f.Events {
+			if ev.Type != "HttpApi" {
+				continue
+			}
+			found := false
+			for _, file := range files {
+				b, _ := os.ReadFile(file)
+				found = found || strings.Contains(string(b), `"routeKey": "`+ev.Method+" "+ev.Path+`"`)
+			}
+			if !found {
+				t.Errorf("no sample event for route %s %s", ev.Method, ev.Path)
+			}
+		}
+	}
+
+	// Before the case exists.
+	e.http(t, use("casesapi-get-case.json"), 404)
+	e.http(t, use("casesapi-get-related-cases.json"), 404)
+
+	// The report opens the case (its id pinned to the samples' case id),
+	// and the same request through the function's handler joins it.
+	in, _ := handlerTypes(t, e.handlers["SubmitReportFunction"])
+	req := decode(t, path("submitreport-post-reports.json"), in).Interface().(api.Request)
+	pinned := report.Handler{Intake: report.Intake{Table: e.deps.Table, Now: e.deps.Now, NewID: func(prefix string, now time.Time) string {
+		if prefix == "c_" {
+			return sampleCase
+		}
+		return ident.New(prefix, now)
+	}}}
+	resp, err := api.Handle(pinned.Submit)(context.Background(), req)
+	if err != nil || resp.StatusCode != 202 || !strings.Contains(resp.Body, sampleCase) {
+		t.Fatalf("open the sample case: %d %s %v", resp.StatusCode, resp.Body, err)
+	}
+	if got := e.http(t, use("submitreport-post-reports.json"), 202); got["case_id"] != sampleCase {
+		t.Fatalf("sample report: %v, want case %s", got, sampleCase)
+	}
+
+	// The stream record of the new case starts one execution named after it.
+	out, err := e.invoke(t, use("startworkflow-new-case.json"), nil)
+	if r := out.(events.DynamoDBEventResponse); err != nil || len(r.BatchItemFailures) != 0 {
+		t.Fatalf("start workflow: %+v %v", out, err)
+	}
+	if calls := e.sfn.seen(); len(calls) != 1 || calls[0] != "StartExecution "+sampleCase {
+		t.Fatalf("Step Functions calls %v", calls)
+	}
+
+	// The workflow's steps, in order, on the sample case, whose ad is
+	// online on the simulated platform.
+	var ad struct{ URL, Text string }
+	if err := json.Unmarshal([]byte(req.Body), &ad); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.sim.Seed(ad.URL, ad.Text); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		file  string
+		check func(out any) bool
+	}{
+		{"verifyad.json", func(o any) bool { return o.(workflow.VerifyOutput).Route == workflow.RouteNeedsApproval }},
+		{"requestapproval.json", func(o any) bool { return strings.HasPrefix(o.(workflow.ApprovalOutput).ApprovalID, approval.IDPrefix) }},
+		{"sendtakedown.json", func(o any) bool {
+			return o.(workflow.NoticeOutput).Deadline == store.FormatTime(sampleNow.Add(4*time.Hour))
+		}},
+		{"checkcompliance.json", func(o any) bool {
+			c := o.(workflow.CheckOutput)
+			return c.Removed && c.Outcome == store.StatusRemovedInTime
+		}},
+		{"escalate.json", func(o any) bool { return o.(workflow.NoticeOutput).Level == 1 }},
+		{"closecase.json", func(any) bool { return true }},
+	}
+	for _, s := range steps {
+		out, err := e.invoke(t, use(s.file), nil)
+		if err != nil || !s.check(out) {
+			t.Fatalf("%s: %+v %v", s.file, out, err)
+		}
+	}
+	c, err := e.deps.Table.GetCase(context.Background(), sampleCase)
+	if err != nil || c.Status != store.StatusRemovedInTime || c.TakedownAt == "" {
+		t.Fatalf("sample case after the steps: %+v %v", c, err)
+	}
+	if n := len(e.sim.Requests()); n != 1 {
+		t.Fatalf("platform's webhook received %d takedown requests, want 1", n)
+	}
+	var mailed []string
+	mails, _ := filepath.Glob(filepath.Join(e.outbox.Dir, "*.eml"))
+	for _, m := range mails {
+		b, _ := os.ReadFile(m)
+		for _, to := range []string{sampleApprover, "trust-safety@facebook.example"} {
+			if bytes.Contains(b, []byte("To: "+to)) || bytes.Contains(b, []byte("To: <"+to+">")) {
+				mailed = append(mailed, to)
+			}
+		}
+	}
+	if sort.Strings(mailed); strings.Join(mailed, ",") != sampleApprover+",trust-safety@facebook.example" {
+		t.Fatalf("mailed %v, want the approval request and warning 1", mailed)
+	}
+
+	// The read API on the finished case.
+	if got := e.http(t, use("casesapi-get-case.json"), 200); got["case_id"] != sampleCase {
+		t.Fatalf("get case: %v", got)
+	}
+	if chain, _ := e.http(t, use("casesapi-get-case-events.json"), 200)["chain"].(map[string]any); chain["valid"] != true {
+		t.Fatalf("history chain: %v", chain)
+	}
+	if got := e.http(t, use("casesapi-get-related-cases.json"), 200); got["verified"] != true {
+		t.Fatalf("related: %v", got)
+	}
+	if got := e.http(t, use("casesapi-get-entity.json"), 200); !strings.Contains(toJSON(got), sampleCase) {
+		t.Fatalf("entity lookup does not list the sample case: %v", got)
+	}
+	e.http(t, use("casesapi-list-cases.json"), 200)
+	var stats audit.ComplianceResponse
+	if err := json.Unmarshal([]byte(toJSON(e.http(t, use("casesapi-get-compliance-stats.json"), 200))), &stats); err != nil ||
+		stats.Total.Cases != 1 || stats.Total.RequestsSent != 1 || stats.Total.RemovedInTime != 1 {
+		t.Fatalf("stats: %+v %v", stats.Total, err)
+	}
+
+	// Approvals: the signed link and the signed Slack click of the samples.
+	st := &approval.Store{Table: e.deps.Table, Now: e.deps.Now}
+	for id, who := range map[string]string{sampleApproval: sampleApprover, sampleSlackApproval: approval.SlackApprover(sampleSlackUser)} {
+		if _, err := st.Create(context.Background(), approval.Approval{ID: id, CaseID: sampleCase, TaskToken: "token-of-" + id,
+			Approvers: []string{who}, ExpiresAt: time.Unix(sampleLinkExpiry, 0)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if page := e.http(t, use("approvals-get-approval.json"), 200)["html"].(string); !strings.Contains(page, "<form") {
+		t.Fatalf("review page has no form: %s", page)
+	}
+	e.http(t, use("approvals-post-approval.json"), 200)
+	if got := e.http(t, use("approvals-slack-interaction.json"), 200); !strings.Contains(toJSON(got), "Recorded") {
+		t.Fatalf("slack click: %v", got)
+	}
+	calls := e.sfn.seen()
+	if len(calls) != 3 || calls[1] != "SendTaskSuccess token-of-"+sampleApproval || calls[2] != "SendTaskSuccess token-of-"+sampleSlackApproval {
+		t.Fatalf("Step Functions calls %v", calls)
+	}
+	// Replayed, the same POST is refused and sends nothing.
+	e.http(t, path("approvals-post-approval.json"), 409)
+	if n := len(e.sfn.seen()); n != 3 {
+		t.Fatalf("replay reached Step Functions (%d calls)", n)
+	}
+
+	for _, f := range files {
+		if filepath.Base(f) != "env.json" && !used[f] {
+			t.Errorf("%s is not exercised by this test", filepath.Base(f))
+		}
+	}
+}
+
+func toJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// events/env.json holds what `sam local invoke --env-vars` needs, with the
+// secrets the samples were signed with.
+func TestSampleEnvironment(t *testing.T) {
+	tpl := loadTemplate(t)
+	b, err := os.ReadFile(filepath.Join(tpl.Dir, "events", "env.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env map[string]map[string]string
+	if err := json.Unmarshal(b, &env); err != nil {
+		t.Fatalf("env.json: %v", err)
+	}
+	for k := range env {
+		if k != "Parameters" && tpl.Resources[k].Type != "AWS::Serverless::Function" {
+			t.Errorf("env.json key %s is neither Parameters nor a function", k)
+		}
+	}
+	p := env["Parameters"]
+	if p[approval.SecretEnv] != sampleApprovalSecret || p["TANGKAL_SLACK_SIGNING_SECRET"] != sampleSlackSecret || p["TANGKAL_TABLE"] == "" {
+		t.Fatalf("env.json Parameters %v do not match the samples' secrets", p)
+	}
+	if u, err := url.Parse(p["AWS_ENDPOINT_URL_DYNAMODB"]); err != nil || u.Scheme != "http" {
+		t.Fatalf("AWS_ENDPOINT_URL_DYNAMODB %q", p["AWS_ENDPOINT_URL_DYNAMODB"])
+	}
+}
