@@ -54,9 +54,18 @@ func (s *Steps) RequestApproval(ctx context.Context, in ApprovalInput) (Approval
 		return ApprovalOutput{}, err
 	}
 	id := approvalID(in.TaskToken)
-	if _, err := s.Approvals.Get(ctx, id); err == nil {
-		return ApprovalOutput{ApprovalID: id}, nil // already requested by an earlier run of this task
-	} else if !errors.Is(err, approval.ErrNotFound) {
+	step := "approval:" + strconv.Itoa(in.Tier)
+	approvers := s.ApproverTiers[in.Tier-1]
+	a, err := s.Approvals.Get(ctx, id)
+	switch {
+	case err == nil && contains(c.StepsDone, step):
+		return ApprovalOutput{ApprovalID: id}, nil // requested and recorded by an earlier run of this task
+	case err == nil:
+		// An earlier run created the approval but stopped (a crash) before
+		// its messages went out or before it was recorded: finish the job.
+		// The outbox drops a message whose idempotency key it already has.
+		return s.announceApproval(ctx, c, in, a, approvers, step)
+	case !errors.Is(err, approval.ErrNotFound):
 		return ApprovalOutput{}, &TransientError{Err: err}
 	}
 	// The previous tier's request is over: its links stop working.
@@ -73,18 +82,24 @@ func (s *Steps) RequestApproval(ctx context.Context, in ApprovalInput) (Approval
 	if err != nil {
 		return ApprovalOutput{}, err
 	}
-	approvers := s.ApproverTiers[in.Tier-1]
 	deciders := append([]string(nil), approvers...)
 	for _, u := range s.SlackApprovers {
 		deciders = append(deciders, approval.SlackApprover(u))
 	}
-	a, err := s.Approvals.Create(ctx, approval.Approval{
+	a, err = s.Approvals.Create(ctx, approval.Approval{
 		ID: id, CaseID: c.ID, TaskToken: in.TaskToken, Tier: strconv.Itoa(in.Tier), Approvers: deciders,
 		ExpiresAt: s.now().Add(timeout), Summary: summary,
 	})
 	if err != nil {
 		return ApprovalOutput{}, &TransientError{Err: err}
 	}
+	return s.announceApproval(ctx, c, in, a, approvers, step)
+}
+
+// announceApproval sends an approval request's messages and records it in
+// the case's history.
+func (s *Steps) announceApproval(ctx context.Context, c *store.Case, in ApprovalInput, a approval.Approval, approvers []string, step string) (ApprovalOutput, error) {
+	summary := a.Summary
 	for _, to := range approvers {
 		link := s.Links.Link(a.ID, to, a.ExpiresAt)
 		subject, text, html := approval.Compose(summary, link)
@@ -105,7 +120,7 @@ func (s *Steps) RequestApproval(ctx context.Context, in ApprovalInput) (Approval
 	if in.Tier > 1 {
 		typ = "approval_escalated"
 	}
-	_, err = s.record(ctx, c.ID, "approval:"+strconv.Itoa(in.Tier), typ, map[string]any{
+	_, err := s.record(ctx, c.ID, step, typ, map[string]any{
 		"approval_id": a.ID, "tier": in.Tier, "tiers": in.Tiers, "approvers": approvers, "expires_at": store.FormatTime(a.ExpiresAt),
 	}, history.Change{Set: map[string]any{"status": store.StatusAwaitingApprove, "approval_id": a.ID}})
 	if err != nil {

@@ -131,6 +131,7 @@ var scenarios = []scenario{
 		name: "rejected",
 		run: func(p *proc) string {
 			id := p.submit("https://www.instagram.com/p/C7770504abc/?igsh=xyz", scamAd)
+			p.crashWhen("the approval request mail", p.mailed(id, "/approvals/")) // approval request in flight
 			p.waitStatus(id, store.StatusAwaitingApprove)
 			p.crash() // awaiting approval
 			p.decideFirst(id, "reject")

@@ -606,3 +606,46 @@ func (p *proc) waitTaskFailures(id string, n int) {
 		time.Sleep(25 * time.Millisecond)
 	}
 }
+
+// crashWhen polls cond as fast as it can and kills the stack the moment
+// it holds: the step that made it true may still be in flight (its side
+// effect done, its record not yet written).
+func (p *proc) crashWhen(what string, cond func() bool) {
+	p.t.Helper()
+	deadline := time.Now().Add(bound)
+	for !cond() {
+		if time.Now().After(deadline) {
+			p.t.Fatalf("timed out after %s waiting for %s", bound, what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	p.crash()
+}
+
+// mailed reports whether the outbox holds a message for the case whose
+// text contains marker.
+func (p *proc) mailed(id, marker string) func() bool {
+	return func() bool {
+		files, _ := filepath.Glob(filepath.Join(p.data, "outbox", "*.eml"))
+		for _, name := range files {
+			b, err := os.ReadFile(name)
+			if err == nil && bytes.Contains(b, []byte(id)) && bytes.Contains(b, []byte(marker)) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// noticed reports whether the platform answered a notice for the case
+// with code.
+func (p *proc) noticed(id string, code int) func() bool {
+	return func() bool {
+		for _, r := range p.notices(id) {
+			if r.StatusCode == code {
+				return true
+			}
+		}
+		return false
+	}
+}
