@@ -24,7 +24,7 @@ lint: deps
 
 ## bench: benchmarks against DynamoDB Local
 bench: deps
-	$(GO) run ./cmd/tangkal with-dynamodb -- $(GO) test -run '^$$' -bench . -benchtime 3s ./...
+	$(GO) run ./cmd/tangkal with-dynamodb -- $(GO) test -p 1 -timeout 30m -run '^$$' -bench . -benchtime 3s ./...
 
 ## conformance: the Step Functions conformance suite on our engine, compared with moto's interpreter
 ## (skipped when python3 has no moto; `make test` already checks our engine against the expected values)
