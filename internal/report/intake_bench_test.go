@@ -85,40 +85,40 @@ func BenchmarkIntakeVsBareWrites(b *testing.B) {
 				}, &tr)
 			}
 		}
-		mi, mw := median(ti), median(tw)
-		b.ReportMetric(us(mi), "intake-p50-µs")
-		b.ReportMetric(us(mw), "bare-p50-µs")
+		mi, mw := benchMedian(ti), benchMedian(tw)
+		b.ReportMetric(benchMicros(mi), "intake-p50-µs")
+		b.ReportMetric(benchMicros(mw), "bare-p50-µs")
 		b.ReportMetric(float64(mi)/float64(mw), "ratio")
 		line := fmt.Sprintf("%-18s intake p50 %.2f ms (p90 %.2f), bare writes p50 %.2f ms (p90 %.2f), ratio %.2fx (target ≤ 1.5x), n=%d",
-			b.Name()[len("BenchmarkIntakeVsBareWrites/"):], ms(mi), ms(p90(ti)), ms(mw), ms(p90(tw)), float64(mi)/float64(mw), b.N)
+			b.Name()[len("BenchmarkIntakeVsBareWrites/"):], benchMillis(mi), benchMillis(benchP90(ti)), benchMillis(mw), benchMillis(benchP90(tw)), float64(mi)/float64(mw), b.N)
 		if tr != nil {
-			mr := median(tr)
-			b.ReportMetric(us(mr), "bare+reads-p50-µs")
-			line += fmt.Sprintf("; bare+reads p50 %.2f ms, intake/(bare+reads) %.2fx", ms(mr), float64(mi)/float64(mr))
+			mr := benchMedian(tr)
+			b.ReportMetric(benchMicros(mr), "bare+reads-p50-µs")
+			line += fmt.Sprintf("; bare+reads p50 %.2f ms, intake/(bare+reads) %.2fx", benchMillis(mr), float64(mi)/float64(mr))
 		}
 		summary[b.Name()] = line
 	}
 
 	b.Run("new_case", func(b *testing.B) {
 		run(b, func() error {
-			_, err := submit(ctx, in, who, ad(next()), "")
+			_, err := benchSubmit(ctx, in, who, ad(next()), "")
 			return err
 		}, func() (func() error, error) {
-			return newCaseItems(ctx, tb, next(), false)
+			return benchNewCaseItems(ctx, tb, next(), false)
 		}, nil)
 	})
 	b.Run("new_case_with_key", func(b *testing.B) {
 		run(b, func() error {
 			n := next()
-			_, err := submit(ctx, in, who, ad(n), fmt.Sprintf("bench-%d", n))
+			_, err := benchSubmit(ctx, in, who, ad(n), fmt.Sprintf("bench-%d", n))
 			return err
 		}, func() (func() error, error) {
-			return newCaseItems(ctx, tb, next(), true)
+			return benchNewCaseItems(ctx, tb, next(), true)
 		}, nil)
 	})
 	b.Run("duplicate", func(b *testing.B) {
 		body := ad(next())
-		first, err := submit(ctx, in, who, body, "")
+		first, err := benchSubmit(ctx, in, who, body, "")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -126,18 +126,18 @@ func BenchmarkIntakeVsBareWrites(b *testing.B) {
 		// contend for one chain head.
 		bareCase := ident.New("c_", time.Now())
 		seq, head := 1, history.Genesis
-		if err := putCase(ctx, tb, bareCase, head); err != nil {
+		if err := benchPutCase(ctx, tb, bareCase, head); err != nil {
 			b.Fatal(err)
 		}
 		claimKey := store.Key("URL#"+urlcanon.Key("https://bench.example/"+bareCase), "CLAIM")
 		run(b, func() error {
-			r, err := submit(ctx, in, who, body, "")
+			r, err := benchSubmit(ctx, in, who, body, "")
 			if err == nil && (!r.Duplicate || r.CaseID != first.CaseID) {
 				err = fmt.Errorf("duplicate report answered %+v", r)
 			}
 			return err
 		}, func() (func() error, error) {
-			op, ev, err := joinItems(tb, bareCase, seq, head)
+			op, ev, err := benchJoinItems(tb, bareCase, seq, head)
 			if err != nil {
 				return nil, err
 			}
@@ -176,8 +176,8 @@ func benchTable(b *testing.B) store.Table {
 	return store.Table{DB: db, Name: name}
 }
 
-// submit is what POST /reports does after authentication.
-func submit(ctx context.Context, in Intake, who auth.Principal, body []byte, key string) (Receipt, error) {
+// benchSubmit is what POST /reports does after authentication.
+func benchSubmit(ctx context.Context, in Intake, who auth.Principal, body []byte, key string) (Receipt, error) {
 	s, c, err := Parse(body, in.now())
 	if err != nil {
 		return Receipt{}, err
@@ -185,10 +185,10 @@ func submit(ctx context.Context, in Intake, who auth.Principal, body []byte, key
 	return in.Submit(ctx, who, s, c, body, key)
 }
 
-// newCaseItems builds, untimed, the transaction a new case needs (claim,
+// benchNewCaseItems builds, untimed, the transaction a new case needs (claim,
 // META, report, first event and optionally the idempotency record), with
 // the same item shapes Submit writes, and returns the call that sends it.
-func newCaseItems(ctx context.Context, tb store.Table, n int, withKey bool) (func() error, error) {
+func benchNewCaseItems(ctx context.Context, tb store.Table, n int, withKey bool) (func() error, error) {
 	in := Intake{Table: tb}
 	now := time.Now()
 	s, c, err := Parse(fmt.Appendf(nil, `{"url":"https://www.facebook.com/groups/lokerkamboja/posts/%d/","text":"Dicari admin online Kamboja, gaji 15jt, visa turis, tiket ditanggung. WA 0812-5550-9911","category":"scam"}`, n), now)
@@ -239,7 +239,7 @@ func newCaseItems(ctx context.Context, tb store.Table, n int, withKey bool) (fun
 	}, nil
 }
 
-func putCase(ctx context.Context, tb store.Table, id, head string) error {
+func benchPutCase(ctx context.Context, tb store.Table, id, head string) error {
 	now := time.Now()
 	av, err := attributevalue.MarshalMap(store.Case{PK: store.CasePK(id), SK: store.SKMeta, ID: id, URL: "https://bench.example/" + id,
 		CanonicalURL: "https://bench.example/" + id, Platform: "website", Status: store.StatusReceived, ReportCount: 1,
@@ -252,9 +252,9 @@ func putCase(ctx context.Context, tb store.Table, id, head string) error {
 	return err
 }
 
-// joinItems builds, untimed, the transaction a duplicate report needs: put
+// benchJoinItems builds, untimed, the transaction a duplicate report needs: put
 // the report, put the next event, move the chain head and count the report.
-func joinItems(tb store.Table, caseID string, seq int, head string) (func(context.Context) error, history.Event, error) {
+func benchJoinItems(tb store.Table, caseID string, seq int, head string) (func(context.Context) error, history.Event, error) {
 	in := Intake{Table: tb}
 	now := time.Now()
 	reportID := ident.New("r_", now)
@@ -291,10 +291,10 @@ func joinItems(tb store.Table, caseID string, seq int, head string) (func(contex
 	}, ev, nil
 }
 
-func median(ds []time.Duration) time.Duration { return quantile(ds, 0.5) }
-func p90(ds []time.Duration) time.Duration    { return quantile(ds, 0.9) }
+func benchMedian(ds []time.Duration) time.Duration { return benchQuantile(ds, 0.5) }
+func benchP90(ds []time.Duration) time.Duration    { return benchQuantile(ds, 0.9) }
 
-func quantile(ds []time.Duration, q float64) time.Duration {
+func benchQuantile(ds []time.Duration, q float64) time.Duration {
 	if len(ds) == 0 {
 		return 0
 	}
@@ -303,5 +303,5 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 	return s[int(q*float64(len(s)-1)+0.5)]
 }
 
-func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+func benchMicros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+func benchMillis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
