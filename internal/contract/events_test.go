@@ -46,6 +46,7 @@ const (
 	sampleCase           = "c_01kqexamp1ecase00000000000"
 	sampleApproval       = "ap_0123456789abcdef0123456789"
 	sampleSlackApproval  = "ap_fedcba9876543210fedcba9876"
+	sampleReport         = "r_01kqexamp1ereport000000000"
 	sampleApprover       = "approver@kp2mi.local"
 	sampleSlackUser      = "U0SAMPLEAPPROVER"
 	sampleApprovalSecret = "sample-approval-signing-secret-for-local-invoke"
@@ -299,6 +300,34 @@ func TestSampleEventsDriveTheRealHandlers(t *testing.T) {
 	}
 	if got := e.http(t, use("submitreport-post-reports.json"), 202); got["case_id"] != sampleCase {
 		t.Fatalf("sample report: %v, want case %s", got, sampleCase)
+	}
+	// A further report of the ad, with the id the RecordReports sample
+	// names: its stream record adds it to the case's history and count,
+	// once however often the record is delivered.
+	pinnedReport := report.Handler{Intake: report.Intake{Table: e.deps.Table, Now: e.deps.Now, NewID: func(prefix string, now time.Time) string {
+		if prefix == "r_" {
+			return sampleReport
+		}
+		return ident.New(prefix, now)
+	}}}
+	again := req
+	again.Headers = map[string]string{}
+	for k, v := range req.Headers {
+		if !strings.EqualFold(k, "Idempotency-Key") { // a new report, not a retry
+			again.Headers[k] = v
+		}
+	}
+	if resp, err := api.Handle(pinnedReport.Submit)(context.Background(), again); err != nil || resp.StatusCode != 202 || !strings.Contains(resp.Body, sampleReport) {
+		t.Fatalf("the sample duplicate report: %d %s %v", resp.StatusCode, resp.Body, err)
+	}
+	for i := 0; i < 2; i++ {
+		out, err := e.invoke(t, use("recordreports-duplicate-report.json"), nil)
+		if r := out.(events.DynamoDBEventResponse); err != nil || len(r.BatchItemFailures) != 0 {
+			t.Fatalf("record reports: %+v %v", out, err)
+		}
+	}
+	if c, err := e.deps.Table.GetCase(context.Background(), sampleCase); err != nil || c.ReportCount != 2 {
+		t.Fatalf("after RecordReports: %+v %v, want report_count 2 (the opening report and the sample duplicate)", c, err)
 	}
 
 	// The stream record of the new case starts one execution named after it.

@@ -143,56 +143,98 @@ func (l Log) now() time.Time {
 // applies ch to the case, atomically. Concurrent appends to one case are
 // serialised by the chain head's condition and retried with jittered backoff.
 func (l Log) Append(ctx context.Context, caseID, typ, actor string, data any, ch Change) (Event, error) {
+	evs, err := l.AppendBatch(ctx, caseID, []Entry{{Type: typ, Actor: actor, Data: data}}, ch)
+	if err != nil {
+		return Event{}, err
+	}
+	return evs[0], nil
+}
+
+// Entry is one event of a batch, with writes that belong to it alone.
+type Entry struct {
+	Type, Actor string
+	Data        any
+	Items       []types.TransactWriteItem
+}
+
+// MaxBatchItems is how many items one TransactWriteItems may hold; a batch
+// needs one for the case, one per event, and each entry's Items.
+const MaxBatchItems = 100
+
+// AppendBatch adds several events, chained in order, with ch and every
+// entry's Items, in one transaction.
+func (l Log) AppendBatch(ctx context.Context, caseID string, entries []Entry, ch Change) ([]Event, error) {
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	typ := entries[0].Type
+	n := 1 + len(ch.Items)
+	for _, e := range entries {
+		n += 1 + len(e.Items)
+	}
+	if n > MaxBatchItems {
+		return nil, fmt.Errorf("append %d events to case %s: %d items, more than a transaction takes", len(entries), caseID, n)
+	}
 	backoff := 5 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		c, err := l.Table.GetCase(ctx, caseID)
 		if err != nil {
-			return Event{}, fmt.Errorf("append %s to case %s: %w", typ, caseID, err)
+			return nil, fmt.Errorf("append %s to case %s: %w", typ, caseID, err)
 		}
 		if ch.Once != "" && contains(c.StepsDone, ch.Once) {
-			return Event{}, fmt.Errorf("append %s to case %s: %w", typ, caseID, ErrAlreadyRecorded)
+			return nil, fmt.Errorf("append %s to case %s: %w", typ, caseID, ErrAlreadyRecorded)
 		}
-		ev, err := New(caseID, c.EventSeq+1, c.LastHash, typ, actor, l.now(), data)
-		if err != nil {
-			return Event{}, err
+		now := l.now()
+		evs := make([]Event, 0, len(entries))
+		seq, prev := c.EventSeq, c.LastHash
+		var extra []types.TransactWriteItem
+		for _, e := range entries {
+			seq++
+			ev, err := New(caseID, seq, prev, e.Type, e.Actor, now, e.Data)
+			if err != nil {
+				return nil, err
+			}
+			evs = append(evs, ev)
+			prev = ev.Hash
+			extra = append(extra, e.Items...)
 		}
-		items, err := l.transaction(c, ev, ch)
+		items, err := l.transaction(c, evs, ch, extra)
 		if err != nil {
-			return Event{}, err
+			return nil, err
 		}
 		_, err = l.Table.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if err == nil {
-			return ev, nil
+			return evs, nil
 		}
 		var tce *types.TransactionCanceledException
 		if !errors.As(err, &tce) {
-			return Event{}, fmt.Errorf("append %s to case %s: %w", typ, caseID, err)
+			return nil, fmt.Errorf("append %s to case %s: %w", typ, caseID, err)
 		}
 		reasons := tce.CancellationReasons
 		headMoved := len(reasons) > 0 && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed"
 		retry := headMoved || transactionConflict(reasons)
 		if headMoved && ch.Once != "" {
 			if c2, err := l.Table.GetCase(ctx, caseID); err == nil && contains(c2.StepsDone, ch.Once) {
-				return Event{}, fmt.Errorf("append %s to case %s: %w", typ, caseID, ErrAlreadyRecorded)
+				return nil, fmt.Errorf("append %s to case %s: %w", typ, caseID, ErrAlreadyRecorded)
 			}
 		}
 		if headMoved && ch.Condition != "" {
 			// Either the head moved or the caller's condition failed: read
 			// again and check the head; the next loop decides.
 			if c2, err := l.Table.GetCase(ctx, caseID); err == nil && c2.EventSeq == c.EventSeq {
-				return Event{}, fmt.Errorf("append %s to case %s: %w", typ, caseID, ErrConditionFailed)
+				return nil, fmt.Errorf("append %s to case %s: %w", typ, caseID, ErrConditionFailed)
 			}
 		}
 		if !retry {
 			for i, r := range reasons {
-				if i > 0 && aws.ToString(r.Code) == "ConditionalCheckFailed" {
-					return Event{}, fmt.Errorf("append %s to case %s: %w", typ, caseID, ErrConditionFailed)
+				if i > len(evs) && aws.ToString(r.Code) == "ConditionalCheckFailed" {
+					return nil, fmt.Errorf("append %s to case %s: %w", typ, caseID, ErrConditionFailed)
 				}
 			}
-			return Event{}, fmt.Errorf("append %s to case %s: %w", typ, caseID, err)
+			return nil, fmt.Errorf("append %s to case %s: %w", typ, caseID, err)
 		}
 		if attempt > 200 {
-			return Event{}, fmt.Errorf("append %s to case %s: too much contention: %w", typ, caseID, err)
+			return nil, fmt.Errorf("append %s to case %s: too much contention: %w", typ, caseID, err)
 		}
 		sleep := time.Duration(rand.Int64N(int64(backoff))) + time.Millisecond
 		if backoff < 200*time.Millisecond {
@@ -200,7 +242,7 @@ func (l Log) Append(ctx context.Context, caseID, typ, actor string, data any, ch
 		}
 		select {
 		case <-ctx.Done():
-			return Event{}, ctx.Err()
+			return nil, ctx.Err()
 		case <-time.After(sleep):
 		}
 	}
@@ -224,7 +266,8 @@ func transactionConflict(reasons []types.CancellationReason) bool {
 	return false
 }
 
-func (l Log) transaction(c *store.Case, ev Event, ch Change) ([]types.TransactWriteItem, error) {
+func (l Log) transaction(c *store.Case, evs []Event, ch Change, extra []types.TransactWriteItem) ([]types.TransactWriteItem, error) {
+	ev := evs[len(evs)-1]
 	names := map[string]string{"#seq": "event_seq", "#hash": "last_hash", "#upd": "updated_at"}
 	values := map[string]any{":old": c.EventSeq, ":seq": ev.Seq, ":hash": ev.Hash, ":upd": ev.At}
 	set := "SET #seq = :seq, #hash = :hash, #upd = :upd"
@@ -282,10 +325,6 @@ func (l Log) transaction(c *store.Case, ev Event, ch Change) ([]types.TransactWr
 	if ch.Once != "" {
 		av[":onceSet"] = &types.AttributeValueMemberSS{Value: []string{ch.Once}}
 	}
-	put, err := Put(l.Table.Name, ev)
-	if err != nil {
-		return nil, err
-	}
 	upd := types.TransactWriteItem{Update: &types.Update{
 		TableName:                 aws.String(l.Table.Name),
 		Key:                       store.Key(store.CasePK(ev.CaseID), store.SKMeta),
@@ -294,7 +333,16 @@ func (l Log) transaction(c *store.Case, ev Event, ch Change) ([]types.TransactWr
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: av,
 	}}
-	return append([]types.TransactWriteItem{upd, put}, ch.Items...), nil
+	items := []types.TransactWriteItem{upd}
+	for _, e := range evs {
+		put, err := Put(l.Table.Name, e)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, put)
+	}
+	items = append(items, extra...)
+	return append(items, ch.Items...), nil
 }
 
 // List returns a case's events in order, starting after seq `after`, at

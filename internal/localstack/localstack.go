@@ -88,7 +88,6 @@ type Stack struct {
 	// Links signs approval links (tests use it to forge and check links).
 	Links *approval.Signer
 
-	stream  *streamer
 	closers []func()
 }
 
@@ -322,12 +321,21 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	s.serve(outL, s.Outbox.Handler())
 	s.serve(simL, s.Sim)
 
-	// The table's stream feeds StartWorkflowFunction, as Lambda's event
-	// source mapping does.
-	if s.stream, err = newStreamer(ctx, s, filepath.Join(dataDir, "stream-checkpoints.json"), cfg.Log); err != nil {
-		return nil, err
+	// The table's stream feeds the functions with DynamoDB events
+	// (StartWorkflow, RecordReports), as Lambda's event source mappings do:
+	// one reader per function, each with its own checkpoints.
+	for _, f := range s.Template.Functions() {
+		for _, ev := range f.Events {
+			if ev.Type != "DynamoDB" {
+				continue
+			}
+			sm, err := newStreamer(s, f.LogicalID, ev, filepath.Join(dataDir, "stream-"+f.LogicalID+".json"), cfg.Log)
+			if err != nil {
+				return nil, err
+			}
+			s.closers = append(s.closers, sm.close)
+		}
 	}
-	s.closers = append(s.closers, s.stream.close)
 	return s, nil
 }
 

@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	st "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+
+	"github.com/tangkal/tangkal/internal/samtemplate"
 )
 
 // streamer is the local stand-in for Lambda's DynamoDB event source
@@ -41,33 +43,22 @@ type streamer struct {
 	done        chan struct{}
 }
 
-func newStreamer(ctx context.Context, s *Stack, path string, log *slog.Logger) (*streamer, error) {
+func newStreamer(s *Stack, function string, ev samtemplate.Event, path string, log *slog.Logger) (*streamer, error) {
 	sm := &streamer{stack: s, client: dynamodbstreams.NewFromConfig(AWSConfig(s.DynamoDBURL)), path: path, log: log,
-		checkpoints: map[string]string{}, batch: 25, done: make(chan struct{})}
-	for _, f := range s.Template.Functions() {
-		for _, e := range f.Events {
-			if e.Type != "DynamoDB" {
-				continue
-			}
-			sm.function = f.LogicalID
-			if n, ok := e.Properties["BatchSize"].(int); ok && n > 0 {
-				sm.batch = n
-			}
-			if fc, ok := e.Properties["FilterCriteria"].(map[string]any); ok {
-				fs, _ := fc["Filters"].([]any)
-				for _, raw := range fs {
-					m, _ := raw.(map[string]any)
-					var p any
-					if err := json.Unmarshal([]byte(fmt.Sprint(m["Pattern"])), &p); err != nil {
-						return nil, fmt.Errorf("%s: FilterCriteria pattern: %w", f.LogicalID, err)
-					}
-					sm.filters = append(sm.filters, p)
-				}
-			}
-		}
+		function: function, checkpoints: map[string]string{}, batch: 100, done: make(chan struct{})}
+	if n, ok := ev.Properties["BatchSize"].(int); ok && n > 0 {
+		sm.batch = min(n, 1000)
 	}
-	if sm.function == "" {
-		return nil, errors.New("template.yaml has no function with a DynamoDB stream event")
+	if fc, ok := ev.Properties["FilterCriteria"].(map[string]any); ok {
+		fs, _ := fc["Filters"].([]any)
+		for _, raw := range fs {
+			m, _ := raw.(map[string]any)
+			var p any
+			if err := json.Unmarshal([]byte(fmt.Sprint(m["Pattern"])), &p); err != nil {
+				return nil, fmt.Errorf("%s: FilterCriteria pattern: %w", function, err)
+			}
+			sm.filters = append(sm.filters, p)
+		}
 	}
 	if b, err := os.ReadFile(path); err == nil {
 		_ = json.Unmarshal(b, &sm.checkpoints)

@@ -133,21 +133,24 @@ func (in Intake) Submit(ctx context.Context, who auth.Principal, s Submission, c
 		rep.Organization = s.Reporter.Organization
 	}
 	receipt := Receipt{CaseID: caseID, ReportID: reportID, Status: store.StatusReceived}
-	// Open a case, or join the one that claimed the URL. Two requests that
-	// collide while opening both retry: one opens, the other joins.
+	// Most reports of a known ad are duplicates: look for the case first.
+	// Otherwise open one; two requests that collide while opening both
+	// retry, and one opens while the other joins.
 	for attempt := 0; ; attempt++ {
-		err := in.open(ctx, now, c, platform, s, rep, receipt, idem)
+		caseID, err := in.claimedCase(ctx, c)
+		switch {
+		case err == nil:
+			return in.join(ctx, caseID, rep, idem)
+		case !errors.Is(err, errNoClaim):
+			return Receipt{}, err
+		}
+		err = in.open(ctx, now, c, platform, s, rep, receipt, idem)
 		switch {
 		case err == nil:
 			return receipt, nil
 		case errors.Is(err, errIdemRace):
 			return in.replayAfterRace(ctx, idem)
-		case errors.Is(err, errClaimed):
-			r, err := in.join(ctx, now, c, rep, idem)
-			if !errors.Is(err, errNoClaim) {
-				return r, err
-			}
-		case !errors.Is(err, errConflict):
+		case !errors.Is(err, errClaimed) && !errors.Is(err, errConflict):
 			return Receipt{}, err
 		}
 		if attempt >= 100 {
@@ -225,22 +228,38 @@ func (in Intake) open(ctx context.Context, now time.Time, c urlcanon.Canonical, 
 	return fmt.Errorf("open case for %s: %w", c.URL, err)
 }
 
-func (in Intake) join(ctx context.Context, now time.Time, c urlcanon.Canonical, rep reportItem, idem *idemItem) (Receipt, error) {
-	caseID, err := in.claimedCase(ctx, c)
-	if err != nil {
-		return Receipt{}, err
-	}
+// join records a report of an ad that already has a case. It writes only
+// items of its own (the report, its idempotency record) with a check that
+// the case exists, so any number of concurrent reports of one ad never
+// contend; the case's history and report count follow from the table's
+// stream (package workflow, RecordReports), in order, without losing one.
+func (in Intake) join(ctx context.Context, caseID string, rep reportItem, idem *idemItem) (Receipt, error) {
 	rep.PK, rep.CaseID, rep.Duplicate = store.CasePK(caseID), caseID, true
+	receipt := Receipt{CaseID: caseID, ReportID: rep.ReportID, Duplicate: true}
+	type answer struct {
+		status string
+		err    error
+	}
+	statusCh := make(chan answer, 1)
+	go func() {
+		st, err := in.status(ctx, caseID)
+		statusCh <- answer{st, err}
+	}()
+	if idem != nil { // the stored answer must hold the status
+		a := <-statusCh
+		if a.err != nil {
+			return Receipt{}, a.err
+		}
+		receipt.Status = a.status
+	}
 	repPut, err := in.put(rep)
 	if err != nil {
 		return Receipt{}, err
 	}
-	cs, err := in.Table.GetCase(ctx, caseID)
-	if err != nil {
-		return Receipt{}, err
-	}
-	receipt := Receipt{CaseID: caseID, ReportID: rep.ReportID, Duplicate: true, Status: cs.Status}
-	items := []types.TransactWriteItem{repPut}
+	items := []types.TransactWriteItem{repPut, {ConditionCheck: &types.ConditionCheck{
+		TableName: aws.String(in.Table.Name), Key: store.Key(store.CasePK(caseID), store.SKMeta),
+		ConditionExpression: aws.String("attribute_exists(PK)"),
+	}}}
 	if idem != nil {
 		p, err := in.idemPut(idem, receipt)
 		if err != nil {
@@ -248,16 +267,38 @@ func (in Intake) join(ctx context.Context, now time.Time, c urlcanon.Canonical, 
 		}
 		items = append(items, p)
 	}
-	log := history.Log{Table: in.Table, Now: func() time.Time { return now }}
-	_, err = log.Append(ctx, caseID, "report_received", "reporter:"+rep.Pseudonym,
-		map[string]any{"report_id": rep.ReportID, "url": rep.URL}, history.Change{Add: map[string]int{"report_count": 1}, Items: items})
-	if errors.Is(err, history.ErrConditionFailed) && idem != nil {
+	_, err = in.Table.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) && idem != nil && len(tce.CancellationReasons) == 3 &&
+		aws.ToString(tce.CancellationReasons[2].Code) == "ConditionalCheckFailed" {
 		return in.replayAfterRace(ctx, idem)
 	}
 	if err != nil {
 		return Receipt{}, fmt.Errorf("add report to case %s: %w", caseID, err)
 	}
+	if idem == nil {
+		a := <-statusCh
+		if a.err != nil {
+			return Receipt{}, a.err
+		}
+		receipt.Status = a.status
+	}
 	return receipt, nil
+}
+
+// status reads a case's status alone.
+func (in Intake) status(ctx context.Context, caseID string) (string, error) {
+	out, err := in.Table.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(in.Table.Name), Key: store.Key(store.CasePK(caseID), store.SKMeta),
+		ProjectionExpression: aws.String("#s"), ExpressionAttributeNames: map[string]string{"#s": "status"},
+	})
+	if err != nil {
+		return "", fmt.Errorf("read status of case %s: %w", caseID, err)
+	}
+	if v, ok := out.Item["status"].(*types.AttributeValueMemberS); ok {
+		return v.Value, nil
+	}
+	return store.StatusReceived, nil
 }
 
 func (in Intake) claimedCase(ctx context.Context, c urlcanon.Canonical) (string, error) {

@@ -197,6 +197,11 @@ func StartWorkflow(d Deps) func(context.Context, events.DynamoDBEvent) (events.D
 	return workflow.Launcher{SFN: d.SFN, StateMachineARN: d.StateMachineARN}.Start
 }
 
+// RecordReports is RecordReportsFunction's handler.
+func RecordReports(d Deps) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	return workflow.Recorder{Table: d.Table, Now: d.Now}.Record
+}
+
 // VerifyAd is VerifyAdFunction's handler.
 func VerifyAd(d Deps) func(context.Context, workflow.CaseInput) (workflow.VerifyOutput, error) {
 	return d.steps().VerifyAd
@@ -234,6 +239,7 @@ func Handlers(d Deps) map[string]any {
 		"CasesApiFunction":        CasesAPI(d),
 		"ApprovalsFunction":       Approvals(d),
 		"StartWorkflowFunction":   StartWorkflow(d),
+		"RecordReportsFunction":   RecordReports(d),
 		"VerifyAdFunction":        VerifyAd(d),
 		"RequestApprovalFunction": RequestApproval(d),
 		"SendTakedownFunction":    SendTakedown(d),
