@@ -33,10 +33,16 @@ func (t *Template) TableInput(logicalID, name string) (*dynamodb.CreateTableInpu
 	in.KeySchema = keySchema(p["KeySchema"])
 	for _, g := range list(p["GlobalSecondaryIndexes"]) {
 		proj, _ := g["Projection"].(map[string]any)
+		p := &types.Projection{ProjectionType: types.ProjectionType(str(proj["ProjectionType"]))}
+		if attrs, ok := proj["NonKeyAttributes"].([]any); ok {
+			for _, a := range attrs {
+				p.NonKeyAttributes = append(p.NonKeyAttributes, str(a))
+			}
+		}
 		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
 			IndexName:  aws.String(str(g["IndexName"])),
 			KeySchema:  keySchema(g["KeySchema"]),
-			Projection: &types.Projection{ProjectionType: types.ProjectionType(str(proj["ProjectionType"]))},
+			Projection: p,
 		})
 	}
 	if s, ok := p["StreamSpecification"].(map[string]any); ok {
