@@ -117,6 +117,14 @@ func (h *Handler) Post(ctx context.Context, req events.APIGatewayV2HTTPRequest) 
 	case errors.Is(err, ErrNotFound):
 		return h.fail(req, http.StatusNotFound, "not_found", "no such approval request", "")
 	case errors.Is(err, ErrAlreadyDecided):
+		// The first decision may have been recorded without reaching the
+		// workflow (a crash in between): deliver it again. A workflow that
+		// already has it refuses the used token, which changes nothing.
+		if h.Decided != nil && (a.Status == StatusApproved || a.Status == StatusRejected) {
+			if err := h.Decided(ctx, a); err == nil {
+				h.log().InfoContext(ctx, "approval: undelivered decision delivered", "approval_id", a.ID, "case_id", a.CaseID)
+			}
+		}
 		return h.fail(req, http.StatusConflict, "already_decided",
 			fmt.Sprintf("this request was already decided (%s)", a.Status), "")
 	case errors.Is(err, ErrExpired):

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tangkal/tangkal/internal/approval"
 	"github.com/tangkal/tangkal/internal/auth"
 	"github.com/tangkal/tangkal/internal/history"
 	"github.com/tangkal/tangkal/internal/platformsim"
@@ -386,3 +387,28 @@ func waitFor(t testing.TB, cond func() bool) {
 
 var _ = json.Marshal
 var _ = fmt.Sprint
+
+// A decision recorded but never delivered (the process died in between)
+// is not lost: when the tier's wait ends, the workflow takes it.
+func TestRecordedButUndeliveredDecisionIsRecoveredAtTimeout(t *testing.T) {
+	f := startFlow(t, Config{})
+	id := f.submit("https://www.facebook.com/groups/lokerluarnegeri/posts/5551111/", scamAd)
+	c := f.waitStatus(id, store.StatusAwaitingApprove)
+	st := approval.Store{Table: f.st.Table, Log: &history.Log{Table: f.st.Table, Now: f.clock.Now}, Now: f.clock.Now}
+	if _, err := st.Decide(context.Background(), c.ApprovalID, approval.Approve, "approver@kp2mi.local", "seen"); err != nil {
+		t.Fatal(err)
+	}
+	f.advance(time.Hour + time.Minute) // tier 1's wait ends without a callback
+	f.waitStatus(id, store.StatusTakedownSent)
+	got := f.history(id)
+	if !strings.Contains(got, "approval_decision_recovered") || strings.Contains(got, "approval_escalated") {
+		t.Fatalf("history %s", got)
+	}
+	distinct := map[string]bool{}
+	for _, l := range f.approvalLinks(id) {
+		distinct[l] = true
+	}
+	if len(distinct) != 1 {
+		t.Fatalf("%d approval links mailed, want 1 (tier 2 was not asked)", len(distinct))
+	}
+}

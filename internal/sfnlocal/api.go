@@ -443,6 +443,14 @@ func (e *Engine) SendTaskSuccess(ctx context.Context, token, output string) erro
 		return apiErr("InvalidOutput", "Invalid output: %v", err)
 	}
 	return e.callback(ctx, token, func(ex *execution, th *thread) bool {
+		if th.Phase == phaseRun { // the invocation is still running: its driver applies this
+			if th.Early != nil {
+				return false
+			}
+			th.Early = &earlyCallback{Output: json.RawMessage(output)}
+			ex.touch(th)
+			return false
+		}
 		ex.taskSucceeded(th, ex.stateOf(th), json.RawMessage(output))
 		return true
 	})
@@ -451,6 +459,14 @@ func (e *Engine) SendTaskSuccess(ctx context.Context, token, output string) erro
 // SendTaskFailure fails a waiting task.
 func (e *Engine) SendTaskFailure(ctx context.Context, token, errName, cause string) error {
 	return e.callback(ctx, token, func(ex *execution, th *thread) bool {
+		if th.Phase == phaseRun { // the invocation is still running: its driver applies this
+			if th.Early != nil {
+				return false
+			}
+			th.Early = &earlyCallback{Failed: true, Error: errName, Cause: cause}
+			ex.touch(th)
+			return false
+		}
 		ex.taskFailed(th, errName, cause)
 		return true
 	})

@@ -355,3 +355,43 @@ func TestHistoryEvents(t *testing.T) {
 		t.Fatalf("second page: %v %+v", err, next)
 	}
 }
+
+// A function may complete its own task token before it returns (AWS allows
+// it); the engine applies that result once the invocation ends, and a
+// failure sent the same way fails the task.
+func TestCallbackFromInsideTheInvocation(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		send   func(s *stack, token string) error
+		status sfntypes.ExecutionStatus
+		want   string
+	}{
+		{"success", func(s *stack, token string) error {
+			_, err := s.sfn.SendTaskSuccess(context.Background(), &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(`{"approved":true}`)})
+			return err
+		}, sfntypes.ExecutionStatusSucceeded, `{"approved":true}`},
+		{"failure", func(s *stack, token string) error {
+			_, err := s.sfn.SendTaskFailure(context.Background(), &sfn.SendTaskFailureInput{TaskToken: aws.String(token), Error: aws.String("Rejected")})
+			return err
+		}, sfntypes.ExecutionStatusFailed, "Rejected"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStack(t)
+			var sendErr error
+			s.reg.RegisterFunc("approve", func(ctx context.Context, in struct{ Token string }) (string, error) {
+				sendErr = tc.send(s, in.Token)
+				return "sent", nil
+			})
+			out, _ := s.run(`{"StartAt":"Ask","States":{"Ask":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken",
+			 "Parameters":{"FunctionName":"approve","Payload":{"token.$":"$$.Task.Token"}},"TimeoutSeconds":60,"End":true}}}`, `{}`)
+			if sendErr != nil {
+				t.Fatalf("the function's own callback was refused: %v", sendErr)
+			}
+			got := aws.ToString(out.Output) + aws.ToString(out.Error)
+			if out.Status != tc.status || !strings.Contains(got, tc.want) {
+				t.Fatalf("status %s output/error %q, want %s %q", out.Status, got, tc.status, tc.want)
+			}
+		})
+	}
+}

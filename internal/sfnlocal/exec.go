@@ -74,11 +74,24 @@ type thread struct {
 	Output    json.RawMessage `json:"output,omitempty"`
 	Error     string          `json:"error,omitempty"`
 	Cause     string          `json:"cause,omitempty"`
+	// Early holds a callback that arrived while the task's own invocation
+	// was still running (a function may complete its token itself); it is
+	// applied when the invocation returns, by the thread's driver.
+	Early *earlyCallback `json:"early,omitempty"`
 
 	parent   *thread // for the previousEventId of a child's first event
 	items    []any   // Map items, decoded from Eff
 	more     bool    // a Map has more iterations to launch now
 	children []*thread
+}
+
+// earlyCallback is a SendTaskSuccess or SendTaskFailure received during
+// the invocation of a .waitForTaskToken task.
+type earlyCallback struct {
+	Output json.RawMessage `json:"output,omitempty"`
+	Error  string          `json:"error,omitempty"`
+	Cause  string          `json:"cause,omitempty"`
+	Failed bool            `json:"failed,omitempty"`
 }
 
 // execution is a running execution held in memory. Every field is guarded
@@ -836,6 +849,15 @@ func (ex *execution) taskDone(inv *invocation, res taskResult) bool {
 	if call.Token {
 		ex.emit(th, "TaskSubmitted", "taskSubmittedEventDetails", map[string]any{"resourceType": call.resourceType(),
 			"resource": call.resourceName(), "output": string(res.output), "outputDetails": notTruncated})
+		if early := th.Early; early != nil {
+			th.Early = nil
+			if early.Failed {
+				ex.taskFailed(th, early.Error, early.Cause)
+			} else {
+				ex.taskSucceeded(th, st, early.Output)
+			}
+			return true
+		}
 		th.Phase = phaseCallback
 		if th.HB > 0 {
 			th.HBAt = ex.now().Add(th.HB)

@@ -186,7 +186,7 @@ func (d Deps) assessors() *workflow.Assessors {
 func (d Deps) steps() *workflow.Steps {
 	return &workflow.Steps{
 		Table: d.Table, Now: d.Now, Fetcher: d.Fetcher, Evidence: d.Evidence, Assessors: d.assessors(),
-		Platforms: d.Platforms, Approvals: d.approvals(), Links: d.Links, Mailer: d.Mailer,
+		Platforms: d.Platforms, Approvals: d.approvals(), Links: d.Links, Tasks: d.SFN, Mailer: d.Mailer,
 		Slack: d.Slack, SlackChannel: d.SlackChannel, SlackApprovers: d.SlackApprovers,
 		ApproverTiers: d.ApproverTiers, Sender: d.Sender,
 	}

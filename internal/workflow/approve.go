@@ -68,9 +68,16 @@ func (s *Steps) RequestApproval(ctx context.Context, in ApprovalInput) (Approval
 	case !errors.Is(err, approval.ErrNotFound):
 		return ApprovalOutput{}, &TransientError{Err: err}
 	}
-	// The previous tier's request is over: its links stop working.
+	// The previous tier's request is over: its links stop working. If it
+	// was decided after all (the decision was recorded but never reached
+	// the workflow, e.g. a crash in between), that decision stands: hand it
+	// to the workflow through this task instead of asking the next tier.
 	if c.ApprovalID != "" {
-		if _, err := s.Approvals.Expire(ctx, c.ApprovalID); err != nil && !errors.Is(err, approval.ErrAlreadyDecided) && !errors.Is(err, approval.ErrNotFound) {
+		_, err := s.Approvals.Expire(ctx, c.ApprovalID)
+		switch {
+		case errors.Is(err, approval.ErrAlreadyDecided):
+			return s.recoverDecision(ctx, c, in, step)
+		case err != nil && !errors.Is(err, approval.ErrNotFound):
 			return ApprovalOutput{}, &TransientError{Err: err}
 		}
 	}
@@ -181,4 +188,25 @@ func humanize(id string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// recoverDecision completes this task with the previous tier's recorded
+// decision.
+func (s *Steps) recoverDecision(ctx context.Context, c *store.Case, in ApprovalInput, step string) (ApprovalOutput, error) {
+	prev, err := s.Approvals.Get(ctx, c.ApprovalID)
+	if err != nil {
+		return ApprovalOutput{}, &TransientError{Err: err}
+	}
+	if prev.Status != approval.StatusApproved && prev.Status != approval.StatusRejected {
+		return ApprovalOutput{}, &TransientError{Err: fmt.Errorf("approval %s is %s", prev.ID, prev.Status)}
+	}
+	if _, err := s.record(ctx, c.ID, step, "approval_decision_recovered", map[string]any{
+		"approval_id": prev.ID, "decision": prev.Decision, "decided_by": prev.DecidedBy, "tier": in.Tier,
+	}, history.Change{}); err != nil {
+		return ApprovalOutput{}, err
+	}
+	if err := (Completer{SFN: s.Tasks}).send(ctx, in.TaskToken, prev); err != nil {
+		return ApprovalOutput{}, &TransientError{Err: err}
+	}
+	return ApprovalOutput{ApprovalID: prev.ID}, nil
 }

@@ -36,12 +36,17 @@ type Completer struct{ SFN TaskCompleter }
 // Decided is approval.Handler's callback: SendTaskSuccess with the decision
 // (the task token is read from the store and never leaves the server).
 func (c Completer) Decided(ctx context.Context, a approval.Approval) error {
+	return c.send(ctx, a.TaskToken, a)
+}
+
+// send completes the task behind token with a's decision.
+func (c Completer) send(ctx context.Context, token string, a approval.Approval) error {
 	d := Decision{Decision: "rejected", Approver: a.DecidedBy, Reason: a.Reason, ApprovalID: a.ID}
 	if a.Decision == approval.Approve {
 		d.Decision = "approved"
 	}
 	out, _ := json.Marshal(d)
-	if _, err := c.SFN.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(a.TaskToken), Output: aws.String(string(out))}); err != nil {
+	if _, err := c.SFN.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(string(out))}); err != nil {
 		return fmt.Errorf("send decision of approval %s to the workflow: %w", a.ID, err)
 	}
 	return nil
@@ -73,6 +78,9 @@ func (h SlackHandler) Handle(ctx context.Context, req api.Request) (api.Response
 		a, err := h.Store.Decide(ctx, id, decision, approval.SlackApprover(in.User.ID), "decided in Slack by "+in.User.Username)
 		switch {
 		case errors.Is(err, approval.ErrAlreadyDecided):
+			if a.Status == approval.StatusApproved || a.Status == approval.StatusRejected {
+				_ = h.Decided(ctx, a) // deliver a decision a crash may have kept from the workflow
+			}
 			return api.JSON(200, map[string]string{"text": "This request was already decided."}), nil
 		case errors.Is(err, approval.ErrExpired):
 			return api.JSON(200, map[string]string{"text": "This request has expired."}), nil

@@ -36,6 +36,9 @@ type Steps struct {
 	Platforms *platform.Client
 	Approvals *approval.Store
 	Links     *approval.Signer
+	// Tasks completes callback tasks (recovering a decision that was
+	// recorded but never delivered).
+	Tasks TaskCompleter
 	Mailer    outbox.Mailer
 	// Slack, when set, also posts approval requests with buttons.
 	Slack        outbox.SlackPoster
