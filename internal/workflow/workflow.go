@@ -38,8 +38,8 @@ type Steps struct {
 	Links     *approval.Signer
 	// Tasks completes callback tasks (recovering a decision that was
 	// recorded but never delivered).
-	Tasks TaskCompleter
-	Mailer    outbox.Mailer
+	Tasks  TaskCompleter
+	Mailer outbox.Mailer
 	// Slack, when set, also posts approval requests with buttons.
 	Slack        outbox.SlackPoster
 	SlackChannel string
