@@ -88,6 +88,7 @@ type Stack struct {
 	// Links signs approval links (tests use it to forge and check links).
 	Links *approval.Signer
 
+	invoker timedInvoker
 	closers []func()
 }
 
@@ -283,6 +284,8 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		Links: links, ApproverTiers: approvers, Sender: "tangkal@kp2mi.local",
 	}
 	s.Functions = sfnlocal.NewRegistry()
+	invoker := timedInvoker{inner: s.Functions, timeouts: map[string]time.Duration{}}
+	s.invoker = invoker
 	handlers := wiring.Handlers(deps)
 	for _, f := range s.Template.Functions() {
 		h, ok := handlers[f.LogicalID]
@@ -292,11 +295,12 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		// Each call gets its own handler instance, as concurrent Lambda
 		// invocations get their own execution environments.
 		s.Functions.RegisterFunc(f.LogicalID, h)
+		invoker.timeouts[f.LogicalID] = time.Duration(f.Timeout) * time.Second
 	}
 
 	// The Step Functions engine with the template's state machines.
 	if s.Engine, err = sfnlocal.New(sfnlocal.Config{
-		DynamoDB: db, TablePrefix: cfg.Table + "-", Clock: clock, Invoker: s.Functions,
+		DynamoDB: db, TablePrefix: cfg.Table + "-", Clock: clock, Invoker: invoker,
 		Region: Region, AccountID: Account, Logger: cfg.Log,
 	}); err != nil {
 		return nil, err
@@ -313,7 +317,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	}
 
 	// Serve.
-	apiSrv, err := localapi.New(s.Template, s.Functions, s.Signer, now, cfg.Log)
+	apiSrv, err := localapi.New(s.Template, invoker, s.Signer, now, cfg.Log)
 	if err != nil {
 		return nil, err
 	}
@@ -439,3 +443,20 @@ func (s *Stack) Close() {
 }
 
 var _ = rand.Read
+
+// timedInvoker gives each invocation the function's timeout from
+// template.yaml as its context deadline, as Lambda does: a call stuck on a
+// dependency fails after Timeout instead of hanging the task.
+type timedInvoker struct {
+	inner    *sfnlocal.Registry
+	timeouts map[string]time.Duration
+}
+
+func (t timedInvoker) Invoke(ctx context.Context, function string, payload []byte) ([]byte, error) {
+	if d := t.timeouts[sfnlocal.FunctionName(function)]; d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	return t.inner.Invoke(ctx, function, payload)
+}

@@ -157,7 +157,7 @@ func (sm *streamer) deliver(ctx context.Context, shard, arn string, recs []st.Re
 	}
 	for attempt := 0; len(evs) > 0; attempt++ {
 		payload, _ := json.Marshal(map[string]any{"Records": evs})
-		out, err := sm.stack.Functions.Invoke(ctx, sm.function, payload)
+		out, err := sm.stack.invoker.Invoke(ctx, sm.function, payload)
 		var resp events.DynamoDBEventResponse
 		if err == nil {
 			_ = json.Unmarshal(out, &resp)

@@ -40,7 +40,8 @@ type Function struct {
 	Events []Event
 	// Environment is the merged Globals and function environment, unresolved.
 	Environment map[string]any
-	Timeout     int
+	// Timeout in seconds (the function's, else Globals'; 0 if neither).
+	Timeout int
 }
 
 // Event is one event source of a function.
@@ -211,6 +212,11 @@ func (t *Template) Functions() []Function {
 		}
 		for k, v := range envVars(r.Properties) {
 			f.Environment[k] = v
+		}
+		if g, ok := t.Globals["Function"].(map[string]any); ok {
+			if n, ok := g["Timeout"].(int); ok {
+				f.Timeout = n
+			}
 		}
 		if n, ok := r.Properties["Timeout"].(int); ok {
 			f.Timeout = n
