@@ -76,27 +76,28 @@ func (f *Folder) Send(ctx context.Context, e Email) (string, error) {
 	}
 	id := "<" + randomHex(12) + "@" + domain + ">"
 
-	var claim string
+	// The message is written first and claimed second: a crash in between
+	// leaves a message without a claim, so a retry may write it twice, but
+	// a claimed key always has its message (at least once, never lost).
+	raw, err := render(e, id, now)
+	if err != nil {
+		return "", fmt.Errorf("outbox: write email %q: %w", e.Subject, err)
+	}
+	name := f.fileName(now, ".eml")
+	if err := writeAtomic(f.Dir, name, raw); err != nil {
+		return "", fmt.Errorf("outbox: write email %q: %w", e.Subject, err)
+	}
 	if key := e.Headers[IdempotencyHeader]; key != "" {
 		sum := sha256.Sum256([]byte(key))
-		claim = filepath.Join(f.Dir, ".sent-"+hex.EncodeToString(sum[:16]))
+		claim := filepath.Join(f.Dir, ".sent-"+hex.EncodeToString(sum[:16]))
 		won, prev, err := claimKey(f.Dir, claim, id)
 		if err != nil {
 			return "", fmt.Errorf("outbox: claim key %q: %w", key, err)
 		}
-		if !won {
+		if !won { // sent before: keep the first copy only
+			os.Remove(filepath.Join(f.Dir, name))
 			return prev, nil
 		}
-	}
-	raw, err := render(e, id, now)
-	if err == nil {
-		err = writeAtomic(f.Dir, f.fileName(now, ".eml"), raw)
-	}
-	if err != nil {
-		if claim != "" {
-			os.Remove(claim)
-		}
-		return "", fmt.Errorf("outbox: write email %q: %w", e.Subject, err)
 	}
 	return id, nil
 }
