@@ -412,3 +412,44 @@ func TestRecordedButUndeliveredDecisionIsRecoveredAtTimeout(t *testing.T) {
 		t.Fatalf("%d approval links mailed, want 1 (tier 2 was not asked)", len(distinct))
 	}
 }
+
+// A platform that takes notices by e-mail gets one formal notice; it takes
+// the ad down by hand, and the re-fetch after the deadline sees it gone.
+func TestEmailPlatformNoticeAndRefetch(t *testing.T) {
+	f := startFlow(t, Config{})
+	adURL := "https://t.me/lokerkamboja/5551212"
+	id := f.submit(adURL, scamAd)
+	f.waitStatus(id, store.StatusAwaitingApprove)
+	f.approveFirstLink(id, "approve")
+	f.waitStatus(id, store.StatusTakedownSent)
+	notices := 0
+	files, _ := filepath.Glob(filepath.Join(f.st.Outbox.Dir, "*.eml"))
+	for _, name := range files {
+		raw, _ := os.ReadFile(name)
+		msg, err := mail.ReadMessage(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(mailText(t, raw), id) && !strings.Contains(msg.Header.Get("To"), "kp2mi.local") {
+			notices++
+		}
+	}
+	if notices != 1 || len(f.st.Sim.Requests()) != 0 {
+		t.Fatalf("%d e-mail notices and %d webhooks, want 1 and 0", notices, len(f.st.Sim.Requests()))
+	}
+	if err := f.st.Sim.Remove(adURL); err != nil { // the platform acts on the notice
+		t.Fatal(err)
+	}
+	f.advance(5 * time.Hour)
+	f.waitStatus(id, store.StatusRemovedInTime)
+	evs := f.events(id)
+	var check map[string]any
+	for _, e := range evs {
+		if e.Type == "compliance_checked" {
+			_ = json.Unmarshal(e.Data, &check)
+		}
+	}
+	if check["method"] != "refetch" {
+		t.Fatalf("compliance check %v, want a re-fetch", check)
+	}
+}

@@ -70,7 +70,25 @@ func (s *Steps) notice(ctx context.Context, in NoticeInput, kind platform.Kind) 
 		CaseID: c.ID, Kind: kind, Attempt: in.Attempt + 1, URL: c.CanonicalURL, Platform: c.Platform,
 		Urgency: c.Urgency, Deadline: deadline, Evidence: evidenceLine(c),
 	}
-	receipt, err := s.Platforms.Send(ctx, req)
+	// A notice already sent for this attempt (the task ran again after a
+	// crash) is not sent again: e-mail, unlike a webhook, cannot be
+	// deduplicated by the platform.
+	sent, err := s.sentNotice(ctx, req.IdempotencyKey())
+	if err != nil {
+		return NoticeOutput{}, err
+	}
+	var receipt platform.Receipt
+	if sent != nil {
+		receipt = sent.Receipt
+		if d, perr := time.Parse(time.RFC3339, sent.Deadline); perr == nil {
+			deadline = d
+		}
+	} else {
+		receipt, err = s.Platforms.Send(ctx, req)
+		if err == nil {
+			err = s.rememberNotice(ctx, req.IdempotencyKey(), receipt, deadline)
+		}
+	}
 	if err != nil {
 		data := map[string]any{"kind": kind, "attempt": req.Attempt, "error": err.Error(), "transient": platform.IsTransient(err)}
 		// Each failed attempt is in the history too (once per attempt).
@@ -145,7 +163,10 @@ func (s *Steps) CheckCompliance(ctx context.Context, in CheckInput) (CheckOutput
 	now := s.now()
 	data := map[string]any{"level": in.Level, "checked_at": store.FormatTime(now)}
 	removed := false
+	// removedAt is the platform's own removal time when it gives one
+	// (exact); otherwise the time this check saw the ad gone, an upper bound.
 	var removedAt time.Time
+	exact := false
 	ans, err := s.Platforms.Status(ctx, c.Platform, c.CanonicalURL)
 	switch {
 	case err == nil && ans.Status != platform.StatusUnknown:
@@ -155,7 +176,7 @@ func (s *Steps) CheckCompliance(ctx context.Context, in CheckInput) (CheckOutput
 		if removed {
 			removedAt = now
 			if ans.RemovedAt != nil {
-				removedAt = *ans.RemovedAt
+				removedAt, exact = *ans.RemovedAt, true
 			}
 		}
 	case err == nil || errors.Is(err, platform.ErrNoStatusAPI):
@@ -188,11 +209,17 @@ func (s *Steps) CheckCompliance(ctx context.Context, in CheckInput) (CheckOutput
 	ch := history.Change{}
 	if removed {
 		deadline, _ := time.Parse(time.RFC3339, c.Deadline)
+		// Without the platform's own time, the first check after the
+		// deadline finding the ad gone means it went before the deadline.
+		inTime := in.Level == 0
+		if exact {
+			inTime = deadline.IsZero() || !removedAt.After(deadline)
+		}
 		out.Outcome = store.StatusRemovedLate
-		if in.Level == 0 && (deadline.IsZero() || !removedAt.After(deadline)) {
+		if inTime {
 			out.Outcome = store.StatusRemovedInTime
 		}
-		data["outcome"], data["removed_at"] = out.Outcome, store.FormatTime(removedAt)
+		data["outcome"], data["removed_at"], data["removed_at_exact"] = out.Outcome, store.FormatTime(removedAt), exact
 		if sent, err := time.Parse(time.RFC3339, c.TakedownAt); err == nil {
 			data["time_to_removal_seconds"] = int64(removedAt.Sub(sent).Seconds())
 		}
