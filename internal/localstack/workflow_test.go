@@ -7,9 +7,6 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -23,6 +20,7 @@ import (
 	"github.com/tangkal/tangkal/internal/approval"
 	"github.com/tangkal/tangkal/internal/auth"
 	"github.com/tangkal/tangkal/internal/history"
+	"github.com/tangkal/tangkal/internal/outbox"
 	"github.com/tangkal/tangkal/internal/platformsim"
 	"github.com/tangkal/tangkal/internal/sfnlocal"
 	"github.com/tangkal/tangkal/internal/store"
@@ -137,37 +135,12 @@ func (f *flow) approvalLinks(id string) []string {
 }
 
 func mailText(t testing.TB, raw []byte) string {
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	t.Helper()
+	text, html, err := outbox.Bodies(raw)
 	if err != nil {
 		t.Fatalf("outbox message does not parse: %v", err)
 	}
-	var sb strings.Builder
-	var walk func(h map[string][]string, body io.Reader)
-	walk = func(h map[string][]string, body io.Reader) {
-		ct := ""
-		if v := h["Content-Type"]; len(v) > 0 {
-			ct = v[0]
-		}
-		mt, params, _ := mime.ParseMediaType(ct)
-		if strings.HasPrefix(mt, "multipart/") {
-			mr := multipart.NewReader(body, params["boundary"])
-			for {
-				p, err := mr.NextPart()
-				if err != nil {
-					return
-				}
-				walk(p.Header, p)
-			}
-		}
-		var r io.Reader = body
-		if enc := h["Content-Transfer-Encoding"]; len(enc) > 0 && strings.EqualFold(enc[0], "quoted-printable") {
-			r = quotedprintable.NewReader(body)
-		}
-		b, _ := io.ReadAll(r)
-		sb.Write(b)
-	}
-	walk(msg.Header, msg.Body)
-	return sb.String()
+	return text + "\n" + html
 }
 
 // decide posts the confirm form of a mailed link, as a browser would.

@@ -279,3 +279,9 @@ var messagePage = template.Must(template.New("message").Parse(`<!doctype html>
 <pre>{{range .Text}}{{if .URL}}<a href="{{.URL}}" rel="noreferrer">{{.Text}}</a>{{else}}{{.Text}}{{end}}{{end}}</pre>
 {{if .HTML}}<h2>HTML part</h2><iframe sandbox="allow-popups allow-top-navigation-by-user-activation" srcdoc="{{.HTML}}"></iframe>{{end}}
 </body></html>`))
+
+// Bodies returns the decoded text and HTML bodies of a stored message.
+func Bodies(raw []byte) (text, html string, err error) {
+	text, html, _, err = readEmail(raw)
+	return text, html, err
+}

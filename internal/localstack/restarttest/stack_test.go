@@ -12,9 +12,6 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	"net"
 	"net/http"
 	"net/mail"
@@ -38,6 +35,7 @@ import (
 	"github.com/tangkal/tangkal/internal/auth"
 	"github.com/tangkal/tangkal/internal/dynamolocal"
 	"github.com/tangkal/tangkal/internal/localstack"
+	"github.com/tangkal/tangkal/internal/outbox"
 	"github.com/tangkal/tangkal/internal/platformsim"
 	"github.com/tangkal/tangkal/internal/samtemplate"
 )
@@ -415,35 +413,13 @@ func (p *proc) mails() []mailMsg {
 		if err != nil {
 			p.t.Fatalf("outbox message %s does not parse: %v", filepath.Base(name), err)
 		}
-		var sb strings.Builder
-		walkMIME(map[string][]string(msg.Header), msg.Body, &sb)
-		out = append(out, mailMsg{Header: msg.Header, Text: sb.String()})
+		text, html, err := outbox.Bodies(raw)
+		if err != nil {
+			p.t.Fatalf("outbox message %s: %v", filepath.Base(name), err)
+		}
+		out = append(out, mailMsg{Header: msg.Header, Text: text + "\n" + html})
 	}
 	return out
-}
-
-func walkMIME(h map[string][]string, body io.Reader, sb *strings.Builder) {
-	ct := ""
-	if v := h["Content-Type"]; len(v) > 0 {
-		ct = v[0]
-	}
-	mt, params, _ := mime.ParseMediaType(ct)
-	if strings.HasPrefix(mt, "multipart/") {
-		mr := multipart.NewReader(body, params["boundary"])
-		for {
-			part, err := mr.NextPart()
-			if err != nil {
-				return
-			}
-			walkMIME(part.Header, part, sb)
-		}
-	}
-	r := body
-	if enc := h["Content-Transfer-Encoding"]; len(enc) > 0 && strings.EqualFold(enc[0], "quoted-printable") {
-		r = quotedprintable.NewReader(body)
-	}
-	b, _ := io.ReadAll(r)
-	sb.Write(b)
 }
 
 var linkRe = regexp.MustCompile(`https?://[^\s"<>]+/approvals/ap_[0-9a-z]+\?[^\s"<>]+`)
