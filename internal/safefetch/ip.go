@@ -3,8 +3,9 @@ package safefetch
 import (
 	"net"
 	"net/netip"
-	"strconv"
 	"strings"
+
+	"github.com/tangkal/tangkal/internal/urlcanon"
 )
 
 type blockedRange struct {
@@ -142,34 +143,14 @@ func hostIP(host string) (addr netip.Addr, ok bool, err error) {
 		a, err := netip.ParseAddr(host)
 		return a, err == nil, err
 	}
-	h := strings.TrimSuffix(host, ".")
-	last := h[strings.LastIndexByte(h, '.')+1:]
-	if last == "" || (strings.Trim(last, "0123456789") != "" && !isNumber(last)) {
+	a, numeric, valid := urlcanon.IPv4Host(host)
+	switch {
+	case !numeric:
 		return netip.Addr{}, false, nil
-	}
-	labels := strings.Split(h, ".")
-	if len(labels) > 4 {
+	case !valid:
 		return netip.Addr{}, true, errNumericHost
 	}
-	var v uint64
-	for i, l := range labels {
-		n, good := parseNumber(l)
-		if !good {
-			return netip.Addr{}, true, errNumericHost
-		}
-		if i < len(labels)-1 {
-			if n > 255 {
-				return netip.Addr{}, true, errNumericHost
-			}
-			v |= n << (8 * (3 - i))
-			continue
-		}
-		if n >= 1<<(8*(5-len(labels))) {
-			return netip.Addr{}, true, errNumericHost
-		}
-		v |= n
-	}
-	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), true, nil
+	return a, true, nil
 }
 
 type hostError string
@@ -177,26 +158,3 @@ type hostError string
 func (e hostError) Error() string { return string(e) }
 
 const errNumericHost = hostError("numeric host is not a valid IPv4 address")
-
-func isNumber(s string) bool {
-	_, ok := parseNumber(s)
-	return ok
-}
-
-func parseNumber(s string) (uint64, bool) {
-	base := 10
-	switch {
-	case strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X"):
-		s, base = s[2:], 16
-		if s == "" {
-			return 0, true
-		}
-	case len(s) > 1 && s[0] == '0':
-		s, base = s[1:], 8
-	}
-	if s == "" || len(s) > 12 {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(s, base, 64)
-	return n, err == nil
-}

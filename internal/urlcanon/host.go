@@ -225,3 +225,16 @@ func parseIPv4Number(s string) (uint64, bool) {
 	n, err := strconv.ParseUint(s, base, 64)
 	return n, err == nil
 }
+
+// IPv4Host reads a host the way browsers do: numeric reports whether the
+// host is an IPv4 address by the WHATWG rule (its last label is a number),
+// and ok whether it is a valid one (127.1, 0x7f.1, 2130706433,
+// 017700000001 all read as 127.0.0.1).
+func IPv4Host(host string) (addr netip.Addr, numeric, ok bool) {
+	host = strings.TrimSuffix(host, ".")
+	if host == "" || !endsInNumber(host) {
+		return netip.Addr{}, false, false
+	}
+	addr, ok = parseIPv4(host)
+	return addr, true, ok
+}
