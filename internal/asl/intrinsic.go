@@ -649,10 +649,12 @@ func fnMathRandom(args []any, _ []string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if end < start {
-		return nil, fmt.Errorf("the end (%d) must not be less than the start (%d)", end, start)
+	// The start is included and the end excluded, as the intrinsic
+	// functions page documents.
+	if end <= start {
+		return nil, fmt.Errorf("the end (%d) must be greater than the start (%d)", end, start)
 	}
-	span := uint64(end - start + 1)
+	span := uint64(end - start)
 	var r uint64
 	if len(args) == 3 {
 		seed, err := roundArg(args[2], "the seed")

@@ -75,18 +75,18 @@ func TestIntrinsicRandomness(t *testing.T) {
 
 	seen := map[string]bool{}
 	for i := 0; i < 200; i++ {
-		v, err := EvalIntrinsic(`States.MathRandom(1, 3)`, nil, nil)
+		v, err := EvalIntrinsic(`States.MathRandom(1, 4)`, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		s := jsonOf(t, v)
 		if s != "1" && s != "2" && s != "3" {
-			t.Fatalf("MathRandom(1, 3) = %s, outside 1..3", s)
+			t.Fatalf("MathRandom(1, 4) = %s, outside 1..3 (the end is exclusive)", s)
 		}
 		seen[s] = true
 	}
 	if len(seen) != 3 {
-		t.Errorf("MathRandom(1, 3) produced only %v over 200 draws", seen)
+		t.Errorf("MathRandom(1, 4) produced only %v over 200 draws", seen)
 	}
 	a, _ := EvalIntrinsic(`States.MathRandom(1, 999, 42)`, nil, nil)
 	b, _ := EvalIntrinsic(`States.MathRandom(1, 999, 42)`, nil, nil)
