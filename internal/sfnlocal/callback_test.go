@@ -395,3 +395,17 @@ func TestCallbackFromInsideTheInvocation(t *testing.T) {
 		})
 	}
 }
+
+// A Choice rule may read the context object ($$), as in AWS.
+func TestChoiceReadsTheContextObject(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	def := `{"StartAt":"Pick","States":{
+	 "Pick":{"Type":"Choice","Choices":[{"Variable":"$$.State.Name","StringEquals":"Pick","Next":"Yes"}],"Default":"No"},
+	 "Yes":{"Type":"Pass","Result":"context read","End":true},
+	 "No":{"Type":"Fail","Error":"NoContext"}}}`
+	out, _ := s.run(def, `{}`)
+	if out.Status != sfntypes.ExecutionStatusSucceeded || aws.ToString(out.Output) != `"context read"` {
+		t.Fatalf("status %s output %s error %s", out.Status, aws.ToString(out.Output), aws.ToString(out.Error))
+	}
+}

@@ -392,7 +392,7 @@ func (ex *execution) runState(th *thread, st *asl.State) {
 			ex.stateFailed(th, st, err)
 			return
 		}
-		next, err := st.ChooseNext(eff)
+		next, err := st.ChooseNextWithContext(eff, ctx)
 		if err != nil {
 			ex.stateFailed(th, st, err)
 			return
