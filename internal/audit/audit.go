@@ -47,6 +47,20 @@ func caseID(req api.Request) (string, error) {
 	return id, nil
 }
 
+// pathCase loads the case named by the {id} path parameter: 404 for an
+// id that is malformed or unknown.
+func (r Reader) pathCase(ctx context.Context, req api.Request) (*store.Case, error) {
+	id, err := caseID(req)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.Table.GetCase(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, api.NotFound("case")
+	}
+	return c, err
+}
+
 // GetCase serves GET /cases/{id}. Auditors and admins see the case; a
 // reporter sees only the status of a case it reported.
 func (r Reader) GetCase(ctx context.Context, req api.Request) (api.Response, error) {
@@ -54,17 +68,11 @@ func (r Reader) GetCase(ctx context.Context, req api.Request) (api.Response, err
 	if err != nil {
 		return api.Response{}, err
 	}
-	id, err := caseID(req)
+	c, err := r.pathCase(ctx, req)
 	if err != nil {
 		return api.Response{}, err
 	}
-	c, err := r.Table.GetCase(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return api.Response{}, api.NotFound("case")
-	}
-	if err != nil {
-		return api.Response{}, err
-	}
+	id := c.ID
 	if who.HasAny(auth.Auditor, auth.Admin, auth.Approver) {
 		return api.JSON(200, c), nil
 	}
@@ -107,17 +115,11 @@ func (r Reader) Events(ctx context.Context, req api.Request) (api.Response, erro
 	if _, err := api.Require(req, auth.Auditor, auth.Admin); err != nil {
 		return api.Response{}, err
 	}
-	id, err := caseID(req)
+	c, err := r.pathCase(ctx, req)
 	if err != nil {
 		return api.Response{}, err
 	}
-	c, err := r.Table.GetCase(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return api.Response{}, api.NotFound("case")
-	}
-	if err != nil {
-		return api.Response{}, err
-	}
+	id := c.ID
 	evs, err := r.log().List(ctx, id, 0, 0)
 	if err != nil {
 		return api.Response{}, err

@@ -11,7 +11,6 @@ import (
 	"github.com/tangkal/tangkal/internal/api"
 	"github.com/tangkal/tangkal/internal/auth"
 	"github.com/tangkal/tangkal/internal/entity"
-	"github.com/tangkal/tangkal/internal/store"
 )
 
 // linkingKinds are the entity kinds that tie ads to one recruiter. Company
@@ -38,15 +37,11 @@ func (r Reader) Related(ctx context.Context, req api.Request) (api.Response, err
 	if _, err := api.Require(req, auth.Auditor, auth.Approver, auth.Admin); err != nil {
 		return api.Response{}, err
 	}
-	id, err := caseID(req)
+	c, err := r.pathCase(ctx, req)
 	if err != nil {
 		return api.Response{}, err
 	}
-	if _, err := r.Table.GetCase(ctx, id); errors.Is(err, store.ErrNotFound) {
-		return api.Response{}, api.NotFound("case")
-	} else if err != nil {
-		return api.Response{}, err
-	}
+	id := c.ID
 	set, verified, err := r.verifiedEntities(ctx, id)
 	if err != nil {
 		return api.Response{}, err
