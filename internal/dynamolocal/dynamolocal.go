@@ -107,6 +107,12 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if opts.DataDir == "" {
 		args = append(args, "-inMemory")
 	} else {
+		// The JVM runs in the jar's folder: give it an absolute path.
+		dir, err := filepath.Abs(opts.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("dynamodb data dir: %w", err)
+		}
+		opts.DataDir = dir
 		if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
 			return nil, fmt.Errorf("dynamodb data dir: %w", err)
 		}
