@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/tangkal/tangkal/internal/store"
+
 	"context"
 	"errors"
 	"flag"
@@ -47,7 +49,7 @@ func registryCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	n, err := registry.Load(ctx, db, *table, reg)
+	n, err := registry.Load(ctx, store.Table{DB: db, Name: *table}, reg)
 	if err != nil {
 		return err
 	}

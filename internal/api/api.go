@@ -9,8 +9,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"log/slog"
+	"mime"
+	"net/http"
 	"runtime/debug"
 	"strings"
 
@@ -61,53 +64,95 @@ func NotFound(what string) *Error {
 	return Errorf(404, "not_found", "", "%s not found", what)
 }
 
+// securityHeaders go on every answer: nothing is cached, sniffed, framed
+// or allowed to load anything but its own inline styles.
+func securityHeaders(contentType string) map[string]string {
+	return map[string]string{
+		"Content-Type":            contentType,
+		"Cache-Control":           "no-store",
+		"X-Content-Type-Options":  "nosniff",
+		"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+		"X-Frame-Options":         "DENY",
+		"Referrer-Policy":         "no-referrer",
+	}
+}
+
 // JSON answers status with v as JSON.
 func JSON(status int, v any) Response {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return Fail(err)
 	}
-	return Response{
-		StatusCode: status,
-		Headers: map[string]string{
-			"Content-Type":           "application/json; charset=utf-8",
-			"Cache-Control":          "no-store",
-			"X-Content-Type-Options": "nosniff",
-		},
-		Body: string(b),
-	}
+	return Response{StatusCode: status, Headers: securityHeaders("application/json; charset=utf-8"), Body: string(b)}
 }
 
-// Fail turns an error into a response: an *Error as itself, anything else as
-// a 500 whose body reveals nothing (the cause is logged).
-func Fail(err error) Response {
+// HTML answers status with a page for people.
+func HTML(status int, page string) Response {
+	return Response{StatusCode: status, Headers: securityHeaders("text/html; charset=utf-8"), Body: page}
+}
+
+// Fail turns an error into the contract's JSON answer: an *Error as itself,
+// anything else as a 500 whose body reveals nothing (the cause is logged).
+func Fail(err error) Response { return fail(context.Background(), err, false) }
+
+// fail is the one error path of every handler: the error as JSON, or as an
+// HTML page when page is true.
+func fail(ctx context.Context, err error, page bool) Response {
 	var e *Error
-	if errors.As(err, &e) {
+	if !errors.As(err, &e) {
+		slog.ErrorContext(ctx, "internal error", "err", err)
+		e = &Error{Status: 500, Code: "internal", Message: "internal error; the request was not completed"}
+	}
+	if !page {
 		return JSON(e.Status, map[string]*Error{"error": e})
 	}
-	slog.Error("internal error", "err", err)
-	return JSON(500, map[string]*Error{"error": {Code: "internal", Message: "internal error; the request was not completed"}})
+	var b strings.Builder
+	if err := errorPage.Execute(&b, map[string]any{"Status": e.Status, "Title": http.StatusText(e.Status), "Message": e.Message}); err != nil {
+		return JSON(e.Status, map[string]*Error{"error": e})
+	}
+	return HTML(e.Status, b.String())
 }
+
+var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
+<html lang="id"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{{.Title}}</title>
+<style>body{font-family:sans-serif;max-width:48em;margin:2em auto;padding:0 1em}</style></head>
+<body><h1>{{.Status}} {{.Title}}</h1><p>{{.Message}}</p></body></html>`))
 
 // HandlerFunc is a handler that may return an error.
 type HandlerFunc func(ctx context.Context, req Request) (Response, error)
 
-// Handle wraps h: errors become contract errors and a panic becomes a 500
-// instead of a crashed function.
+// Handle wraps h for the JSON API: errors become contract errors and a
+// panic becomes a 500 instead of a crashed function.
 func Handle(h HandlerFunc) func(context.Context, Request) (Response, error) {
+	return serve(h, func(Request) bool { return false })
+}
+
+// HandlePage wraps h for pages people open (approval links): errors are an
+// HTML page unless the client asks for JSON.
+func HandlePage(h HandlerFunc) func(context.Context, Request) (Response, error) {
+	return serve(h, func(req Request) bool { return !WantsJSON(req) })
+}
+
+func serve(h HandlerFunc, page func(Request) bool) func(context.Context, Request) (Response, error) {
 	return func(ctx context.Context, req Request) (resp Response, err error) {
 		defer func() {
 			if r := recover(); r != nil {
-				slog.Error("panic in handler", "panic", fmt.Sprint(r), "stack", string(debug.Stack()), "route", req.RouteKey)
-				resp, err = Fail(errors.New("panic")), nil
+				slog.ErrorContext(ctx, "panic in handler", "panic", fmt.Sprint(r), "stack", string(debug.Stack()), "route", req.RouteKey)
+				resp, err = fail(ctx, errors.New("panic"), page(req)), nil
 			}
 		}()
 		resp, err = h(ctx, req)
 		if err != nil {
-			return Fail(err), nil
+			return fail(ctx, err, page(req)), nil
 		}
 		return resp, nil
 	}
+}
+
+// WantsJSON reports whether the client sent or asks for JSON.
+func WantsJSON(req Request) bool {
+	ct, _, _ := mime.ParseMediaType(Header(req, "Content-Type"))
+	return ct == "application/json" || strings.Contains(Header(req, "Accept"), "application/json")
 }
 
 // Body returns the request body, decoded if API Gateway base64-encoded it,

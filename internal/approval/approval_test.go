@@ -37,7 +37,7 @@ func newTable(t *testing.T) store.Table {
 	t.Helper()
 	db := testenv.DynamoDB(t)
 	name := testenv.UniqueName(t, "approval")
-	if err := store.CreateTable(context.Background(), db, name); err != nil {
+	if err := testenv.CreateTable(context.Background(), db, name); err != nil {
 		t.Fatal(err)
 	}
 	return store.Table{DB: db, Name: name}
@@ -99,7 +99,7 @@ func TestCreateValidation(t *testing.T) {
 		t.Error("id reused")
 	}
 	// The item does not carry the table's TTL attribute: the record outlives its links.
-	out, _ := st.Table.DB.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(st.Table.Name), Key: store.Key(PK(a.ID), store.SKMeta)})
+	out, _ := st.Table.DB.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(st.Table.Name), Key: store.Key(store.ApprovalPK(a.ID), store.SKMeta)})
 	var m map[string]any
 	attributevalue.UnmarshalMap(out.Item, &m)
 	if _, ok := m["expires_at"]; ok {

@@ -15,8 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
+	"github.com/tangkal/tangkal/internal/api"
 	"github.com/tangkal/tangkal/internal/auth"
 )
 
@@ -49,73 +48,77 @@ func (h *Handler) log() *slog.Logger {
 }
 
 // Handle dispatches on the method: GET shows, POST decides, others 405.
-func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+// Errors are pages for people, or JSON for clients that ask for it.
+func (h *Handler) Handle(ctx context.Context, req api.Request) api.Response {
+	resp, _ := api.HandlePage(h.route)(ctx, req)
+	return resp
+}
+
+func (h *Handler) route(ctx context.Context, req api.Request) (api.Response, error) {
 	switch req.RequestContext.HTTP.Method {
 	case http.MethodGet, http.MethodHead:
 		return h.Get(ctx, req)
 	case http.MethodPost:
 		return h.Post(ctx, req)
 	}
-	r := h.fail(req, http.StatusMethodNotAllowed, "method_not_allowed", "use GET or POST", "")
-	r.Headers["Allow"] = "GET, POST"
-	return r
+	return api.Response{}, api.Errorf(http.StatusMethodNotAllowed, "method_not_allowed", "", "use GET or POST")
 }
 
+var errNoApproval = api.Errorf(http.StatusNotFound, "not_found", "", "no such approval request")
+
 // Get shows the case summary and the confirm form. It never decides.
-func (h *Handler) Get(ctx context.Context, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
-	if r, ok := h.checkRole(req); !ok {
-		return r
+func (h *Handler) Get(ctx context.Context, req api.Request) (api.Response, error) {
+	if err := h.checkRole(req); err != nil {
+		return api.Response{}, err
 	}
 	id := approvalID(req)
 	q := query(req)
 	l := linkParams{Approver: q.Get("a"), Exp: q.Get("exp"), Sig: q.Get("sig")}
-	if r, ok := h.checkLink(req, id, l); !ok {
-		return r
+	if err := h.checkLink(ctx, id, l); err != nil {
+		return api.Response{}, err
 	}
 	a, err := h.Store.Get(ctx, id)
 	if errors.Is(err, ErrNotFound) {
-		return h.fail(req, http.StatusNotFound, "not_found", "no such approval request", "")
+		return api.Response{}, errNoApproval
 	}
 	if err != nil {
-		h.log().ErrorContext(ctx, "approval: read", "approval_id", id, "err", err.Error())
-		return h.fail(req, http.StatusInternalServerError, "internal", "could not read the approval request", "")
+		return api.Response{}, fmt.Errorf("show approval %s: %w", id, err)
+	}
+	if api.WantsJSON(req) {
+		return api.JSON(http.StatusOK, publicView(a)), nil
 	}
 	v := pageView{A: a, Link: l, Score: fmt.Sprintf("%.2f", a.Summary.Score), Pending: a.Status == StatusPending}
-	if wantsJSON(req) {
-		return jsonResponse(http.StatusOK, publicView(a))
-	}
 	var b bytes.Buffer
 	if err := reviewPage.Execute(&b, v); err != nil {
-		h.log().ErrorContext(ctx, "approval: render", "approval_id", id, "err", err.Error())
-		return h.fail(req, http.StatusInternalServerError, "internal", "could not render the page", "")
+		return api.Response{}, fmt.Errorf("render approval %s: %w", id, err)
 	}
-	return htmlResponse(http.StatusOK, b.String())
+	return api.HTML(http.StatusOK, b.String()), nil
 }
 
 // Post decides once. Fields (form-encoded or JSON): decision ("approve" or
 // "reject"), a (the approver, from the link), exp, sig, reason (optional).
-func (h *Handler) Post(ctx context.Context, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
-	if r, ok := h.checkRole(req); !ok {
-		return r
+func (h *Handler) Post(ctx context.Context, req api.Request) (api.Response, error) {
+	if err := h.checkRole(req); err != nil {
+		return api.Response{}, err
 	}
 	id := approvalID(req)
-	in, field, err := readDecision(req)
+	in, err := readDecision(req)
 	if err != nil {
-		return h.fail(req, http.StatusBadRequest, "invalid_request", err.Error(), field)
+		return api.Response{}, err
 	}
-	if r, ok := h.checkLink(req, id, in.linkParams); !ok {
-		return r
+	if err := h.checkLink(ctx, id, in.linkParams); err != nil {
+		return api.Response{}, err
 	}
 	if in.Decision != Approve && in.Decision != Reject {
-		return h.fail(req, http.StatusBadRequest, "invalid_field", `decision must be "approve" or "reject"`, "decision")
+		return api.Response{}, api.Errorf(http.StatusBadRequest, "invalid_field", "decision", `decision must be "approve" or "reject"`)
 	}
 	if len(in.Reason) > MaxReason {
-		return h.fail(req, http.StatusBadRequest, "invalid_field", fmt.Sprintf("reason is longer than %d bytes", MaxReason), "reason")
+		return api.Response{}, api.Errorf(http.StatusBadRequest, "invalid_field", "reason", "reason is longer than %d bytes", MaxReason)
 	}
 	a, err := h.Store.Decide(ctx, id, in.Decision, in.Approver, in.Reason)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return h.fail(req, http.StatusNotFound, "not_found", "no such approval request", "")
+		return api.Response{}, errNoApproval
 	case errors.Is(err, ErrAlreadyDecided):
 		// The first decision may have been recorded without reaching the
 		// workflow (a crash in between): deliver it again. A workflow that
@@ -125,40 +128,40 @@ func (h *Handler) Post(ctx context.Context, req events.APIGatewayV2HTTPRequest) 
 				h.log().InfoContext(ctx, "approval: undelivered decision delivered", "approval_id", a.ID, "case_id", a.CaseID)
 			}
 		}
-		return h.fail(req, http.StatusConflict, "already_decided",
-			fmt.Sprintf("this request was already decided (%s)", a.Status), "")
+		return api.Response{}, api.Errorf(http.StatusConflict, "already_decided", "", "this request was already decided (%s)", a.Status)
 	case errors.Is(err, ErrExpired):
-		return h.fail(req, http.StatusGone, "expired", "this approval request has expired", "")
+		return api.Response{}, api.Errorf(http.StatusGone, "expired", "", "this approval request has expired")
 	case errors.Is(err, ErrNotApprover):
-		return h.fail(req, http.StatusForbidden, "not_approver", "you are not an approver of this request", "a")
+		return api.Response{}, api.Errorf(http.StatusForbidden, "not_approver", "a", "you are not an approver of this request")
 	case err != nil:
-		h.log().ErrorContext(ctx, "approval: decide", "approval_id", id, "err", err.Error())
-		return h.fail(req, http.StatusInternalServerError, "internal", "could not record the decision", "")
+		return api.Response{}, fmt.Errorf("record decision on approval %s: %w", id, err)
 	}
 	h.log().InfoContext(ctx, "approval decided", "approval_id", a.ID, "case_id", a.CaseID, "decision", a.Decision, "by", a.DecidedBy)
 	if h.Decided != nil {
 		if err := h.Decided(ctx, a); err != nil {
 			h.log().ErrorContext(ctx, "approval: notify workflow", "approval_id", a.ID, "case_id", a.CaseID, "err", err.Error())
-			return h.fail(req, http.StatusBadGateway, "workflow_unavailable",
-				"your decision was recorded, but the workflow could not be notified yet", "")
+			return api.Response{}, api.Errorf(http.StatusBadGateway, "workflow_unavailable", "",
+				"your decision was recorded, but the workflow could not be notified yet")
 		}
 	}
-	if wantsJSON(req) {
-		return jsonResponse(http.StatusOK, publicView(a))
+	if api.WantsJSON(req) {
+		return api.JSON(http.StatusOK, publicView(a)), nil
 	}
 	var b bytes.Buffer
-	donePage.Execute(&b, a)
-	return htmlResponse(http.StatusOK, b.String())
+	if err := donePage.Execute(&b, a); err != nil {
+		return api.Response{}, fmt.Errorf("render decision on approval %s: %w", id, err)
+	}
+	return api.HTML(http.StatusOK, b.String()), nil
 }
 
 // checkRole: a request with an authenticated principal must be an approver
 // or an admin. Requests without one rely on the signed link alone.
-func (h *Handler) checkRole(req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, bool) {
+func (h *Handler) checkRole(req api.Request) error {
 	p, ok := auth.FromRequest(req)
 	if ok && !p.HasAny(auth.Approver, auth.Admin) {
-		return h.fail(req, http.StatusForbidden, "forbidden", "approver or admin role required", ""), false
+		return api.Errorf(http.StatusForbidden, "forbidden", "", "approver or admin role required")
 	}
-	return events.APIGatewayV2HTTPResponse{}, true
+	return nil
 }
 
 type linkParams struct {
@@ -167,21 +170,21 @@ type linkParams struct {
 	Sig      string `json:"sig"`
 }
 
-func (h *Handler) checkLink(req events.APIGatewayV2HTTPRequest, id string, l linkParams) (events.APIGatewayV2HTTPResponse, bool) {
+func (h *Handler) checkLink(ctx context.Context, id string, l linkParams) error {
 	if id == "" {
-		return h.fail(req, http.StatusNotFound, "not_found", "no such approval request", ""), false
+		return errNoApproval
 	}
 	if l.Sig == "" {
-		return h.fail(req, http.StatusForbidden, "forged_link", "the link has no signature; use the link from your message", "sig"), false
+		return api.Errorf(http.StatusForbidden, "forged_link", "sig", "the link has no signature; use the link from your message")
 	}
 	switch err := h.Signer.Verify(id, l.Approver, l.Exp, l.Sig, h.now()); {
 	case errors.Is(err, ErrLinkExpired):
-		return h.fail(req, http.StatusGone, "expired", "this approval link has expired", "exp"), false
+		return api.Errorf(http.StatusGone, "expired", "exp", "this approval link has expired")
 	case err != nil:
-		h.log().Warn("approval: forged or altered link", "approval_id", id)
-		return h.fail(req, http.StatusForbidden, "forged_link", "the link is not valid (altered or forged)", "sig"), false
+		h.log().WarnContext(ctx, "approval: forged or altered link", "approval_id", id)
+		return api.Errorf(http.StatusForbidden, "forged_link", "sig", "the link is not valid (altered or forged)")
 	}
-	return events.APIGatewayV2HTTPResponse{}, true
+	return nil
 }
 
 type decisionInput struct {
@@ -190,19 +193,22 @@ type decisionInput struct {
 	Reason   string `json:"reason"`
 }
 
-func readDecision(req events.APIGatewayV2HTTPRequest) (decisionInput, string, error) {
+func readDecision(req api.Request) (decisionInput, error) {
+	invalid := func(field, msg string) (decisionInput, error) {
+		return decisionInput{}, api.Errorf(http.StatusBadRequest, "invalid_request", field, "%s", msg)
+	}
 	body := req.Body
 	if req.IsBase64Encoded {
 		b, err := base64.StdEncoding.DecodeString(req.Body)
 		if err != nil {
-			return decisionInput{}, "body", errors.New("body is not valid base64")
+			return invalid("body", "body is not valid base64")
 		}
 		body = string(b)
 	}
 	if len(body) > 64<<10 {
-		return decisionInput{}, "body", errors.New("body too large")
+		return invalid("body", "body too large")
 	}
-	ct, _, _ := mime.ParseMediaType(header(req.Headers, "Content-Type"))
+	ct, _, _ := mime.ParseMediaType(api.Header(req, "Content-Type"))
 	var in decisionInput
 	switch ct {
 	case "application/json":
@@ -212,7 +218,7 @@ func readDecision(req events.APIGatewayV2HTTPRequest) (decisionInput, string, er
 		}
 		dec := json.NewDecoder(strings.NewReader(body))
 		if err := dec.Decode(&raw); err != nil {
-			return decisionInput{}, "body", fmt.Errorf("body is not valid JSON: %v", err)
+			return invalid("body", fmt.Sprintf("body is not valid JSON: %v", err))
 		}
 		in = raw.decisionInput
 		if in.Approver == "" {
@@ -221,21 +227,21 @@ func readDecision(req events.APIGatewayV2HTTPRequest) (decisionInput, string, er
 	case "application/x-www-form-urlencoded", "":
 		f, err := url.ParseQuery(body)
 		if err != nil {
-			return decisionInput{}, "body", errors.New("body is not a valid form")
+			return invalid("body", "body is not a valid form")
 		}
 		in = decisionInput{linkParams: linkParams{Approver: f.Get("a"), Exp: f.Get("exp"), Sig: f.Get("sig")},
 			Decision: f.Get("decision"), Reason: f.Get("reason")}
 	default:
-		return decisionInput{}, "content-type", fmt.Errorf("unsupported content type %q", ct)
+		return invalid("content-type", fmt.Sprintf("unsupported content type %q", ct))
 	}
 	in.Decision = strings.ToLower(strings.TrimSpace(in.Decision))
 	if in.Decision == "" {
-		return decisionInput{}, "decision", errors.New("decision is required")
+		return invalid("decision", "decision is required")
 	}
-	return in, "", nil
+	return in, nil
 }
 
-func approvalID(req events.APIGatewayV2HTTPRequest) string {
+func approvalID(req api.Request) string {
 	if id := req.PathParameters["id"]; id != "" {
 		return id
 	}
@@ -252,7 +258,7 @@ func approvalID(req events.APIGatewayV2HTTPRequest) string {
 	return ""
 }
 
-func query(req events.APIGatewayV2HTTPRequest) url.Values {
+func query(req api.Request) url.Values {
 	if req.RawQueryString != "" {
 		if q, err := url.ParseQuery(req.RawQueryString); err == nil {
 			return q
@@ -263,23 +269,6 @@ func query(req events.APIGatewayV2HTTPRequest) url.Values {
 		q.Set(k, v)
 	}
 	return q
-}
-
-func header(h map[string]string, name string) string {
-	if v, ok := h[strings.ToLower(name)]; ok {
-		return v
-	}
-	for k, v := range h {
-		if strings.EqualFold(k, name) {
-			return v
-		}
-	}
-	return ""
-}
-
-func wantsJSON(req events.APIGatewayV2HTTPRequest) bool {
-	ct, _, _ := mime.ParseMediaType(header(req.Headers, "Content-Type"))
-	return ct == "application/json" || strings.Contains(header(req.Headers, "Accept"), "application/json")
 }
 
 // View is the JSON form of an approval shown to approvers (no task token,
@@ -304,41 +293,6 @@ func publicView(a Approval) View {
 		v.DecidedAt = &t
 	}
 	return v
-}
-
-func securityHeaders(ctype string) map[string]string {
-	return map[string]string{
-		"Content-Type":            ctype,
-		"Cache-Control":           "no-store",
-		"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-		"X-Frame-Options":         "DENY",
-		"X-Content-Type-Options":  "nosniff",
-		"Referrer-Policy":         "no-referrer",
-	}
-}
-
-func htmlResponse(status int, body string) events.APIGatewayV2HTTPResponse {
-	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: securityHeaders("text/html; charset=utf-8"), Body: body}
-}
-
-func jsonResponse(status int, v any) events.APIGatewayV2HTTPResponse {
-	b, _ := json.Marshal(v)
-	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: securityHeaders("application/json"), Body: string(b)}
-}
-
-type apiError struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-}
-
-func (h *Handler) fail(req events.APIGatewayV2HTTPRequest, status int, code, msg, field string) events.APIGatewayV2HTTPResponse {
-	if wantsJSON(req) {
-		return jsonResponse(status, map[string]apiError{"error": {Code: code, Message: msg, Field: field}})
-	}
-	var b bytes.Buffer
-	errorPage.Execute(&b, map[string]any{"Status": status, "Title": http.StatusText(status), "Message": msg})
-	return htmlResponse(status, b.String())
 }
 
 type pageView struct {
@@ -390,7 +344,3 @@ var donePage = template.Must(template.New("done").Parse(`<!doctype html>
 <body><h1>Decision recorded</h1>
 <p>Case {{.CaseID}}: <strong>{{.Status}}</strong> by {{.DecidedBy}}.</p>{{with .Reason}}<p>Reason: {{.}}</p>{{end}}
 </body></html>`))
-
-var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>` + style + `</head>
-<body><h1>{{.Title}}</h1><p>{{.Message}}</p></body></html>`))

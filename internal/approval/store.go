@@ -37,7 +37,7 @@ const (
 )
 
 // EventDecided is the history event Decide records when the Store has a Log.
-const EventDecided = "approval_decided"
+const EventDecided = history.ApprovalDecided
 
 // Errors of the store.
 var (
@@ -92,9 +92,6 @@ type item struct {
 	DecidedAt string `dynamodbav:"decided_at,omitempty"`
 	Summary   string `dynamodbav:"summary,omitempty"`
 }
-
-// PK is the partition key of an approval.
-func PK(id string) string { return "APPROVAL#" + id }
 
 // Store keeps approvals in the single table.
 type Store struct {
@@ -157,7 +154,7 @@ func (s *Store) Create(ctx context.Context, a Approval) (Approval, error) {
 		return Approval{}, fmt.Errorf("create approval: encode summary: %w", err)
 	}
 	av, err := attributevalue.MarshalMap(item{
-		PK: PK(a.ID), SK: store.SKMeta, ID: a.ID, CaseID: a.CaseID, TaskToken: a.TaskToken, Tier: a.Tier,
+		PK: store.ApprovalPK(a.ID), SK: store.SKMeta, ID: a.ID, CaseID: a.CaseID, TaskToken: a.TaskToken, Tier: a.Tier,
 		Approvers: a.Approvers, CreatedAt: store.FormatTime(a.CreatedAt), ExpiresAt: a.ExpiresAt.Unix(),
 		Status: StatusPending, Summary: string(sum),
 	})
@@ -169,8 +166,7 @@ func (s *Store) Create(ctx context.Context, a Approval) (Approval, error) {
 		Item:                av,
 		ConditionExpression: aws.String("attribute_not_exists(PK)"),
 	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+	if store.IsConditionFailed(err) {
 		return Approval{}, fmt.Errorf("create approval %s: id already used", a.ID)
 	}
 	if err != nil {
@@ -184,7 +180,7 @@ func (s *Store) Create(ctx context.Context, a Approval) (Approval, error) {
 func (s *Store) Get(ctx context.Context, id string) (Approval, error) {
 	out, err := s.Table.DB.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.Table.Name),
-		Key:            store.Key(PK(id), store.SKMeta),
+		Key:            store.Key(store.ApprovalPK(id), store.SKMeta),
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
@@ -256,7 +252,7 @@ func (s *Store) Decide(ctx context.Context, id, decision, approver, reason strin
 	}
 	update := &types.Update{
 		TableName:                 aws.String(s.Table.Name),
-		Key:                       store.Key(PK(id), store.SKMeta),
+		Key:                       store.Key(store.ApprovalPK(id), store.SKMeta),
 		UpdateExpression:          aws.String(expr),
 		ConditionExpression:       aws.String("#status = :pending AND contains(approvers, :who) AND link_expires_at > :now"),
 		ExpressionAttributeNames:  map[string]string{"#status": "status"},
@@ -270,8 +266,7 @@ func (s *Store) Decide(ctx context.Context, id, decision, approver, reason strin
 			ConditionExpression: update.ConditionExpression, ExpressionAttributeNames: update.ExpressionAttributeNames,
 			ExpressionAttributeValues: update.ExpressionAttributeValues,
 		})
-		var ccf *types.ConditionalCheckFailedException
-		if errors.As(err, &ccf) {
+		if store.IsConditionFailed(err) {
 			err = history.ErrConditionFailed
 		}
 	}
@@ -291,13 +286,7 @@ func (s *Store) decideWithEvent(ctx context.Context, id string, update *types.Up
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"approval_id": id, "decision": decision}
-	if reason != "" {
-		data["reason"] = reason
-	}
-	if a.Tier != "" {
-		data["tier"] = a.Tier
-	}
+	data := history.ApprovalDecidedData{ApprovalID: id, Decision: decision, Reason: reason, Tier: a.Tier}
 	_, err = s.Log.Append(ctx, a.CaseID, EventDecided, approver, data,
 		history.Change{Items: []types.TransactWriteItem{{Update: update}}})
 	return err
@@ -327,14 +316,13 @@ func (s *Store) Expire(ctx context.Context, id string) (Approval, error) {
 	av, _ := attributevalue.MarshalMap(map[string]any{":pending": StatusPending, ":expired": StatusExpired, ":at": store.FormatTime(now)})
 	_, err := s.Table.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.Table.Name),
-		Key:                       store.Key(PK(id), store.SKMeta),
+		Key:                       store.Key(store.ApprovalPK(id), store.SKMeta),
 		UpdateExpression:          aws.String("SET #status = :expired, decided_at = :at"),
 		ConditionExpression:       aws.String("#status = :pending"),
 		ExpressionAttributeNames:  map[string]string{"#status": "status"},
 		ExpressionAttributeValues: av,
 	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+	if store.IsConditionFailed(err) {
 		a, gerr := s.Get(ctx, id)
 		if gerr != nil {
 			return Approval{}, fmt.Errorf("expire approval %s: %w", id, gerr)

@@ -92,7 +92,7 @@ func (r Reader) reportedBy(ctx context.Context, id, sub string) (bool, error) {
 		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :r)"),
 		FilterExpression:       aws.String("reporter_sub = :sub"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: store.CasePK(id)}, ":r": &types.AttributeValueMemberS{Value: "REPORT#"},
+			":pk": &types.AttributeValueMemberS{Value: store.CasePK(id)}, ":r": &types.AttributeValueMemberS{Value: store.PrefixReport},
 			":sub": &types.AttributeValueMemberS{Value: sub},
 		},
 		ProjectionExpression: aws.String("PK"),

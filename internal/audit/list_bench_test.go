@@ -53,7 +53,7 @@ func BenchmarkListCasesPage(b *testing.B) {
 	b.Cleanup(func() { srv.Stop() })
 	db := dynamodb.NewFromConfig(testenv.AWSConfig(srv.Endpoint))
 	name := testenv.UniqueName(b, "bench-audit")
-	if err := store.CreateTable(ctx, db, name); err != nil {
+	if err := testenv.CreateTable(ctx, db, name); err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() {

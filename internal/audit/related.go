@@ -2,9 +2,8 @@ package audit
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
+	"github.com/tangkal/tangkal/internal/history"
 	"net/url"
 	"strings"
 
@@ -51,7 +50,7 @@ func (r Reader) Related(ctx context.Context, req api.Request) (api.Response, err
 		out.Entities = []entity.Key{}
 	}
 	if !set.Empty() {
-		rel, err := entity.Related(ctx, r.Table.DB, r.Table.Name, id, set)
+		rel, err := entity.Related(ctx, r.Table, id, set)
 		if err != nil {
 			return api.Response{}, err
 		}
@@ -69,23 +68,11 @@ func (r Reader) verifiedEntities(ctx context.Context, id string) (entity.Set, bo
 	if err != nil {
 		return entity.Set{}, false, err
 	}
-	var set entity.Set
-	verified := false
-	for _, e := range evs {
-		if e.Type != "verified" {
-			continue
-		}
-		verified = true
-		var data struct {
-			Entities entity.Set `json:"entities"`
-		}
-		if len(e.Data) > 0 {
-			if err := json.Unmarshal(e.Data, &data); err != nil {
-				return entity.Set{}, false, fmt.Errorf("case %s: decode verified event %d: %w", id, e.Seq, err)
-			}
-		}
-		set = data.Entities
+	v, verified, err := history.LastVerified(evs)
+	if err != nil {
+		return entity.Set{}, false, err
 	}
+	set := v.Entities
 	set.Companies = nil // see linkingKinds
 	return set, verified, nil
 }
@@ -135,7 +122,7 @@ func (r Reader) Entity(ctx context.Context, req api.Request) (api.Response, erro
 		}
 		return api.Response{}, api.Invalid("value", "%v", err)
 	}
-	refs, err := entity.Cases(ctx, r.Table.DB, r.Table.Name, kind, value, maxEntityCases)
+	refs, err := entity.Cases(ctx, r.Table, kind, value, maxEntityCases)
 	if err != nil {
 		return api.Response{}, err
 	}

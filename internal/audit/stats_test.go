@@ -24,7 +24,7 @@ func newReader(t *testing.T) Reader {
 	t.Helper()
 	db := testenv.DynamoDB(t)
 	name := testenv.UniqueName(t, "audit")
-	if err := store.CreateTable(context.Background(), db, name); err != nil {
+	if err := testenv.CreateTable(context.Background(), db, name); err != nil {
 		t.Fatal(err)
 	}
 	return Reader{Table: store.Table{DB: db, Name: name}, Platforms: []string{"facebook", "tiktok"},
@@ -150,7 +150,7 @@ func TestEntityLookupAndRoles(t *testing.T) {
 	r := newReader(t)
 	ctx := context.Background()
 	set := entity.Extract("Minat WA 0812-5550-0371 atau t.me/lokerkamboja_admin")
-	if err := entity.Index(ctx, r.Table.DB, r.Table.Name, "c_one", "facebook", "https://facebook.com/a", set); err != nil {
+	if err := entity.Index(ctx, r.Table, "c_one", "facebook", "https://facebook.com/a", set); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {

@@ -31,7 +31,6 @@ import (
 	"github.com/tangkal/tangkal/internal/platform"
 	"github.com/tangkal/tangkal/internal/platformsim"
 	"github.com/tangkal/tangkal/internal/report"
-	"github.com/tangkal/tangkal/internal/risk"
 	"github.com/tangkal/tangkal/internal/safefetch"
 	"github.com/tangkal/tangkal/internal/samtemplate"
 	"github.com/tangkal/tangkal/internal/store"
@@ -113,7 +112,7 @@ func newSampleEnv(t *testing.T, tpl *samtemplate.Template) *sampleEnv {
 	ctx := context.Background()
 	db := testenv.DynamoDB(t)
 	name := testenv.UniqueName(t, "events")
-	if err := store.CreateTable(ctx, db, name); err != nil {
+	if err := testenv.CreateTable(ctx, db, name); err != nil {
 		t.Fatal(err)
 	}
 	now := func() time.Time { return sampleNow }
@@ -146,28 +145,27 @@ func newSampleEnv(t *testing.T, tpl *samtemplate.Template) *sampleEnv {
 		t.Fatal(err)
 	}
 	e.outbox.Now = now
-	links, err := approval.NewSigner([]byte(sampleApprovalSecret), "http://127.0.0.1:3000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rules, err := risk.DefaultRules()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.deps = wiring.Deps{
-		Table: store.Table{DB: db, Name: name}, Now: now,
-		SFN: sfn.NewFromConfig(aws.Config{Region: "ap-southeast-3", BaseEndpoint: aws.String(sfnSrv.URL),
+	// The samples' dependencies come from the one composition root too.
+	e.deps, err = wiring.Build(wiring.Settings{
+		Table: name, StateMachineARN: "arn:aws:states:ap-southeast-3:000000000000:stateMachine:tangkal-takedown",
+		Sender: "tangkal@kp2mi.local", PublicURL: "http://127.0.0.1:3000",
+		ApproverTiers: [][]string{{sampleApprover}, {"director@kp2mi.local"}},
+		SlackChannel:  "#takedown-approvals", SlackApprovers: map[string]string{sampleSlackUser: sampleApprover},
+	}, wiring.Secrets{
+		ApprovalKey: []byte(sampleApprovalSecret), WebhookKey: func(string) []byte { return webhookSecret },
+		SlackSigningSecret: []byte(sampleSlackSecret),
+	}, wiring.Services{
+		DynamoDB: db, SFN: sfn.NewFromConfig(aws.Config{Region: "ap-southeast-3", BaseEndpoint: aws.String(sfnSrv.URL),
 			Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}),
-		StateMachineARN: "arn:aws:states:ap-southeast-3:000000000000:stateMachine:tangkal-takedown",
-		Fetcher:         safefetch.New(safefetch.Options{Routes: routes, Clock: now}),
-		Evidence:        evidence.Folder{Dir: t.TempDir()},
-		Rules:           rules,
-		Platforms: &platform.Client{Config: pc, Mailer: e.outbox, From: "tangkal@kp2mi.local", Now: now,
-			HTTP: &http.Client{Timeout: 10 * time.Second, Transport: toSim{addr: simAddr}}, Secret: func(string) []byte { return webhookSecret }},
-		Mailer: e.outbox, Slack: e.outbox, SlackChannel: "#takedown-approvals", SlackApprovers: []string{sampleSlackUser},
-		SlackSecret: []byte(sampleSlackSecret), Links: links,
-		ApproverTiers: [][]string{{sampleApprover}, {"director@kp2mi.local"}}, Sender: "tangkal@kp2mi.local",
+		Mailer: e.outbox, Slack: e.outbox, Evidence: evidence.Folder{Dir: t.TempDir()},
+		Fetch:        safefetch.Options{Routes: routes, Clock: now},
+		PlatformHTTP: &http.Client{Timeout: 10 * time.Second, Transport: toSim{addr: simAddr}},
+		Now:          now,
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
+	e.deps.SlackNow = now // the sample click was signed at the samples' time
 	e.handlers = wiring.Handlers(e.deps)
 	for _, f := range tpl.Functions() {
 		e.byDir[filepath.Base(f.Dir)] = f.LogicalID
@@ -469,7 +467,7 @@ func TestSampleEnvironment(t *testing.T) {
 		}
 	}
 	p := env["Parameters"]
-	if p[approval.SecretEnv] != sampleApprovalSecret || p["TANGKAL_SLACK_SIGNING_SECRET"] != sampleSlackSecret || p["TANGKAL_TABLE"] == "" {
+	if p[approval.SecretEnv] != sampleApprovalSecret || p["TANGKAL_TABLE"] == "" {
 		t.Fatalf("env.json Parameters %v do not match the samples' secrets", p)
 	}
 	if u, err := url.Parse(p["AWS_ENDPOINT_URL_DYNAMODB"]); err != nil || u.Scheme != "http" {

@@ -187,7 +187,7 @@ func TestEveryRouteIsDispatchedByItsHandler(t *testing.T) {
 	tpl := loadTemplate(t)
 	db := testenv.DynamoDB(t)
 	name := testenv.UniqueName(t, "contract")
-	if err := store.CreateTable(context.Background(), db, name); err != nil {
+	if err := testenv.CreateTable(context.Background(), db, name); err != nil {
 		t.Fatal(err)
 	}
 	links, err := approval.NewSigner([]byte(strings.Repeat("k", 32)), "https://api.example")
@@ -373,6 +373,10 @@ func jsonFields(t reflect.Type) []string {
 		f := t.Field(i)
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if name == "-" {
+			continue
+		}
+		if f.Anonymous && name == "" {
+			out = append(out, jsonFields(f.Type)...) // promoted fields
 			continue
 		}
 		if name == "" {

@@ -10,14 +10,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tangkal/tangkal/internal/store"
 )
 
 // Index items: PK=ENTITY#<kind>#<value>, SK=CASE#<caseID>, with case_id,
-// platform, url, first_seen (RFC 3339).
-const casePrefix = "CASE#"
+// platform, url, first_seen (RFC 3339); the keys come from package store.
 
 // PK returns the partition key of an entity.
-func (k Key) PK() string { return "ENTITY#" + k.Kind + "#" + k.Value }
+func (k Key) PK() string { return store.EntityPK(k.Kind, k.Value) }
 
 // Ref is one case an entity appears in.
 type Ref struct {
@@ -38,7 +39,7 @@ type RelatedCase struct {
 // Index records that the case contains the set's entities. Indexing the same
 // case again adds only entities not yet recorded, so first_seen keeps the
 // time the entity was first linked to the case.
-func Index(ctx context.Context, db *dynamodb.Client, table, caseID, platform, url string, s Set) error {
+func Index(ctx context.Context, t store.Table, caseID, platform, url string, s Set) error {
 	if caseID == "" {
 		return fmt.Errorf("index entities: field caseID is empty")
 	}
@@ -46,7 +47,7 @@ func Index(ctx context.Context, db *dynamodb.Client, table, caseID, platform, ur
 	if len(keys) == 0 {
 		return nil
 	}
-	existing, err := existingKeys(ctx, db, table, caseID, keys)
+	existing, err := existingKeys(ctx, t, caseID, keys)
 	if err != nil {
 		return fmt.Errorf("index entities of case %s: %w", caseID, err)
 	}
@@ -58,7 +59,7 @@ func Index(ctx context.Context, db *dynamodb.Client, table, caseID, platform, ur
 		}
 		item := map[string]types.AttributeValue{
 			"PK":         &types.AttributeValueMemberS{Value: k.PK()},
-			"SK":         &types.AttributeValueMemberS{Value: casePrefix + caseID},
+			"SK":         &types.AttributeValueMemberS{Value: store.EntityCaseSK(caseID)},
 			"case_id":    &types.AttributeValueMemberS{Value: caseID},
 			"kind":       &types.AttributeValueMemberS{Value: k.Kind},
 			"value":      &types.AttributeValueMemberS{Value: k.Value},
@@ -72,101 +73,52 @@ func Index(ctx context.Context, db *dynamodb.Client, table, caseID, platform, ur
 		}
 		writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 	}
-	if err := batchWrite(ctx, db, table, writes); err != nil {
+	if err := t.BatchWrite(ctx, writes); err != nil {
 		return fmt.Errorf("index entities of case %s: %w", caseID, err)
 	}
 	return nil
 }
 
 // existingKeys reads which of the case's index items already exist.
-func existingKeys(ctx context.Context, db *dynamodb.Client, table, caseID string, keys []Key) (map[string]bool, error) {
+func existingKeys(ctx context.Context, t store.Table, caseID string, keys []Key) (map[string]bool, error) {
+	want := make([]map[string]types.AttributeValue, 0, len(keys))
+	for _, k := range keys {
+		want = append(want, store.Key(k.PK(), store.EntityCaseSK(caseID)))
+	}
+	items, err := t.BatchGet(ctx, want, "PK")
+	if err != nil {
+		return nil, err
+	}
 	found := map[string]bool{}
-	for start := 0; start < len(keys); start += 100 {
-		var want []map[string]types.AttributeValue
-		for _, k := range keys[start:min(start+100, len(keys))] {
-			want = append(want, map[string]types.AttributeValue{
-				"PK": &types.AttributeValueMemberS{Value: k.PK()},
-				"SK": &types.AttributeValueMemberS{Value: casePrefix + caseID},
-			})
-		}
-		for attempt := 0; len(want) > 0; attempt++ {
-			if attempt > 8 {
-				return nil, fmt.Errorf("batch get %s: keys still unprocessed", table)
-			}
-			if attempt > 0 {
-				if err := pause(ctx, attempt); err != nil {
-					return nil, err
-				}
-			}
-			out, err := db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
-				table: {Keys: want, ProjectionExpression: aws.String("PK")},
-			}})
-			if err != nil {
-				return nil, fmt.Errorf("batch get %s: %w", table, err)
-			}
-			for _, item := range out.Responses[table] {
-				if v, ok := item["PK"].(*types.AttributeValueMemberS); ok {
-					found[v.Value] = true
-				}
-			}
-			want = out.UnprocessedKeys[table].Keys
+	for _, item := range items {
+		if v, ok := item["PK"].(*types.AttributeValueMemberS); ok {
+			found[v.Value] = true
 		}
 	}
 	return found, nil
 }
 
-func pause(ctx context.Context, attempt int) error {
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(time.Duration(25<<attempt) * time.Millisecond):
-		return nil
-	}
-}
-
-func batchWrite(ctx context.Context, db *dynamodb.Client, table string, writes []types.WriteRequest) error {
-	for start := 0; start < len(writes); start += 25 {
-		pending := writes[start:min(start+25, len(writes))]
-		for attempt := 0; len(pending) > 0; attempt++ {
-			if attempt > 8 {
-				return fmt.Errorf("batch write %s: %d items still unprocessed", table, len(pending))
-			}
-			if attempt > 0 {
-				if err := pause(ctx, attempt); err != nil {
-					return err
-				}
-			}
-			out, err := db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{table: pending}})
-			if err != nil {
-				return fmt.Errorf("batch write %s: %w", table, err)
-			}
-			pending = out.UnprocessedItems[table]
-		}
-	}
-	return nil
-}
-
 // Cases lists the cases an entity appears in (a Query on its partition),
 // oldest case id first, at most limit (all when limit <= 0). value is
 // normalised first, so "0812-5550-0371" finds "+6281255500371".
-func Cases(ctx context.Context, db *dynamodb.Client, table, kind, value string, limit int) ([]Ref, error) {
+func Cases(ctx context.Context, t store.Table, kind, value string, limit int) ([]Ref, error) {
 	v, err := Normalize(kind, value)
 	if err != nil {
 		return nil, err
 	}
 	in := &dynamodb.QueryInput{
-		TableName:              aws.String(table),
+		TableName:              aws.String(t.Name),
 		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk": &types.AttributeValueMemberS{Value: Key{Kind: kind, Value: v}.PK()},
-			":sk": &types.AttributeValueMemberS{Value: casePrefix},
+			":sk": &types.AttributeValueMemberS{Value: store.PrefixCase},
 		},
 	}
 	if limit > 0 {
 		in.Limit = aws.Int32(int32(min(limit, 1000)))
 	}
 	var refs []Ref
-	p := dynamodb.NewQueryPaginator(db, in)
+	p := dynamodb.NewQueryPaginator(t.DB, in)
 	for p.HasMorePages() && (limit <= 0 || len(refs) < limit) {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -191,7 +143,7 @@ func refOf(item map[string]types.AttributeValue) Ref {
 	}
 	r := Ref{CaseID: get("case_id"), Platform: get("platform"), URL: get("url")}
 	if r.CaseID == "" {
-		r.CaseID = strings.TrimPrefix(get("SK"), casePrefix)
+		r.CaseID = strings.TrimPrefix(get("SK"), store.PrefixCase)
 	}
 	r.FirstSeen, _ = time.Parse(time.RFC3339, get("first_seen"))
 	return r
@@ -203,10 +155,10 @@ const maxPerEntity = 200
 
 // Related lists the other cases that share any of the set's entities, with
 // the entities that link them, most shared entities first.
-func Related(ctx context.Context, db *dynamodb.Client, table, caseID string, s Set) ([]RelatedCase, error) {
+func Related(ctx context.Context, t store.Table, caseID string, s Set) ([]RelatedCase, error) {
 	byCase := map[string]*RelatedCase{}
 	for _, k := range s.Keys() {
-		refs, err := Cases(ctx, db, table, k.Kind, k.Value, maxPerEntity)
+		refs, err := Cases(ctx, t, k.Kind, k.Value, maxPerEntity)
 		if err != nil {
 			return nil, fmt.Errorf("related cases of %s: %w", caseID, err)
 		}

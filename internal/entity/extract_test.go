@@ -1,6 +1,8 @@
 package entity
 
 import (
+	"github.com/tangkal/tangkal/internal/store"
+
 	"context"
 	"reflect"
 	"testing"
@@ -98,29 +100,29 @@ func TestIndexCasesRelated(t *testing.T) {
 	c := Extract("Kerja Taiwan transfer ke rek 057101555021503 (BRI)")
 	d := Extract("Lowongan Jepang WA 0813 5550 9999")
 	for id, s := range map[string]Set{"a": a, "b": b, "c": c, "d": d} {
-		if err := Index(ctx, db, table, id, "facebook", "https://example.test/"+id, s); err != nil {
+		if err := Index(ctx, store.Table{DB: db, Name: table}, id, "facebook", "https://example.test/"+id, s); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Indexing again changes nothing (first_seen is kept).
-	before, err := Cases(ctx, db, table, KindPhone, "+6281255500371", 0)
+	before, err := Cases(ctx, store.Table{DB: db, Name: table}, KindPhone, "+6281255500371", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Index(ctx, db, table, "a", "facebook", "https://example.test/a", a); err != nil {
+	if err := Index(ctx, store.Table{DB: db, Name: table}, "a", "facebook", "https://example.test/a", a); err != nil {
 		t.Fatal(err)
 	}
-	after, err := Cases(ctx, db, table, KindPhone, "0812 5550 0371", 10)
+	after, err := Cases(ctx, store.Table{DB: db, Name: table}, KindPhone, "0812 5550 0371", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(before, after) || len(after) != 2 || after[0].CaseID != "a" || after[1].CaseID != "b" || after[0].Platform != "facebook" {
 		t.Fatalf("cases before %+v after %+v", before, after)
 	}
-	if one, _ := Cases(ctx, db, table, KindPhone, "+6281255500371", 1); len(one) != 1 {
+	if one, _ := Cases(ctx, store.Table{DB: db, Name: table}, KindPhone, "+6281255500371", 1); len(one) != 1 {
 		t.Fatalf("limit 1 gave %d cases", len(one))
 	}
-	rel, err := Related(ctx, db, table, "a", a)
+	rel, err := Related(ctx, store.Table{DB: db, Name: table}, "a", a)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +130,7 @@ func TestIndexCasesRelated(t *testing.T) {
 		rel[0].Via[0] != (Key{KindPhone, "+6281255500371"}) || rel[1].Via[0] != (Key{KindBank, "BRI 057101555021503"}) {
 		t.Fatalf("related %+v", rel)
 	}
-	if _, err := Cases(ctx, db, table, "fax", "1", 0); err == nil {
+	if _, err := Cases(ctx, store.Table{DB: db, Name: table}, "fax", "1", 0); err == nil {
 		t.Fatal("unknown kind accepted")
 	}
 }

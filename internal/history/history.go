@@ -206,13 +206,14 @@ func (l Log) AppendBatch(ctx context.Context, caseID string, entries []Entry, ch
 		if err == nil {
 			return evs, nil
 		}
-		var tce *types.TransactionCanceledException
-		if !errors.As(err, &tce) {
+		cancel, ok := store.Cancelled(err)
+		if !ok {
 			return nil, fmt.Errorf("append %s to case %s: %w", typ, caseID, err)
 		}
-		reasons := tce.CancellationReasons
-		headMoved := len(reasons) > 0 && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed"
-		retry := headMoved || transactionConflict(reasons)
+		// Item 0 is the case (its head condition, and ch.Condition), then
+		// one item per event, then the entries' and ch's own items.
+		headMoved := cancel.ConditionFailed(0)
+		retry := headMoved || cancel.Conflict()
 		if headMoved && ch.Once != "" {
 			if c2, err := l.Table.GetCase(ctx, caseID); err == nil && contains(c2.StepsDone, ch.Once) {
 				return nil, fmt.Errorf("append %s to case %s: %w", typ, caseID, ErrAlreadyRecorded)
@@ -226,10 +227,8 @@ func (l Log) AppendBatch(ctx context.Context, caseID string, entries []Entry, ch
 			}
 		}
 		if !retry {
-			for i, r := range reasons {
-				if i > len(evs) && aws.ToString(r.Code) == "ConditionalCheckFailed" {
-					return nil, fmt.Errorf("append %s to case %s: %w", typ, caseID, ErrConditionFailed)
-				}
+			if cancel.ConditionFailedAfter(1 + len(evs)) {
+				return nil, fmt.Errorf("append %s to case %s: %w", typ, caseID, ErrConditionFailed)
 			}
 			return nil, fmt.Errorf("append %s to case %s: %w", typ, caseID, err)
 		}
@@ -251,15 +250,6 @@ func (l Log) AppendBatch(ctx context.Context, caseID string, entries []Entry, ch
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func transactionConflict(reasons []types.CancellationReason) bool {
-	for _, r := range reasons {
-		if aws.ToString(r.Code) == "TransactionConflict" {
 			return true
 		}
 	}
@@ -354,7 +344,7 @@ func (l Log) List(ctx context.Context, caseID string, after, limit int) ([]Event
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk":   &types.AttributeValueMemberS{Value: store.CasePK(caseID)},
 			":from": &types.AttributeValueMemberS{Value: store.EventSK(after + 1)},
-			":to":   &types.AttributeValueMemberS{Value: "EVENT#~"},
+			":to":   &types.AttributeValueMemberS{Value: store.SKLastEvent},
 		},
 		ConsistentRead: aws.Bool(true),
 	}

@@ -22,7 +22,7 @@ func newCase(t *testing.T) (Log, string) {
 	db := testenv.DynamoDB(t)
 	name := testenv.UniqueName(t, "history")
 	ctx := context.Background()
-	if err := store.CreateTable(ctx, db, name); err != nil {
+	if err := testenv.CreateTable(ctx, db, name); err != nil {
 		t.Fatal(err)
 	}
 	tb := store.Table{DB: db, Name: name}

@@ -31,7 +31,7 @@ import (
 func (f *flow) approvalItem(id string) map[string]any {
 	f.t.Helper()
 	out, err := f.st.Table.DB.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName: aws.String(f.st.Table.Name), Key: store.Key(approval.PK(id), store.SKMeta), ConsistentRead: aws.Bool(true),
+		TableName: aws.String(f.st.Table.Name), Key: store.Key(store.ApprovalPK(id), store.SKMeta), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil || out.Item == nil {
 		f.t.Fatalf("approval %s: %v (item %v)", id, err, out)
@@ -399,7 +399,8 @@ func TestSlackInteractions(t *testing.T) {
 	if !found {
 		t.Fatalf("no Slack message with buttons for %s in the outbox", c.ApprovalID)
 	}
-	now := f.clock.Now()
+	// Slack signs with its own clock: real time, whatever the local clock says.
+	now := time.Now()
 	before := f.snapshot(id)
 
 	refused := []struct {

@@ -6,7 +6,6 @@ package localstack
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -33,7 +32,6 @@ import (
 	"github.com/tangkal/tangkal/internal/platform"
 	"github.com/tangkal/tangkal/internal/platformsim"
 	"github.com/tangkal/tangkal/internal/registry"
-	"github.com/tangkal/tangkal/internal/risk"
 	"github.com/tangkal/tangkal/internal/safefetch"
 	"github.com/tangkal/tangkal/internal/samtemplate"
 	"github.com/tangkal/tangkal/internal/sfnlocal"
@@ -87,6 +85,8 @@ type Stack struct {
 	StateMachineARN string
 	// Links signs approval links (tests use it to forge and check links).
 	Links *approval.Signer
+	// Deps are the handlers' dependencies, built by wiring.Build as in AWS.
+	Deps wiring.Deps
 
 	invoker timedInvoker
 	closers []func()
@@ -99,6 +99,16 @@ const (
 	StackName = "tangkal"
 )
 
+// Local settings that stand in for the template's parameters.
+const (
+	localSender       = "tangkal@kp2mi.local"
+	localSlackChannel = "#takedown-approvals"
+	localSlackUser    = "U0LOCALAPPROVER"
+)
+
+// DefaultApprovers are the local approver tiers.
+var DefaultApprovers = [][]string{{"approver@kp2mi.local"}, {"director@kp2mi.local"}}
+
 // AWSConfig returns an SDK config with local credentials for endpoint.
 func AWSConfig(endpoint string) aws.Config {
 	return aws.Config{
@@ -106,6 +116,52 @@ func AWSConfig(endpoint string) aws.Config {
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
 		BaseEndpoint: aws.String(endpoint),
 	}
+}
+
+// keys are the local stack's secrets, kept under the data folder.
+type keys struct {
+	jwt, approval, webhook, slack []byte
+}
+
+func loadKeys(dataDir string) (keys, error) {
+	var k keys
+	for _, f := range []struct {
+		name string
+		dst  *[]byte
+	}{{"signing.key", &k.jwt}, {"approval.key", &k.approval}, {"webhook.key", &k.webhook}, {"slack.key", &k.slack}} {
+		key, err := auth.LoadOrCreateKey(filepath.Join(dataDir, "auth", f.name))
+		if err != nil {
+			return keys{}, err
+		}
+		// Handlers get keys as text, as Secrets Manager hands them over.
+		*f.dst = key
+		if f.name != "signing.key" {
+			*f.dst = []byte(hex.EncodeToString(key))
+		}
+	}
+	return k, nil
+}
+
+// listeners are the stack's ports, opened first: handlers need the public URLs.
+type listeners struct{ api, sfn, outbox, sim net.Listener }
+
+func (s *Stack) listen(cfg Config) (listeners, error) {
+	var ls listeners
+	for _, l := range []struct {
+		name string
+		port int
+		dst  *net.Listener
+	}{{"HTTP API", cfg.APIPort, &ls.api}, {"Step Functions", cfg.SFNPort, &ls.sfn}, {"outbox", cfg.OutboxPort, &ls.outbox}, {"platform simulator", cfg.PlatformPort, &ls.sim}} {
+		lis, err := listen(l.port)
+		if err != nil {
+			return ls, fmt.Errorf("%s port: %w", l.name, err)
+		}
+		*l.dst = lis
+		s.closers = append(s.closers, func() { lis.Close() })
+	}
+	s.APIURL, s.SFNURL = "http://"+ls.api.Addr().String(), "http://"+ls.sfn.Addr().String()
+	s.OutboxURL, s.PlatformURL = "http://"+ls.outbox.Addr().String(), "http://"+ls.sim.Addr().String()
+	return ls, nil
 }
 
 // Start brings the stack up and returns when every service answers.
@@ -122,24 +178,91 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 			s.Close()
 		}
 	}()
-	dataDir := cfg.DataDir
-	if dataDir == "" {
-		if dataDir, err = os.MkdirTemp("", "tangkal-local-"); err != nil {
-			return nil, err
-		}
-		s.closers = append(s.closers, func() { os.RemoveAll(dataDir) })
-	}
-	if cfg.Template == "" {
-		if cfg.Template, err = samtemplate.Find("."); err != nil {
-			return nil, err
-		}
-	}
-	if s.Template, err = samtemplate.Load(cfg.Template); err != nil {
+	dataDir, err := s.dataDir(cfg)
+	if err != nil {
 		return nil, err
 	}
-	env := samtemplate.Env{Region: Region, Account: Account, StackName: StackName, Parameters: cfg.Parameters}
+	if err := s.loadTemplate(cfg); err != nil {
+		return nil, err
+	}
+	if err := s.startDynamoDB(ctx, cfg); err != nil {
+		return nil, err
+	}
+	k, err := loadKeys(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	s.Signer = auth.Signer{Key: k.jwt}
+	ls, err := s.listen(cfg)
+	if err != nil {
+		return nil, err
+	}
+	// The clock every local part shares, so waits and deadlines agree.
+	clock := cfg.Clock
+	if clock == nil {
+		clock = sfnlocal.NewOffsetClock(0)
+	}
+	routes, err := s.startStandIns(cfg, dataDir, k, clock.Now)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.loadRegistry(ctx); err != nil {
+		return nil, err
+	}
+	if s.Deps, err = s.build(cfg, dataDir, k, routes, clock.Now); err != nil {
+		return nil, err
+	}
+	if err := s.registerFunctions(); err != nil {
+		return nil, err
+	}
+	if err := s.startEngine(ctx, cfg, clock, ls.sfn); err != nil {
+		return nil, err
+	}
+	apiSrv, err := localapi.New(s.Template, s.invoker, s.Signer, clock.Now, cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	s.serve(ls.api, apiSrv)
+	s.serve(ls.outbox, s.Outbox.Handler())
+	s.serve(ls.sim, s.Sim)
+	if err := s.startStreams(cfg, dataDir); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
 
-	// DynamoDB Local and the table.
+// dataDir is cfg.DataDir, or a temporary folder removed on Close.
+func (s *Stack) dataDir(cfg Config) (string, error) {
+	if cfg.DataDir != "" {
+		return cfg.DataDir, nil
+	}
+	dir, err := os.MkdirTemp("", "tangkal-local-")
+	if err != nil {
+		return "", err
+	}
+	s.closers = append(s.closers, func() { os.RemoveAll(dir) })
+	return dir, nil
+}
+
+func (s *Stack) loadTemplate(cfg Config) error {
+	path := cfg.Template
+	if path == "" {
+		var err error
+		if path, err = samtemplate.Find("."); err != nil {
+			return err
+		}
+	}
+	t, err := samtemplate.Load(path)
+	if err != nil {
+		return err
+	}
+	s.Template = t
+	return nil
+}
+
+// startDynamoDB starts DynamoDB Local (unless cfg names a running one) and
+// creates the table from the template.
+func (s *Stack) startDynamoDB(ctx context.Context, cfg Config) error {
 	s.DynamoDBURL = cfg.DynamoDBEndpoint
 	if s.DynamoDBURL == "" {
 		opts := dynamolocal.Options{Port: cfg.DynamoDBPort}
@@ -148,70 +271,21 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		}
 		srv, err := dynamolocal.Start(ctx, opts)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		s.closers = append(s.closers, func() { srv.Stop() })
 		s.DynamoDBURL = srv.Endpoint
 	}
 	db := dynamodb.NewFromConfig(AWSConfig(s.DynamoDBURL))
 	s.Table = store.Table{DB: db, Name: cfg.Table}
-	if err := s.Template.CreateTable(ctx, db, store.TableLogicalID, cfg.Table); err != nil {
-		return nil, err
-	}
+	return s.Template.CreateTable(ctx, db, store.TableLogicalID, cfg.Table)
+}
 
-	// Keys: local JWTs, approval links, platform webhooks.
-	jwtKey, err := auth.LoadOrCreateKey(KeyPath(dataDir))
-	if err != nil {
-		return nil, err
-	}
-	s.Signer = auth.Signer{Key: jwtKey}
-	linkKey, err := auth.LoadOrCreateKey(filepath.Join(dataDir, "auth", "approval.key"))
-	if err != nil {
-		return nil, err
-	}
-	webhookKey, err := auth.LoadOrCreateKey(filepath.Join(dataDir, "auth", "webhook.key"))
-	if err != nil {
-		return nil, err
-	}
-	slackKey, err := auth.LoadOrCreateKey(filepath.Join(dataDir, "auth", "slack.key"))
-	if err != nil {
-		return nil, err
-	}
-
-	// Listeners first: handlers need to know the public URLs.
-	apiL, err := listen(cfg.APIPort)
-	if err != nil {
-		return nil, fmt.Errorf("HTTP API port: %w", err)
-	}
-	sfnL, err := listen(cfg.SFNPort)
-	if err != nil {
-		apiL.Close()
-		return nil, fmt.Errorf("Step Functions port: %w", err)
-	}
-	outL, err := listen(cfg.OutboxPort)
-	if err != nil {
-		apiL.Close()
-		sfnL.Close()
-		return nil, fmt.Errorf("outbox port: %w", err)
-	}
-	simL, err := listen(cfg.PlatformPort)
-	if err != nil {
-		apiL.Close()
-		sfnL.Close()
-		outL.Close()
-		return nil, fmt.Errorf("platform simulator port: %w", err)
-	}
-	s.APIURL, s.SFNURL = "http://"+apiL.Addr().String(), "http://"+sfnL.Addr().String()
-	s.OutboxURL, s.PlatformURL = "http://"+outL.Addr().String(), "http://"+simL.Addr().String()
-
-	// The clock every local part shares, so waits and deadlines agree.
-	clock := cfg.Clock
-	if clock == nil {
-		clock = sfnlocal.NewOffsetClock(0)
-	}
-	now := clock.Now
-
-	// Stand-ins: outbox (e-mail and Slack) and the simulated platforms.
+// startStandIns opens the outbox (e-mail and Slack) and the simulated
+// platforms, and returns the host pins that send the platforms' traffic
+// to the simulator.
+func (s *Stack) startStandIns(cfg Config, dataDir string, k keys, now func() time.Time) (map[string]string, error) {
+	var err error
 	if s.Outbox, err = outbox.NewFolder(filepath.Join(dataDir, "outbox")); err != nil {
 		return nil, err
 	}
@@ -222,7 +296,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	}
 	secrets := map[string][]byte{}
 	for id := range pc.Platforms {
-		secrets[id] = []byte(hex.EncodeToString(webhookKey))
+		secrets[id] = k.webhook
 	}
 	simOpts := platformsim.Options{Config: pc, Secrets: secrets, Now: now, Behaviors: cfg.Platforms}
 	if cfg.DataDir != "" {
@@ -232,102 +306,111 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if s.Sim, err = platformsim.New(simOpts); err != nil {
 		return nil, err
 	}
-	simAddr := simL.Addr().String()
 	routes := map[string]string{}
 	for _, p := range pc.Platforms {
 		for _, h := range p.Hosts {
-			routes[strings.ToLower(h)] = "http://" + simAddr
+			routes[strings.ToLower(h)] = s.PlatformURL
 		}
 		for _, raw := range []string{p.WebhookURL, p.StatusURL} {
 			if h := hostOf(raw); h != "" {
-				routes[h] = "http://" + simAddr
+				routes[h] = s.PlatformURL
 			}
 		}
 	}
+	return routes, nil
+}
 
-	// Handlers, built exactly as in AWS but with local dependencies.
-	links, err := approval.NewSigner([]byte(hex.EncodeToString(linkKey)), s.APIURL)
-	if err != nil {
-		return nil, err
+// loadRegistry loads the bundled licensed-recruiter registry into an empty
+// table once, as an operator does after a deployment (`tangkal registry
+// load` refreshes it).
+func (s *Stack) loadRegistry(ctx context.Context) error {
+	reg, err := registry.FromDynamoDB(ctx, s.Table)
+	if err != nil || reg.Len() > 0 {
+		return err
 	}
-	s.Links = links
+	_, err = registry.Load(ctx, s.Table, registry.Default())
+	return err
+}
+
+// build makes the handlers' dependencies with wiring.Build, as in AWS:
+// only the endpoints, the stand-ins and the keys are the local stack's.
+func (s *Stack) build(cfg Config, dataDir string, k keys, routes map[string]string, now func() time.Time) (wiring.Deps, error) {
+	s.StateMachineARN = fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s-takedown", Region, Account, StackName)
 	approvers := cfg.Approvers
 	if len(approvers) == 0 {
-		approvers = [][]string{{"approver@kp2mi.local"}, {"director@kp2mi.local"}}
+		approvers = DefaultApprovers
 	}
-	rules, err := risk.DefaultRules()
+	st := wiring.Settings{
+		Table: cfg.Table, StateMachineARN: s.StateMachineARN, Sender: localSender, PublicURL: s.APIURL,
+		ApproverTiers: approvers, SlackChannel: localSlackChannel,
+		SlackApprovers: map[string]string{localSlackUser: approvers[0][0]},
+	}
+	sec := wiring.Secrets{
+		ApprovalKey: k.approval, WebhookKey: func(string) []byte { return k.webhook },
+		SlackSigningSecret: k.slack, SlackBotToken: "xoxb-local",
+	}
+	svc := wiring.Services{
+		DynamoDB: s.Table.DB, SFN: sfn.NewFromConfig(AWSConfig(s.SFNURL)),
+		Mailer: s.Outbox, Slack: s.Outbox, Evidence: evidence.Folder{Dir: filepath.Join(dataDir, "evidence")},
+		Fetch:        safefetch.Options{Routes: routes, Clock: now},
+		PlatformHTTP: &http.Client{Timeout: 30 * time.Second, Transport: pinned{routes: routes}},
+		Now:          now,
+	}
+	d, err := wiring.Build(st, sec, svc)
 	if err != nil {
-		return nil, err
+		return wiring.Deps{}, err
 	}
-	// As after a deployment: the licensed-recruiter registry is loaded
-	// into the table once (`tangkal registry load` refreshes it).
-	if reg, err := registry.FromDynamoDB(ctx, db, cfg.Table); err != nil {
-		return nil, err
-	} else if reg.Len() == 0 {
-		if _, err := registry.Load(ctx, db, cfg.Table, registry.Default()); err != nil {
-			return nil, err
-		}
-	}
-	s.StateMachineARN = fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s-takedown", Region, Account, StackName)
-	deps := wiring.Deps{
-		Table: s.Table, Now: now,
-		SFN:             sfn.NewFromConfig(AWSConfig(s.SFNURL)),
-		StateMachineARN: s.StateMachineARN,
-		Fetcher:         safefetch.New(safefetch.Options{Routes: routes, Clock: now}),
-		Evidence:        evidence.Folder{Dir: filepath.Join(dataDir, "evidence")},
-		Rules:           rules,
-		Platforms: &platform.Client{Config: pc, Mailer: s.Outbox, From: "tangkal@kp2mi.local", Now: now,
-			HTTP:   &http.Client{Timeout: 30 * time.Second, Transport: pinned{routes: routes}},
-			Secret: func(string) []byte { return []byte(hex.EncodeToString(webhookKey)) }},
-		Mailer: s.Outbox, Slack: s.Outbox, SlackChannel: "#takedown-approvals",
-		SlackApprovers: []string{"U0LOCALAPPROVER"}, SlackSecret: []byte(hex.EncodeToString(slackKey)),
-		Links: links, ApproverTiers: approvers, Sender: "tangkal@kp2mi.local",
-	}
+	s.Links = d.Links
+	return d, nil
+}
+
+// registerFunctions registers a handler for every function of the
+// template, each with its template Timeout.
+func (s *Stack) registerFunctions() error {
 	s.Functions = sfnlocal.NewRegistry()
-	invoker := timedInvoker{inner: s.Functions, timeouts: map[string]time.Duration{}}
-	s.invoker = invoker
-	handlers := wiring.Handlers(deps)
+	s.invoker = timedInvoker{inner: s.Functions, timeouts: map[string]time.Duration{}}
+	handlers := wiring.Handlers(s.Deps)
 	for _, f := range s.Template.Functions() {
 		h, ok := handlers[f.LogicalID]
 		if !ok {
-			return nil, fmt.Errorf("function %s in template.yaml has no handler in package wiring", f.LogicalID)
+			return fmt.Errorf("function %s in template.yaml has no handler in package wiring", f.LogicalID)
 		}
 		// Each call gets its own handler instance, as concurrent Lambda
 		// invocations get their own execution environments.
 		s.Functions.RegisterFunc(f.LogicalID, h)
-		invoker.timeouts[f.LogicalID] = time.Duration(f.Timeout) * time.Second
+		s.invoker.timeouts[f.LogicalID] = time.Duration(f.Timeout) * time.Second
 	}
+	return nil
+}
 
-	// The Step Functions engine with the template's state machines.
+// startEngine runs the Step Functions engine with the template's state
+// machines.
+func (s *Stack) startEngine(ctx context.Context, cfg Config, clock sfnlocal.Clock, l net.Listener) error {
+	var err error
 	if s.Engine, err = sfnlocal.New(sfnlocal.Config{
-		DynamoDB: db, TablePrefix: cfg.Table + "-", Clock: clock, Invoker: invoker,
+		DynamoDB: s.Table.DB, TablePrefix: cfg.Table + "-", Clock: clock, Invoker: s.invoker,
 		Region: Region, AccountID: Account, Logger: cfg.Log,
 	}); err != nil {
-		return nil, err
+		return err
 	}
 	if err := s.Engine.Start(ctx); err != nil {
-		return nil, err
+		return err
 	}
 	s.closers = append(s.closers, s.Engine.Close)
-	s.serve(sfnL, s.Engine.Handler())
+	s.serve(l, s.Engine.Handler())
+	env := samtemplate.Env{Region: Region, Account: Account, StackName: StackName, Parameters: cfg.Parameters}
 	for _, sm := range s.Template.StateMachines() {
 		if err := s.deploy(ctx, sm, env); err != nil {
-			return nil, err
+			return err
 		}
 	}
+	return nil
+}
 
-	// Serve.
-	apiSrv, err := localapi.New(s.Template, invoker, s.Signer, now, cfg.Log)
-	if err != nil {
-		return nil, err
-	}
-	s.serve(apiL, apiSrv)
-	s.serve(outL, s.Outbox.Handler())
-	s.serve(simL, s.Sim)
-
-	// The table's stream feeds the functions with DynamoDB events
-	// (StartWorkflow, RecordReports), as Lambda's event source mappings do:
-	// one reader per function, each with its own checkpoints.
+// startStreams feeds the table's stream to the functions with DynamoDB
+// events (StartWorkflow, RecordReports), as Lambda's event source mappings
+// do: one reader per function, each with its own checkpoints.
+func (s *Stack) startStreams(cfg Config, dataDir string) error {
 	for _, f := range s.Template.Functions() {
 		for _, ev := range f.Events {
 			if ev.Type != "DynamoDB" {
@@ -335,12 +418,12 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 			}
 			sm, err := newStreamer(s, f.LogicalID, ev, filepath.Join(dataDir, "stream-"+f.LogicalID+".json"), cfg.Log)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			s.closers = append(s.closers, sm.close)
 		}
 	}
-	return s, nil
+	return nil
 }
 
 func hostOf(raw string) string {
@@ -441,8 +524,6 @@ func (s *Stack) Close() {
 	}
 	s.closers = nil
 }
-
-var _ = rand.Read
 
 // timedInvoker gives each invocation the function's timeout from
 // template.yaml as its context deadline, as Lambda does: a call stuck on a

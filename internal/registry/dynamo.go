@@ -8,19 +8,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tangkal/tangkal/internal/store"
 )
 
 // Registry items live in the single table under PK=REGISTRY,
-// SK=LICENCE#<normalised licence number>.
-const (
-	partition     = "REGISTRY"
-	licencePrefix = "LICENCE#"
-)
+// SK=LICENCE#<normalised licence number> (keys from package store).
 
 func itemOf(e Entry) map[string]types.AttributeValue {
 	item := map[string]types.AttributeValue{
-		"PK":             &types.AttributeValueMemberS{Value: partition},
-		"SK":             &types.AttributeValueMemberS{Value: licencePrefix + e.Licence},
+		"PK":             &types.AttributeValueMemberS{Value: store.PKRegistry},
+		"SK":             &types.AttributeValueMemberS{Value: store.LicenceSK(e.Licence)},
 		"company_name":   &types.AttributeValueMemberS{Value: e.Company},
 		"licence_number": &types.AttributeValueMemberS{Value: e.Licence},
 		"status":         &types.AttributeValueMemberS{Value: e.Status},
@@ -47,34 +45,31 @@ func str(item map[string]types.AttributeValue, name string) string {
 // Load writes the registry into the table and removes the licences that are
 // no longer in it, so loading the same CSV twice changes nothing. It returns
 // the number of entries written.
-func Load(ctx context.Context, db *dynamodb.Client, table string, r *Registry) (int, error) {
-	existing, err := query(ctx, db, table)
+func Load(ctx context.Context, t store.Table, r *Registry) (int, error) {
+	existing, err := query(ctx, t)
 	if err != nil {
 		return 0, fmt.Errorf("load registry: %w", err)
 	}
 	var writes []types.WriteRequest
 	keep := map[string]bool{}
 	for _, e := range r.Entries() {
-		keep[licencePrefix+e.Licence] = true
+		keep[store.LicenceSK(e.Licence)] = true
 		writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: itemOf(e)}})
 	}
 	for _, item := range existing {
 		if sk := str(item, "SK"); !keep[sk] {
-			writes = append(writes, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: map[string]types.AttributeValue{
-				"PK": &types.AttributeValueMemberS{Value: partition},
-				"SK": &types.AttributeValueMemberS{Value: sk},
-			}}})
+			writes = append(writes, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: store.Key(store.PKRegistry, sk)}})
 		}
 	}
-	if err := BatchWrite(ctx, db, table, writes); err != nil {
+	if err := t.BatchWrite(ctx, writes); err != nil {
 		return 0, fmt.Errorf("load registry: %w", err)
 	}
 	return r.Len(), nil
 }
 
 // FromDynamoDB reads the registry back from the table (one Query).
-func FromDynamoDB(ctx context.Context, db *dynamodb.Client, table string) (*Registry, error) {
-	items, err := query(ctx, db, table)
+func FromDynamoDB(ctx context.Context, t store.Table) (*Registry, error) {
+	items, err := query(ctx, t)
 	if err != nil {
 		return nil, fmt.Errorf("read registry: %w", err)
 	}
@@ -96,13 +91,13 @@ func FromDynamoDB(ctx context.Context, db *dynamodb.Client, table string) (*Regi
 	return New(entries), nil
 }
 
-func query(ctx context.Context, db *dynamodb.Client, table string) ([]map[string]types.AttributeValue, error) {
-	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{
-		TableName:              aws.String(table),
+func query(ctx context.Context, t store.Table) ([]map[string]types.AttributeValue, error) {
+	p := dynamodb.NewQueryPaginator(t.DB, &dynamodb.QueryInput{
+		TableName:              aws.String(t.Name),
 		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: partition},
-			":sk": &types.AttributeValueMemberS{Value: licencePrefix},
+			":pk": &types.AttributeValueMemberS{Value: store.PKRegistry},
+			":sk": &types.AttributeValueMemberS{Value: store.PrefixLicence},
 		},
 	})
 	var out []map[string]types.AttributeValue
@@ -114,32 +109,4 @@ func query(ctx context.Context, db *dynamodb.Client, table string) ([]map[string
 		out = append(out, page.Items...)
 	}
 	return out, nil
-}
-
-// BatchWrite sends write requests 25 at a time, resending unprocessed ones
-// with a growing pause (DynamoDB throttling), until all are written.
-func BatchWrite(ctx context.Context, db *dynamodb.Client, table string, writes []types.WriteRequest) error {
-	for start := 0; start < len(writes); start += 25 {
-		pending := writes[start:min(start+25, len(writes))]
-		for attempt := 0; len(pending) > 0; attempt++ {
-			if attempt > 8 {
-				return fmt.Errorf("batch write %s: %d items still unprocessed", table, len(pending))
-			}
-			if attempt > 0 {
-				select {
-				case <-ctx.Done():
-					return ctx.Err()
-				case <-time.After(time.Duration(25<<attempt) * time.Millisecond):
-				}
-			}
-			out, err := db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
-				RequestItems: map[string][]types.WriteRequest{table: pending},
-			})
-			if err != nil {
-				return fmt.Errorf("batch write %s: %w", table, err)
-			}
-			pending = out.UnprocessedItems[table]
-		}
-	}
-	return nil
 }

@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"github.com/tangkal/tangkal/internal/store"
+
 	"context"
 	"strings"
 	"testing"
@@ -38,7 +40,7 @@ func TestLoadRefreshesRegistryInDynamoDB(t *testing.T) {
 	table := createTable(t, db)
 	ctx := context.Background()
 
-	n, err := Load(ctx, db, table, Default())
+	n, err := Load(ctx, store.Table{DB: db, Name: table}, Default())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,10 +48,10 @@ func TestLoadRefreshesRegistryInDynamoDB(t *testing.T) {
 		t.Fatalf("loaded %d entries, want 25", n)
 	}
 	// Loading again is a no-op.
-	if _, err := Load(ctx, db, table, Default()); err != nil {
+	if _, err := Load(ctx, store.Table{DB: db, Name: table}, Default()); err != nil {
 		t.Fatal(err)
 	}
-	got, err := FromDynamoDB(ctx, db, table)
+	got, err := FromDynamoDB(ctx, store.Table{DB: db, Name: table})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,10 +72,10 @@ func TestLoadRefreshesRegistryInDynamoDB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(ctx, db, table, small); err != nil {
+	if _, err := Load(ctx, store.Table{DB: db, Name: table}, small); err != nil {
 		t.Fatal(err)
 	}
-	got, err = FromDynamoDB(ctx, db, table)
+	got, err = FromDynamoDB(ctx, store.Table{DB: db, Name: table})
 	if err != nil {
 		t.Fatal(err)
 	}

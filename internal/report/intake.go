@@ -97,11 +97,11 @@ func Pseudonym(sub string) string {
 	return "reporter-" + hex.EncodeToString(sum[:])[:12]
 }
 
-func claimPK(c urlcanon.Canonical) string { return "URL#" + urlcanon.Key(c.URL) }
+func claimPK(c urlcanon.Canonical) string { return store.ClaimPK(urlcanon.Key(c.URL)) }
 
 func idemKey(sub, key string) string {
 	sum := sha256.Sum256([]byte(sub + "\x00" + key))
-	return "IDEM#" + hex.EncodeToString(sum[:])
+	return store.IdemPK(hex.EncodeToString(sum[:]))
 }
 
 // Submit records one report of an ad. The first report of a canonical URL
@@ -113,7 +113,7 @@ func (in Intake) Submit(ctx context.Context, who auth.Principal, s Submission, c
 	var idem *idemItem
 	if key != "" {
 		bh := sha256.Sum256(body)
-		idem = &idemItem{PK: idemKey(who.Subject, key), SK: "IDEM", BodyHash: hex.EncodeToString(bh[:]), ExpiresAt: now.Add(IdempotencyTTL).Unix()}
+		idem = &idemItem{PK: idemKey(who.Subject, key), SK: store.SKIdem, BodyHash: hex.EncodeToString(bh[:]), ExpiresAt: now.Add(IdempotencyTTL).Unix()}
 		if r, ok, err := in.replay(ctx, idem); err != nil || ok {
 			return r, err
 		}
@@ -173,8 +173,8 @@ var (
 
 func (in Intake) open(ctx context.Context, now time.Time, c urlcanon.Canonical, platform string, s Submission, rep reportItem, receipt Receipt, idem *idemItem) error {
 	caseID := receipt.CaseID
-	ev, err := history.New(caseID, 1, history.Genesis, "case_opened", "reporter:"+rep.Pseudonym, now, map[string]any{
-		"report_id": rep.ReportID, "url": s.URL, "canonical_url": c.URL, "platform": platform,
+	ev, err := history.New(caseID, 1, history.Genesis, history.CaseOpened, "reporter:"+rep.Pseudonym, now, history.CaseOpenedData{
+		ReportID: rep.ReportID, URL: s.URL, CanonicalURL: c.URL, Platform: platform,
 	})
 	if err != nil {
 		return err
@@ -187,7 +187,7 @@ func (in Intake) open(ctx context.Context, now time.Time, c urlcanon.Canonical, 
 		GSI2PK: store.PlatformKey(platform), GSI2SK: store.TimeKey(now, caseID),
 	}
 	items := []types.TransactWriteItem{}
-	for _, v := range []any{claimItem{PK: claimPK(c), SK: "CLAIM", CaseID: caseID, URL: c.URL}, cs, rep} {
+	for _, v := range []any{claimItem{PK: claimPK(c), SK: store.SKClaim, CaseID: caseID, URL: c.URL}, cs, rep} {
 		p, err := in.put(v)
 		if err != nil {
 			return err
@@ -210,19 +210,15 @@ func (in Intake) open(ctx context.Context, now time.Time, c urlcanon.Canonical, 
 	if err == nil {
 		return nil
 	}
-	var tce *types.TransactionCanceledException
-	if errors.As(err, &tce) {
-		r := tce.CancellationReasons
-		if len(r) > 0 && aws.ToString(r[0].Code) == "ConditionalCheckFailed" {
+	// Items: the claim, the case, the report, the event, the idempotency record.
+	if cancel, ok := store.Cancelled(err); ok {
+		switch {
+		case cancel.ConditionFailed(0):
 			return errClaimed
-		}
-		if idem != nil && len(r) == len(items) && aws.ToString(r[len(r)-1].Code) == "ConditionalCheckFailed" {
+		case idem != nil && cancel.ConditionFailed(len(items)-1):
 			return errIdemRace
-		}
-		for _, reason := range r {
-			if aws.ToString(reason.Code) == "TransactionConflict" {
-				return errConflict
-			}
+		case cancel.Conflict():
+			return errConflict
 		}
 	}
 	return fmt.Errorf("open case for %s: %w", c.URL, err)
@@ -268,9 +264,8 @@ func (in Intake) join(ctx context.Context, caseID string, rep reportItem, idem *
 		items = append(items, p)
 	}
 	_, err = in.Table.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	var tce *types.TransactionCanceledException
-	if errors.As(err, &tce) && idem != nil && len(tce.CancellationReasons) == 3 &&
-		aws.ToString(tce.CancellationReasons[2].Code) == "ConditionalCheckFailed" {
+	// Items: the report, the case check, the idempotency record.
+	if cancel, ok := store.Cancelled(err); ok && idem != nil && cancel.ConditionFailed(2) {
 		return in.replayAfterRace(ctx, idem)
 	}
 	if err != nil {
@@ -303,7 +298,7 @@ func (in Intake) status(ctx context.Context, caseID string) (string, error) {
 
 func (in Intake) claimedCase(ctx context.Context, c urlcanon.Canonical) (string, error) {
 	out, err := in.Table.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(in.Table.Name), Key: store.Key(claimPK(c), "CLAIM"), ConsistentRead: aws.Bool(true),
+		TableName: aws.String(in.Table.Name), Key: store.Key(claimPK(c), store.SKClaim), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return "", fmt.Errorf("read claim of %s: %w", c.URL, err)
@@ -338,7 +333,7 @@ func (in Intake) idemPut(idem *idemItem, r Receipt) (types.TransactWriteItem, er
 // replay returns the stored answer for an idempotency key, if any.
 func (in Intake) replay(ctx context.Context, idem *idemItem) (Receipt, bool, error) {
 	out, err := in.Table.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(in.Table.Name), Key: store.Key(idem.PK, "IDEM"), ConsistentRead: aws.Bool(true),
+		TableName: aws.String(in.Table.Name), Key: store.Key(idem.PK, store.SKIdem), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return Receipt{}, false, fmt.Errorf("read idempotency key: %w", err)

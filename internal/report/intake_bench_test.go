@@ -167,7 +167,7 @@ func benchTable(b *testing.B) store.Table {
 	b.Helper()
 	db := testenv.DynamoDB(b)
 	name := testenv.UniqueName(b, "bench-intake")
-	if err := store.CreateTable(context.Background(), db, name); err != nil {
+	if err := testenv.CreateTable(context.Background(), db, name); err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() {

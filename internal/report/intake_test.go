@@ -18,7 +18,7 @@ func newTable(t *testing.T) store.Table {
 	t.Helper()
 	db := testenv.DynamoDB(t)
 	name := testenv.UniqueName(t, "intake")
-	if err := store.CreateTable(context.Background(), db, name); err != nil {
+	if err := testenv.CreateTable(context.Background(), db, name); err != nil {
 		t.Fatal(err)
 	}
 	return store.Table{DB: db, Name: name}

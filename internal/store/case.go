@@ -118,3 +118,10 @@ func IsClosed(status string) bool {
 	}
 	return false
 }
+
+// IsConditionFailed reports whether a single-item write failed its
+// condition expression.
+func IsConditionFailed(err error) bool {
+	var ccf *types.ConditionalCheckFailedException
+	return errors.As(err, &ccf)
+}

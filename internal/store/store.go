@@ -1,13 +1,16 @@
-// Package store holds tangkal's single DynamoDB table: its key layout, the
-// case record (CASE#<id>/META) and the table's creation from template.yaml.
+// Package store owns tangkal's single DynamoDB table: its key layout (every
+// key builder and prefix lives here), the case record (CASE#<id>/META),
+// batch reads and writes with retry, and the decoding of cancelled
+// transactions. Other packages build keys only through this package.
 //
 // Items:
 //
 //	CASE#<id>      META          the case's current state (Case)
 //	CASE#<id>      EVENT#<seq>   append-only, hash-chained history (package history)
-//	CASE#<id>      REPORT#<id>   each report of the ad
-//	URL#<sha256>   CLAIM         dedupe claim of a canonical URL
-//	IDEM#<key>     IDEM          stored answer of an idempotent request (TTL)
+//	CASE#<id>      REPORT#<id>   each report of the ad (package report)
+//	URL#<sha256>   CLAIM         dedupe claim of a canonical URL (package report)
+//	IDEM#<sha256>  IDEM          stored answer of an idempotent request (TTL)
+//	NOTICE#<key>   META          a notice sent to a platform, by idempotency key (TTL; package workflow)
 //	ENTITY#<k>#<v> CASE#<id>     recruiter entity → case (package entity)
 //	APPROVAL#<id>  META          approval request and its task token (package approval)
 //	REGISTRY       LICENCE#<n>   licensed recruiter registry (package registry)
@@ -18,13 +21,9 @@
 package store
 
 import (
-	"context"
 	"fmt"
+	"strings"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
-	"github.com/tangkal/tangkal/internal/samtemplate"
 )
 
 // TableLogicalID is the table's logical id in template.yaml.
@@ -36,40 +35,81 @@ const (
 	IndexByPlatform = "ByPlatform"
 )
 
-// Key prefixes and sort keys.
+// Key prefixes and fixed sort keys.
 const (
-	SKMeta = "META"
+	PrefixCase     = "CASE#"
+	PrefixEvent    = "EVENT#"
+	PrefixReport   = "REPORT#"
+	PrefixClaim    = "URL#"
+	PrefixIdem     = "IDEM#"
+	PrefixNotice   = "NOTICE#"
+	PrefixEntity   = "ENTITY#"
+	PrefixApproval = "APPROVAL#"
+	PrefixLicence  = "LICENCE#"
+	PrefixStatus   = "STATUS#"
+	PrefixPlatform = "PLATFORM#"
+
+	SKMeta  = "META"
+	SKClaim = "CLAIM"
+	SKIdem  = "IDEM"
+	// PKRegistry is the partition of the licensed-recruiter registry.
+	PKRegistry = "REGISTRY"
+	// SKLastEvent sorts after every event of a case.
+	SKLastEvent = PrefixEvent + "~"
 )
 
 // CasePK is the partition key of a case's items.
-func CasePK(id string) string { return "CASE#" + id }
+func CasePK(id string) string { return PrefixCase + id }
+
+// CaseIDOf returns the case id of a case partition key, ok false for any
+// other key.
+func CaseIDOf(pk string) (string, bool) {
+	id, ok := strings.CutPrefix(pk, PrefixCase)
+	return id, ok && id != ""
+}
 
 // EventSK is the sort key of the seq-th event of a case.
-func EventSK(seq int) string { return fmt.Sprintf("EVENT#%010d", seq) }
+func EventSK(seq int) string { return fmt.Sprintf("%s%010d", PrefixEvent, seq) }
 
 // ReportSK is the sort key of a report.
-func ReportSK(id string) string { return "REPORT#" + id }
+func ReportSK(id string) string { return PrefixReport + id }
+
+// IsReportSK reports whether a sort key is a report's.
+func IsReportSK(sk string) bool { return strings.HasPrefix(sk, PrefixReport) }
+
+// ClaimPK is the partition of the dedupe claim of a canonical URL, given its
+// key (urlcanon.Key).
+func ClaimPK(urlKey string) string { return PrefixClaim + urlKey }
+
+// IdemPK is the partition of a stored idempotent answer, given the hash of
+// the caller and its key.
+func IdemPK(hash string) string { return PrefixIdem + hash }
+
+// NoticePK is the partition of a notice sent under an idempotency key.
+func NoticePK(key string) string { return PrefixNotice + key }
+
+// EntityPK is the partition of a recruiter entity (kind and normalised value).
+func EntityPK(kind, value string) string { return PrefixEntity + kind + "#" + value }
+
+// EntityCaseSK is the sort key of an entity's link to a case.
+func EntityCaseSK(caseID string) string { return PrefixCase + caseID }
+
+// ApprovalPK is the partition of an approval request.
+func ApprovalPK(id string) string { return PrefixApproval + id }
+
+// LicenceSK is the sort key of a licence in the registry partition.
+func LicenceSK(number string) string { return PrefixLicence + number }
 
 // StatusKey is the ByStatus partition of a status.
-func StatusKey(status string) string { return "STATUS#" + status }
+func StatusKey(status string) string { return PrefixStatus + status }
 
 // PlatformKey is the ByPlatform partition of a platform.
-func PlatformKey(platform string) string { return "PLATFORM#" + platform }
+func PlatformKey(platform string) string { return PrefixPlatform + platform }
 
 // TimeKey is the sort key used in both indexes: time first, id to break ties.
 func TimeKey(t time.Time, id string) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000000Z") + "#" + id
+	return FormatTime(t) + "#" + id
 }
 
 // FormatTime is how every timestamp is stored: RFC 3339, UTC, microseconds.
 func FormatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000Z") }
-
-// CreateTable creates a table called name with the schema of CasesTable in
-// the nearest template.yaml (used by the local stack and by tests).
-func CreateTable(ctx context.Context, db *dynamodb.Client, name string) error {
-	t, err := samtemplate.LoadNearest()
-	if err != nil {
-		return fmt.Errorf("create table %s: %w", name, err)
-	}
-	return t.CreateTable(ctx, db, TableLogicalID, name)
-}

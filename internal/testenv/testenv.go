@@ -21,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/tangkal/tangkal/internal/dynamolocal"
+	"github.com/tangkal/tangkal/internal/samtemplate"
+	"github.com/tangkal/tangkal/internal/store"
 )
 
 // EndpointEnv names the variable that holds a running DynamoDB Local's URL.
@@ -90,4 +92,14 @@ func UniqueName(t testing.TB, prefix string) string {
 		name = name[:120]
 	}
 	return fmt.Sprintf("%s-%s-%d-%d", prefix, name, os.Getpid(), counter.Add(1))
+}
+
+// CreateTable creates a table called name with the schema of CasesTable in
+// the nearest template.yaml, so tests use the table AWS gets.
+func CreateTable(ctx context.Context, db *dynamodb.Client, name string) error {
+	t, err := samtemplate.LoadNearest()
+	if err != nil {
+		return fmt.Errorf("create table %s: %w", name, err)
+	}
+	return t.CreateTable(ctx, db, store.TableLogicalID, name)
 }

@@ -6,8 +6,10 @@ package wiring
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
@@ -24,17 +27,20 @@ import (
 	"github.com/tangkal/tangkal/internal/awsenv"
 	"github.com/tangkal/tangkal/internal/evidence"
 	"github.com/tangkal/tangkal/internal/history"
+	"github.com/tangkal/tangkal/internal/logging"
 	"github.com/tangkal/tangkal/internal/outbox"
 	"github.com/tangkal/tangkal/internal/platform"
 	"github.com/tangkal/tangkal/internal/report"
 	"github.com/tangkal/tangkal/internal/risk"
 	"github.com/tangkal/tangkal/internal/safefetch"
+	"github.com/tangkal/tangkal/internal/secrets"
 	"github.com/tangkal/tangkal/internal/slack"
 	"github.com/tangkal/tangkal/internal/store"
 	"github.com/tangkal/tangkal/internal/workflow"
 )
 
-// Deps are what the handlers need.
+// Deps are what the handlers need. Build makes them, for AWS (FromEnv) and
+// for the local stack alike.
 type Deps struct {
 	Table           store.Table
 	Now             func() time.Time
@@ -47,54 +53,145 @@ type Deps struct {
 	Mailer          outbox.Mailer
 	Slack           outbox.SlackPoster
 	SlackChannel    string
-	SlackApprovers  []string
-	SlackSecret     []byte
-	Links           *approval.Signer
-	ApproverTiers   [][]string
-	Sender          string
+	// SlackApprovers maps Slack user ids to the approver each one is.
+	SlackApprovers map[string]string
+	SlackSecret    []byte
+	// SlackNow is the clock Slack's request timestamps are checked
+	// against: nil is real time, never the local stack's movable clock,
+	// since Slack signs with its own (tests of fixed samples set it).
+	SlackNow      func() time.Time
+	Links         *approval.Signer
+	ApproverTiers [][]string
+	Sender        string
 }
 
-// FromEnv reads Deps from a Lambda environment. Settings a function does
-// not use may be missing; the handlers that need them fail at build time.
+// Settings are what a deployment configures: the template's parameters as
+// they reach the functions' environment, or the local stack's values.
+type Settings struct {
+	Table           string
+	StateMachineARN string
+	// Sender is the From address of approval requests and notices.
+	Sender string
+	// PublicURL is the base URL of the HTTP API in approval links.
+	PublicURL string
+	// PlatformsJSON overrides the bundled platform configuration.
+	PlatformsJSON  string
+	ApproverTiers  [][]string
+	SlackChannel   string
+	SlackApprovers map[string]string
+}
+
+// Secrets are the keys the handlers use.
+type Secrets struct {
+	// ApprovalKey signs approval links.
+	ApprovalKey []byte
+	// WebhookKey is the key that signs webhooks to a platform.
+	WebhookKey func(platform string) []byte
+	// SlackSigningSecret verifies Slack's requests; SlackBotToken posts.
+	SlackSigningSecret []byte
+	SlackBotToken      string
+}
+
+// Services are the clients and stand-ins handlers talk to: AWS's in a
+// deployment, local endpoints and stand-ins in the local stack.
+type Services struct {
+	DynamoDB *dynamodb.Client
+	SFN      *sfn.Client
+	Mailer   outbox.Mailer
+	Evidence evidence.Store
+	// Slack posts messages; nil means Slack's Web API with the bot token.
+	Slack outbox.SlackPoster
+	// Fetch configures the SSRF-safe fetcher (the local stack pins the
+	// simulated platforms' hosts).
+	Fetch safefetch.Options
+	// PlatformHTTP sends webhooks and status queries (nil: the default).
+	PlatformHTTP *http.Client
+	Now          func() time.Time
+}
+
+// SlackPostURL is Slack's Web API method that posts a message.
+const SlackPostURL = "https://slack.com/api/chat.postMessage"
+
+// Build is the one composition root: it makes the handlers' dependencies
+// from settings, secrets and services.
+func Build(st Settings, sec Secrets, svc Services) (Deps, error) {
+	if st.Table == "" {
+		return Deps{}, errors.New("build: no table name (TANGKAL_TABLE)")
+	}
+	now := svc.Now
+	if now == nil {
+		now = time.Now
+	}
+	d := Deps{
+		Table: store.Table{DB: svc.DynamoDB, Name: st.Table}, Now: now,
+		SFN: svc.SFN, StateMachineARN: st.StateMachineARN,
+		Fetcher:  safefetch.New(svc.Fetch),
+		Evidence: svc.Evidence, Mailer: svc.Mailer, Sender: st.Sender,
+		ApproverTiers: st.ApproverTiers,
+	}
+	var err error
+	if d.Rules, err = risk.DefaultRules(); err != nil {
+		return Deps{}, fmt.Errorf("load risk rules: %w", err)
+	}
+	pc, err := PlatformConfig(st.PlatformsJSON)
+	if err != nil {
+		return Deps{}, err
+	}
+	d.Platforms = &platform.Client{Config: pc, Mailer: svc.Mailer, From: st.Sender, Now: svc.Now, HTTP: svc.PlatformHTTP, Secret: sec.WebhookKey}
+	if len(sec.ApprovalKey) > 0 {
+		if d.Links, err = approval.NewSigner(sec.ApprovalKey, st.PublicURL); err != nil {
+			return Deps{}, err
+		}
+	}
+	if len(sec.SlackSigningSecret) > 0 {
+		d.SlackSecret = sec.SlackSigningSecret
+		d.SlackApprovers = st.SlackApprovers
+		d.SlackChannel = st.SlackChannel
+		d.Slack = svc.Slack
+		if d.Slack == nil && sec.SlackBotToken != "" {
+			d.Slack = &outbox.SlackHTTP{URL: SlackPostURL, Token: sec.SlackBotToken}
+		}
+	}
+	return d, nil
+}
+
+// FromEnv reads Deps from a Lambda environment (variables set by
+// template.yaml, Slack's keys from Secrets Manager). Settings a function
+// does not use may be missing; the handlers that need them fail at build
+// time.
 func FromEnv(ctx context.Context) (Deps, error) {
 	cfg, err := awsenv.Load(ctx)
 	if err != nil {
 		return Deps{}, err
 	}
-	table := os.Getenv("TANGKAL_TABLE")
-	if table == "" {
-		return Deps{}, fmt.Errorf("environment variable TANGKAL_TABLE is not set")
+	st := Settings{
+		Table: os.Getenv("TANGKAL_TABLE"), StateMachineARN: os.Getenv("TANGKAL_STATE_MACHINE_ARN"),
+		Sender: os.Getenv("TANGKAL_SENDER"), PublicURL: os.Getenv("TANGKAL_PUBLIC_URL"),
+		PlatformsJSON: os.Getenv("TANGKAL_PLATFORMS"), ApproverTiers: ParseTiers(os.Getenv("TANGKAL_APPROVERS")),
+		SlackChannel: os.Getenv("TANGKAL_SLACK_CHANNEL"),
 	}
-	d := Deps{
-		Table:           store.Table{DB: dynamodb.NewFromConfig(cfg), Name: table},
-		Now:             time.Now,
-		SFN:             sfn.NewFromConfig(cfg),
-		StateMachineARN: os.Getenv("TANGKAL_STATE_MACHINE_ARN"),
-		Fetcher:         safefetch.New(safefetch.Options{}),
-		Mailer:          outbox.NewSES(sesv2.NewFromConfig(cfg)),
-		Sender:          os.Getenv("TANGKAL_SENDER"),
-		ApproverTiers:   ParseTiers(os.Getenv("TANGKAL_APPROVERS")),
-	}
-	if b := os.Getenv("TANGKAL_EVIDENCE_BUCKET"); b != "" {
-		d.Evidence = evidence.S3{Client: s3.NewFromConfig(cfg), Bucket: b}
-	}
-	if d.Rules, err = risk.DefaultRules(); err != nil {
-		return Deps{}, fmt.Errorf("load risk rules: %w", err)
-	}
-	pc, err := PlatformConfig(os.Getenv("TANGKAL_PLATFORMS"))
-	if err != nil {
+	if st.SlackApprovers, err = ParseSlackApprovers(os.Getenv("TANGKAL_SLACK_APPROVERS")); err != nil {
 		return Deps{}, err
 	}
-	d.Platforms = &platform.Client{Config: pc, Mailer: d.Mailer, From: d.Sender, Secret: webhookSecret}
-	if s := os.Getenv(approval.SecretEnv); s != "" {
-		if d.Links, err = approval.NewSigner([]byte(s), os.Getenv("TANGKAL_PUBLIC_URL")); err != nil {
-			return Deps{}, err
+	sec := Secrets{ApprovalKey: []byte(os.Getenv(approval.SecretEnv)), WebhookKey: webhookSecret}
+	if id := os.Getenv("TANGKAL_SLACK_SECRET_ARN"); id != "" {
+		var slackKeys struct {
+			SigningSecret string `json:"signing_secret"`
+			BotToken      string `json:"bot_token"`
 		}
+		if err := secrets.JSON(ctx, secretsmanager.NewFromConfig(cfg), id, &slackKeys); err != nil {
+			return Deps{}, fmt.Errorf("Slack keys: %w", err)
+		}
+		sec.SlackSigningSecret, sec.SlackBotToken = []byte(slackKeys.SigningSecret), slackKeys.BotToken
 	}
-	if s := os.Getenv("TANGKAL_SLACK_SIGNING_SECRET"); s != "" && s != "disabled" {
-		d.SlackSecret = []byte(s)
+	svc := Services{
+		DynamoDB: dynamodb.NewFromConfig(cfg), SFN: sfn.NewFromConfig(cfg),
+		Mailer: outbox.NewSES(sesv2.NewFromConfig(cfg)),
 	}
-	return d, nil
+	if b := os.Getenv("TANGKAL_EVIDENCE_BUCKET"); b != "" {
+		svc.Evidence = evidence.S3{Client: s3.NewFromConfig(cfg), Bucket: b}
+	}
+	return Build(st, sec, svc)
 }
 
 // webhookSecret reads a platform's own secret variable, else the shared one.
@@ -123,6 +220,24 @@ func ParseTiers(s string) [][]string {
 	return tiers
 }
 
+// ParseSlackApprovers reads "U0123=approver@agency.go.id,U0456=…": which
+// Slack user is which approver.
+func ParseSlackApprovers(s string) (map[string]string, error) {
+	m := map[string]string{}
+	for _, pair := range strings.Split(s, ",") {
+		if pair = strings.TrimSpace(pair); pair == "" {
+			continue
+		}
+		user, who, ok := strings.Cut(pair, "=")
+		user, who = strings.TrimSpace(user), strings.ToLower(strings.TrimSpace(who))
+		if !ok || user == "" || who == "" {
+			return nil, fmt.Errorf("TANGKAL_SLACK_APPROVERS: %q is not SLACKUSERID=approver-address", pair)
+		}
+		m[user] = who
+	}
+	return m, nil
+}
+
 // PlatformConfig is the bundled platform configuration, or the JSON given.
 func PlatformConfig(override string) (platform.Config, error) {
 	if strings.TrimSpace(override) != "" {
@@ -131,13 +246,14 @@ func PlatformConfig(override string) (platform.Config, error) {
 	return platform.Default()
 }
 
-// MustFromEnv is FromEnv for a function's main: a configuration error is
-// logged as JSON and ends the process.
+// MustFromEnv is FromEnv for a function's main: logs are JSON with each
+// line's case, execution, state and request; a configuration error is
+// logged and ends the process.
 func MustFromEnv(ctx context.Context) Deps {
-	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)))
+	slog.SetDefault(logging.New(os.Stdout))
 	d, err := FromEnv(ctx)
 	if err != nil {
-		slog.Error("configuration", "err", err)
+		slog.ErrorContext(ctx, "configuration", "err", err)
 		os.Exit(1)
 	}
 	return d
@@ -171,10 +287,10 @@ func (d Deps) approvals() *approval.Store {
 // Approvals is ApprovalsFunction's handler.
 func Approvals(d Deps) apiHandler {
 	st := d.approvals()
-	done := workflow.Completer{SFN: d.SFN}.Decided
-	r := workflow.Router{
+	done := approval.Completer{SFN: d.SFN}.Decided
+	r := approval.Router{
 		Approvals: &approval.Handler{Store: st, Signer: d.Links, Decided: done, Now: d.Now},
-		Slack:     workflow.SlackHandler{Verifier: slack.Verifier{Secret: d.SlackSecret, Now: d.Now}, Store: st, Decided: done},
+		Slack:     approval.SlackHandler{Verifier: slack.Verifier{Secret: d.SlackSecret, Now: d.SlackNow}, Store: st, Decided: done},
 	}
 	return api.Handle(r.Route)
 }
@@ -199,7 +315,7 @@ func StartWorkflow(d Deps) func(context.Context, events.DynamoDBEvent) (events.D
 
 // RecordReports is RecordReportsFunction's handler.
 func RecordReports(d Deps) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-	return workflow.Recorder{Table: d.Table, Now: d.Now}.Record
+	return report.Recorder{Table: d.Table, Now: d.Now}.Record
 }
 
 // VerifyAd is VerifyAdFunction's handler.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -14,7 +15,6 @@ import (
 	"github.com/tangkal/tangkal/internal/entity"
 	"github.com/tangkal/tangkal/internal/history"
 	"github.com/tangkal/tangkal/internal/outbox"
-	"github.com/tangkal/tangkal/internal/risk"
 	"github.com/tangkal/tangkal/internal/store"
 )
 
@@ -25,6 +25,7 @@ type ApprovalInput struct {
 	Tiers          int    `json:"tiers"`
 	TimeoutSeconds int    `json:"timeout_seconds"`
 	TaskToken      string `json:"task_token"`
+	Task
 }
 
 // ApprovalOutput is RequestApproval's answer (the workflow waits for the
@@ -42,14 +43,17 @@ func approvalID(token string) string {
 
 // RequestApproval stores the task token under an approval id and sends
 // this tier's approvers their signed links.
-func (s *Steps) RequestApproval(ctx context.Context, in ApprovalInput) (ApprovalOutput, error) {
+func (s *Steps) RequestApproval(ctx context.Context, in ApprovalInput) (out ApprovalOutput, err error) {
+	const stepName = "request approval"
+	ctx = begin(ctx, stepName, in.CaseID, in.Task)
+	defer func() { done(ctx, stepName, err) }()
 	if in.TaskToken == "" {
 		return ApprovalOutput{}, &InputError{Field: "task_token", Message: "required"}
 	}
 	if in.Tier < 1 || in.Tier > len(s.ApproverTiers) {
 		return ApprovalOutput{}, &InputError{Field: "tier", Message: fmt.Sprintf("tier %d not configured (%d tiers)", in.Tier, len(s.ApproverTiers))}
 	}
-	c, err := s.getCase(ctx, in.CaseID)
+	c, err := s.getCase(ctx, stepName, in.CaseID)
 	if err != nil {
 		return ApprovalOutput{}, err
 	}
@@ -66,7 +70,7 @@ func (s *Steps) RequestApproval(ctx context.Context, in ApprovalInput) (Approval
 		// The outbox drops a message whose idempotency key it already has.
 		return s.announceApproval(ctx, c, in, a, approvers, step)
 	case !errors.Is(err, approval.ErrNotFound):
-		return ApprovalOutput{}, &TransientError{Err: err}
+		return ApprovalOutput{}, transient(stepName, c.ID, "read the approval", err)
 	}
 	// The previous tier's request is over: its links stop working. If it
 	// was decided after all (the decision was recorded but never reached
@@ -78,7 +82,7 @@ func (s *Steps) RequestApproval(ctx context.Context, in ApprovalInput) (Approval
 		case errors.Is(err, approval.ErrAlreadyDecided):
 			return s.recoverDecision(ctx, c, in, step)
 		case err != nil && !errors.Is(err, approval.ErrNotFound):
-			return ApprovalOutput{}, &TransientError{Err: err}
+			return ApprovalOutput{}, transient(stepName, c.ID, "expire the previous tier's approval", err)
 		}
 	}
 	timeout := time.Duration(in.TimeoutSeconds) * time.Second
@@ -90,15 +94,17 @@ func (s *Steps) RequestApproval(ctx context.Context, in ApprovalInput) (Approval
 		return ApprovalOutput{}, err
 	}
 	deciders := append([]string(nil), approvers...)
-	for _, u := range s.SlackApprovers {
-		deciders = append(deciders, approval.SlackApprover(u))
+	for user, who := range s.SlackApprovers {
+		if contains(approvers, who) {
+			deciders = append(deciders, approval.SlackApprover(user))
+		}
 	}
 	a, err = s.Approvals.Create(ctx, approval.Approval{
 		ID: id, CaseID: c.ID, TaskToken: in.TaskToken, Tier: strconv.Itoa(in.Tier), Approvers: deciders,
 		ExpiresAt: s.now().Add(timeout), Summary: summary,
 	})
 	if err != nil {
-		return ApprovalOutput{}, &TransientError{Err: err}
+		return ApprovalOutput{}, transient(stepName, c.ID, "create the approval", err)
 	}
 	return s.announceApproval(ctx, c, in, a, approvers, step)
 }
@@ -115,20 +121,20 @@ func (s *Steps) announceApproval(ctx context.Context, c *store.Case, in Approval
 			Headers: map[string]string{outbox.IdempotencyHeader: a.ID + ":" + to},
 		})
 		if err != nil {
-			return ApprovalOutput{}, &TransientError{Err: fmt.Errorf("mail approval request to tier %d: %w", in.Tier, err)}
+			return ApprovalOutput{}, transient("request approval", c.ID, fmt.Sprintf("mail the approval request to tier %d", in.Tier), err)
 		}
 	}
 	if s.Slack != nil && s.SlackChannel != "" {
 		if err := s.Slack.Post(ctx, s.SlackChannel, approval.SlackBlocks(summary, a.ID, "")); err != nil {
-			return ApprovalOutput{}, &TransientError{Err: fmt.Errorf("post approval request to Slack: %w", err)}
+			return ApprovalOutput{}, transient("request approval", c.ID, "post the approval request to Slack", err)
 		}
 	}
-	typ := "approval_requested"
+	typ := history.ApprovalRequested
 	if in.Tier > 1 {
-		typ = "approval_escalated"
+		typ = history.ApprovalEscalated
 	}
-	_, err := s.record(ctx, c.ID, step, typ, map[string]any{
-		"approval_id": a.ID, "tier": in.Tier, "tiers": in.Tiers, "approvers": approvers, "expires_at": store.FormatTime(a.ExpiresAt),
+	_, err := s.record(ctx, "request approval", c.ID, step, typ, history.ApprovalRequestedData{
+		ApprovalID: a.ID, Tier: in.Tier, Tiers: in.Tiers, Approvers: approvers, ExpiresAt: store.FormatTime(a.ExpiresAt),
 	}, history.Change{Set: map[string]any{"status": store.StatusAwaitingApprove, "approval_id": a.ID}})
 	if err != nil {
 		return ApprovalOutput{}, err
@@ -142,41 +148,31 @@ func (s *Steps) summary(ctx context.Context, c *store.Case) (approval.Summary, e
 	sum := approval.Summary{CaseID: c.ID, URL: c.URL, Platform: c.Platform, Urgency: c.Urgency, Score: c.Score, Verdict: c.Label, Reports: c.ReportCount}
 	evs, err := s.log().List(ctx, c.ID, 0, 0)
 	if err != nil {
-		return sum, &TransientError{Err: err}
+		return sum, transient("request approval", c.ID, "read the history", err)
 	}
-	for _, e := range evs {
-		if e.Type != "verified" {
+	v, _, err := history.LastVerified(evs)
+	if err != nil {
+		return sum, err
+	}
+	sum.Excerpt = v.Evidence.Excerpt
+	for _, ind := range v.Indicators {
+		if ind.Kind == "info" {
 			continue
 		}
-		var v struct {
-			Indicators []risk.Indicator     `json:"indicators"`
-			Related    []entity.RelatedCase `json:"related"`
-			Evidence   Evidence             `json:"evidence"`
-			Entities   entity.Set           `json:"entities"`
-		}
-		if err := unmarshal(e.Data, &v); err != nil {
-			return sum, err
-		}
-		sum.Excerpt = v.Evidence.Excerpt
-		for _, ind := range v.Indicators {
-			if ind.Kind == "info" {
-				continue
+		sum.Indicators = append(sum.Indicators, approval.Indicator{Code: ind.ID, Label: humanize(ind.ID), Explanation: ind.Explanation, Evidence: ind.Match})
+	}
+	byEntity := map[entity.Key][]string{}
+	var order []entity.Key
+	for _, r := range v.Related {
+		for _, k := range r.Via {
+			if _, seen := byEntity[k]; !seen {
+				order = append(order, k)
 			}
-			sum.Indicators = append(sum.Indicators, approval.Indicator{Code: ind.ID, Label: humanize(ind.ID), Explanation: ind.Explanation, Evidence: ind.Match})
+			byEntity[k] = append(byEntity[k], r.CaseID)
 		}
-		byEntity := map[entity.Key][]string{}
-		var order []entity.Key
-		for _, r := range v.Related {
-			for _, k := range r.Via {
-				if _, seen := byEntity[k]; !seen {
-					order = append(order, k)
-				}
-				byEntity[k] = append(byEntity[k], r.CaseID)
-			}
-		}
-		for _, k := range order {
-			sum.Related = append(sum.Related, approval.Related{Kind: k.Kind, Value: k.Value, CaseIDs: byEntity[k]})
-		}
+	}
+	for _, k := range order {
+		sum.Related = append(sum.Related, approval.Related{Kind: k.Kind, Value: k.Value, CaseIDs: byEntity[k]})
 	}
 	return sum, nil
 }
@@ -193,20 +189,22 @@ func humanize(id string) string {
 // recoverDecision completes this task with the previous tier's recorded
 // decision.
 func (s *Steps) recoverDecision(ctx context.Context, c *store.Case, in ApprovalInput, step string) (ApprovalOutput, error) {
+	const stepName = "recover decision"
 	prev, err := s.Approvals.Get(ctx, c.ApprovalID)
 	if err != nil {
-		return ApprovalOutput{}, &TransientError{Err: err}
+		return ApprovalOutput{}, transient(stepName, c.ID, "read the decided approval", err)
 	}
 	if prev.Status != approval.StatusApproved && prev.Status != approval.StatusRejected {
-		return ApprovalOutput{}, &TransientError{Err: fmt.Errorf("approval %s is %s", prev.ID, prev.Status)}
+		return ApprovalOutput{}, transient(stepName, c.ID, "read the decided approval", fmt.Errorf("approval %s is %s", prev.ID, prev.Status))
 	}
-	if _, err := s.record(ctx, c.ID, step, "approval_decision_recovered", map[string]any{
-		"approval_id": prev.ID, "decision": prev.Decision, "decided_by": prev.DecidedBy, "tier": in.Tier,
+	if _, err := s.record(ctx, stepName, c.ID, step, history.ApprovalDecisionRecovered, history.ApprovalDecidedData{
+		ApprovalID: prev.ID, Decision: prev.Decision, DecidedBy: prev.DecidedBy, Tier: strconv.Itoa(in.Tier),
 	}, history.Change{}); err != nil {
 		return ApprovalOutput{}, err
 	}
-	if err := (Completer{SFN: s.Tasks}).send(ctx, in.TaskToken, prev); err != nil {
-		return ApprovalOutput{}, &TransientError{Err: err}
+	slog.InfoContext(ctx, "decision recorded earlier handed to the workflow", "approval_id", prev.ID)
+	if err := (approval.Completer{SFN: s.Tasks}).Send(ctx, in.TaskToken, prev); err != nil {
+		return ApprovalOutput{}, transient(stepName, c.ID, "send the decision", err)
 	}
 	return ApprovalOutput{ApprovalID: prev.ID}, nil
 }

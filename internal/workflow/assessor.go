@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -35,16 +36,16 @@ func (a *Assessors) Assessor(ctx context.Context) (*risk.Assessor, error) {
 	if a.cached != nil && time.Since(a.fetched) < ttl {
 		return a.cached, nil
 	}
-	reg, err := registry.FromDynamoDB(ctx, a.Table.DB, a.Table.Name)
+	reg, err := registry.FromDynamoDB(ctx, a.Table)
 	if err != nil {
 		if a.cached != nil {
-			slog.Warn("registry refresh failed; using the last copy", "err", err)
+			slog.WarnContext(ctx, "registry refresh failed; using the last copy", "err", err)
 			return a.cached, nil
 		}
-		return nil, &TransientError{Err: err}
+		return nil, fmt.Errorf("read the licensed-recruiter registry: %w", err)
 	}
 	if reg.Len() == 0 {
-		slog.Warn("the licensed-recruiter registry in DynamoDB is empty; using the bundled copy (run `tangkal registry load`)")
+		slog.WarnContext(ctx, "the licensed-recruiter registry in DynamoDB is empty; using the bundled copy (run `tangkal registry load`)")
 		reg = registry.Default()
 	}
 	a.cached, a.fetched = risk.NewAssessor(a.Rules, reg), time.Now()

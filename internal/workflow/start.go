@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/tangkal/tangkal/internal/logging"
+	"github.com/tangkal/tangkal/internal/store"
 )
 
 // Starter starts executions (the sfn client satisfies it).
@@ -37,7 +39,7 @@ func (l Launcher) Start(ctx context.Context, ev events.DynamoDBEvent) (events.Dy
 			continue
 		}
 		if err := l.start(ctx, caseID); err != nil {
-			slog.Error("start workflow", "case_id", caseID, "err", err)
+			slog.ErrorContext(logging.With(ctx, logging.CaseID, caseID), "start workflow", "err", err)
 			// Report this record and every later one: the stream is ordered.
 			for _, rest := range ev.Records[i:] {
 				resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rest.Change.SequenceNumber})
@@ -61,7 +63,7 @@ func (l Launcher) start(ctx context.Context, caseID string) error {
 	if err != nil {
 		return fmt.Errorf("start execution for case %s: %w", caseID, err)
 	}
-	slog.Info("workflow started", "case_id", caseID, "execution_arn", aws.ToString(out.ExecutionArn))
+	slog.InfoContext(logging.With(ctx, logging.CaseID, caseID, logging.Execution, aws.ToString(out.ExecutionArn)), "workflow started")
 	return nil
 }
 
@@ -75,8 +77,8 @@ func newCase(r events.DynamoDBEventRecord) (string, bool) {
 	if pk.DataType() != events.DataTypeString || sk.DataType() != events.DataTypeString {
 		return "", false
 	}
-	if sk.String() != "META" || !strings.HasPrefix(pk.String(), "CASE#") {
+	if sk.String() != store.SKMeta {
 		return "", false
 	}
-	return strings.TrimPrefix(pk.String(), "CASE#"), true
+	return store.CaseIDOf(pk.String())
 }

@@ -5,17 +5,13 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/tangkal/tangkal/internal/compliance"
 	"github.com/tangkal/tangkal/internal/entity"
 	"github.com/tangkal/tangkal/internal/history"
+	"github.com/tangkal/tangkal/internal/report"
 	"github.com/tangkal/tangkal/internal/risk"
 	"github.com/tangkal/tangkal/internal/safefetch"
 	"github.com/tangkal/tangkal/internal/store"
-	"github.com/tangkal/tangkal/internal/urlcanon"
 )
 
 // Routes VerifyAd chooses (RouteVerdict in the state machine).
@@ -33,121 +29,108 @@ type VerifyOutput struct {
 	Label   string `json:"label"`
 }
 
-// Evidence is what the fetch found, as recorded in the history.
-type Evidence struct {
-	Status      int      `json:"status,omitempty"`
-	FinalURL    string   `json:"final_url,omitempty"`
-	Redirects   []string `json:"redirects,omitempty"`
-	SHA256      string   `json:"sha256,omitempty"`
-	Location    string   `json:"location,omitempty"`
-	FetchedAt   string   `json:"fetched_at,omitempty"`
-	Title       string   `json:"title,omitempty"`
-	Excerpt     string   `json:"excerpt,omitempty"`
-	Truncated   bool     `json:"truncated,omitempty"`
-	Unreachable string   `json:"unreachable,omitempty"`
-	Blocked     string   `json:"blocked,omitempty"`
-	Gone        bool     `json:"gone,omitempty"`
-}
+const stepVerify = "verify"
 
 // VerifyAd fetches the ad safely, keeps the evidence, assesses the text,
 // indexes recruiter entities and decides the route.
-func (s *Steps) VerifyAd(ctx context.Context, in CaseInput) (VerifyOutput, error) {
-	c, err := s.getCase(ctx, in.CaseID)
+func (s *Steps) VerifyAd(ctx context.Context, in CaseInput) (out VerifyOutput, err error) {
+	ctx = begin(ctx, stepVerify, in.CaseID, in.Task)
+	defer func() { done(ctx, stepVerify, err) }()
+	c, err := s.getCase(ctx, stepVerify, in.CaseID)
 	if err != nil {
 		return VerifyOutput{}, err
 	}
-	if contains(c.StepsDone, "verify") {
+	if contains(c.StepsDone, stepVerify) {
 		return VerifyOutput{Route: c.Verdict, Urgency: c.Urgency, Label: c.Label}, nil
 	}
 	assessor, err := s.Assessors.Assessor(ctx)
 	if err != nil {
-		return VerifyOutput{}, err
+		return VerifyOutput{}, transient(stepVerify, c.ID, "load the assessor", err)
 	}
 	ev, text, duplicateOf, err := s.fetch(ctx, c)
 	if err != nil {
 		return VerifyOutput{}, err
 	}
-	out := VerifyOutput{}
 	var a risk.Assessment
 	switch {
-	case ev.Blocked != "":
-		out.Route = RouteNotActionable
-	case ev.Gone:
+	case ev.Blocked != "", ev.Gone:
 		out.Route = RouteNotActionable
 	case duplicateOf != "":
 		out.Route = RouteDuplicate
 	default:
 		a = assessor.Assess(text, c.URL)
 		out.Label, out.Urgency = a.Label, a.Urgency
+		out.Route = RouteClose
 		if a.Label == risk.LabelTakedown {
 			out.Route = RouteNeedsApproval
-		} else {
-			out.Route = RouteClose
 		}
 	}
 	var related []entity.RelatedCase
 	if !a.Entities.Empty() {
-		if err := entity.Index(ctx, s.Table.DB, s.Table.Name, c.ID, c.Platform, c.CanonicalURL, a.Entities); err != nil {
-			return VerifyOutput{}, &TransientError{Err: err}
+		if err := entity.Index(ctx, s.Table, c.ID, c.Platform, c.CanonicalURL, a.Entities); err != nil {
+			return VerifyOutput{}, transient(stepVerify, c.ID, "index entities", err)
 		}
-		if related, err = entity.Related(ctx, s.Table.DB, s.Table.Name, c.ID, a.Entities); err != nil {
-			return VerifyOutput{}, &TransientError{Err: err}
+		if related, err = entity.Related(ctx, s.Table, c.ID, a.Entities); err != nil {
+			return VerifyOutput{}, transient(stepVerify, c.ID, "find related cases", err)
 		}
 	}
-	ids := make([]string, 0, len(a.Indicators))
-	for _, ind := range a.Indicators {
-		ids = append(ids, ind.ID)
+	data := history.VerifiedData{
+		Route: out.Route, Label: out.Label, Urgency: out.Urgency, Score: a.Score, Indicators: a.Indicators,
+		Entities: a.Entities, Registry: a.Registry, Related: related, Evidence: ev, DuplicateOf: duplicateOf,
 	}
-	set := map[string]any{"verdict": out.Route, "status": store.StatusVerifying}
-	if out.Label != "" {
-		set["label"] = out.Label
-		set["score"] = a.Score
-	}
-	if out.Urgency != "" {
-		set["urgency"] = out.Urgency
-	}
-	if len(ids) > 0 {
-		set["indicators"] = ids
-	}
-	if ev.Location != "" {
-		set["evidence"] = ev.Location
-	}
-	if duplicateOf != "" {
-		set["duplicate_of"] = duplicateOf
-	}
-	data := map[string]any{
-		"route": out.Route, "label": out.Label, "urgency": out.Urgency, "score": a.Score,
-		"indicators": a.Indicators, "entities": a.Entities, "registry": a.Registry, "related": related, "evidence": ev,
-	}
-	if duplicateOf != "" {
-		data["duplicate_of"] = duplicateOf
-	}
-	if _, err := s.record(ctx, c.ID, "verify", "verified", data, history.Change{Set: set}); err != nil {
+	if _, err := s.record(ctx, stepVerify, c.ID, stepVerify, history.Verified, data, history.Change{Set: verifiedCase(data)}); err != nil {
 		return VerifyOutput{}, err
 	}
 	return out, nil
 }
 
+// verifiedCase is what verification changes in the case item.
+func verifiedCase(v history.VerifiedData) map[string]any {
+	set := map[string]any{"verdict": v.Route, "status": store.StatusVerifying}
+	if v.Label != "" {
+		set["label"] = v.Label
+		set["score"] = v.Score
+	}
+	if v.Urgency != "" {
+		set["urgency"] = v.Urgency
+	}
+	if len(v.Indicators) > 0 {
+		ids := make([]string, 0, len(v.Indicators))
+		for _, ind := range v.Indicators {
+			ids = append(ids, ind.ID)
+		}
+		set["indicators"] = ids
+	}
+	if v.Evidence.Location != "" {
+		set["evidence"] = v.Evidence.Location
+	}
+	if v.DuplicateOf != "" {
+		set["duplicate_of"] = v.DuplicateOf
+	}
+	return set
+}
+
 // fetch gets the ad and stores its body. The text to assess is what the
-// reporter pasted plus what the page shows.
-func (s *Steps) fetch(ctx context.Context, c *store.Case) (Evidence, string, string, error) {
-	text := c.Text
+// reporter pasted plus what the page shows; duplicateOf is the case that
+// already holds the URL a short link led to.
+func (s *Steps) fetch(ctx context.Context, c *store.Case) (ev history.Evidence, text, duplicateOf string, err error) {
+	text = c.Text
 	res, err := s.Fetcher.Get(ctx, c.URL)
 	var blocked *safefetch.BlockedError
 	switch {
 	case errors.As(err, &blocked):
-		return Evidence{Blocked: blocked.Error()}, text, "", nil
+		return history.Evidence{Blocked: blocked.Error()}, text, "", nil
 	case err != nil:
-		return Evidence{Unreachable: err.Error()}, text, "", nil
+		return history.Evidence{Unreachable: err.Error()}, text, "", nil
 	}
-	ev := Evidence{
+	ev = history.Evidence{
 		Status: res.Status, FinalURL: res.FinalURL, Redirects: res.Redirects, SHA256: res.SHA256,
 		FetchedAt: store.FormatTime(res.FetchedAt), Title: res.Title, Excerpt: res.Excerpt, Truncated: res.Truncated,
 	}
 	if len(res.Body) > 0 {
 		loc, err := s.Evidence.Put(ctx, res.Body, res.ContentType)
 		if err != nil {
-			return ev, "", "", &TransientError{Err: err}
+			return ev, "", "", transient(stepVerify, c.ID, "store the evidence copy", err)
 		}
 		ev.Location = loc
 	}
@@ -157,54 +140,9 @@ func (s *Steps) fetch(ctx context.Context, c *store.Case) (Evidence, string, str
 		return ev, text, "", nil
 	}
 	text = strings.TrimSpace(text + "\n" + res.Title + "\n" + res.Excerpt)
-	dup, err := s.claimFinalURL(ctx, c, res.FinalURL)
+	dup, err := report.ClaimFinalURL(ctx, s.Table, c.ID, c.CanonicalURL, res.FinalURL)
 	if err != nil {
-		return ev, "", "", err
+		return ev, "", "", transient(stepVerify, c.ID, "claim the final URL", err)
 	}
 	return ev, text, dup, nil
-}
-
-// claimFinalURL makes later reports of the URL a short link led to join
-// this case, or finds the case that already holds it.
-func (s *Steps) claimFinalURL(ctx context.Context, c *store.Case, final string) (string, error) {
-	fc, err := urlcanon.Canonicalize(final)
-	if err != nil || fc.URL == c.CanonicalURL {
-		return "", nil
-	}
-	pk := "URL#" + urlcanon.Key(fc.URL)
-	_, err = s.Table.DB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.Table.Name),
-		Item: map[string]types.AttributeValue{
-			"PK": &types.AttributeValueMemberS{Value: pk}, "SK": &types.AttributeValueMemberS{Value: "CLAIM"},
-			"case_id": &types.AttributeValueMemberS{Value: c.ID}, "canonical_url": &types.AttributeValueMemberS{Value: fc.URL},
-		},
-		ConditionExpression: aws.String("attribute_not_exists(PK) OR case_id = :me"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":me": &types.AttributeValueMemberS{Value: c.ID},
-		},
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		out, err := s.Table.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table.Name), Key: store.Key(pk, "CLAIM"), ConsistentRead: aws.Bool(true)})
-		if err != nil {
-			return "", &TransientError{Err: err}
-		}
-		if v, ok := out.Item["case_id"].(*types.AttributeValueMemberS); ok && v.Value != c.ID {
-			return v.Value, nil
-		}
-		return "", nil
-	}
-	if err != nil {
-		return "", &TransientError{Err: err}
-	}
-	return "", nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

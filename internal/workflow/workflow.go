@@ -9,11 +9,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/tangkal/tangkal/internal/approval"
 	"github.com/tangkal/tangkal/internal/evidence"
 	"github.com/tangkal/tangkal/internal/history"
+	"github.com/tangkal/tangkal/internal/logging"
 	"github.com/tangkal/tangkal/internal/outbox"
 	"github.com/tangkal/tangkal/internal/platform"
 	"github.com/tangkal/tangkal/internal/risk"
@@ -24,27 +26,36 @@ import (
 // Actor names the workflow in histories.
 const Actor = "workflow"
 
+// Fetcher fetches reported ads (safefetch.Fetcher in AWS and locally).
+type Fetcher interface {
+	Get(ctx context.Context, rawURL string) (*safefetch.Result, error)
+}
+
+// AssessorSource gives VerifyAd the current risk assessor (Assessors).
+type AssessorSource interface {
+	Assessor(ctx context.Context) (*risk.Assessor, error)
+}
+
 // Steps are the task handlers and what they need.
 type Steps struct {
 	Table     store.Table
 	Now       func() time.Time
-	Fetcher   *safefetch.Fetcher
+	Fetcher   Fetcher
 	Evidence  evidence.Store
-	Assessors interface {
-		Assessor(ctx context.Context) (*risk.Assessor, error)
-	}
+	Assessors AssessorSource
 	Platforms *platform.Client
 	Approvals *approval.Store
 	Links     *approval.Signer
 	// Tasks completes callback tasks (recovering a decision that was
 	// recorded but never delivered).
-	Tasks  TaskCompleter
+	Tasks  approval.TaskCompleter
 	Mailer outbox.Mailer
 	// Slack, when set, also posts approval requests with buttons.
 	Slack        outbox.SlackPoster
 	SlackChannel string
-	// SlackApprovers are the Slack user ids who may decide with buttons.
-	SlackApprovers []string
+	// SlackApprovers maps the Slack user ids who may decide with buttons
+	// to the approver (e-mail address) each one is.
+	SlackApprovers map[string]string
 	// ApproverTiers lists the approvers (e-mail addresses) of each tier.
 	ApproverTiers [][]string
 	// Sender is the From address of approval requests.
@@ -60,12 +71,57 @@ func (s *Steps) now() time.Time {
 
 func (s *Steps) log() history.Log { return history.Log{Table: s.Table, Now: s.Now} }
 
-// TransientError is a failure worth retrying; the state machine's Retry
-// names it.
-type TransientError struct{ Err error }
+// Task is what every task's payload carries besides its own fields: the
+// execution and the state that sent it (the ASL passes $$.Execution.Id and
+// $$.State.Name), for logs and errors.
+type Task struct {
+	Execution string `json:"execution,omitempty"`
+	State     string `json:"state,omitempty"`
+}
 
-func (e *TransientError) Error() string { return "transient: " + e.Err.Error() }
+// begin puts the task's case, execution and state into ctx for every log
+// line of the step, and logs its start.
+func begin(ctx context.Context, step, caseID string, t Task) context.Context {
+	ctx = logging.With(ctx, logging.CaseID, caseID, logging.Execution, t.Execution, logging.State, t.State)
+	slog.DebugContext(ctx, "task started", "step", step)
+	return ctx
+}
+
+// done logs how a step ended: errors with their kind, so a retried
+// TransientError is told apart from a failure that ends the case.
+func done(ctx context.Context, step string, err error) {
+	var te *TransientError
+	switch {
+	case err == nil:
+		slog.InfoContext(ctx, "task done", "step", step)
+	case errors.As(err, &te):
+		slog.WarnContext(ctx, "task failed; Step Functions retries it", "step", step, "err", err.Error())
+	default:
+		slog.ErrorContext(ctx, "task failed", "step", step, "err", err.Error())
+	}
+}
+
+// TransientError is a failure worth retrying; the state machine's Retry
+// names it. It says which step of which case failed, and at what.
+type TransientError struct {
+	Step   string
+	CaseID string
+	Err    error
+}
+
+func (e *TransientError) Error() string {
+	return fmt.Sprintf("transient: %s %s: %v", e.Step, e.CaseID, e.Err)
+}
 func (e *TransientError) Unwrap() error { return e.Err }
+
+// transient wraps err, if any, as a TransientError of step on caseID,
+// saying what was being done.
+func transient(step, caseID, doing string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &TransientError{Step: step, CaseID: caseID, Err: fmt.Errorf("%s: %w", doing, err)}
+}
 
 // InputError is a task input the handler cannot act on.
 type InputError struct{ Field, Message string }
@@ -73,19 +129,20 @@ type InputError struct{ Field, Message string }
 func (e *InputError) Error() string { return e.Field + ": " + e.Message }
 
 // record appends a once-only step; a step already recorded is not an error.
-func (s *Steps) record(ctx context.Context, caseID, once, typ string, data any, ch history.Change) (bool, error) {
+func (s *Steps) record(ctx context.Context, step, caseID, once string, typ history.Type, data any, ch history.Change) (bool, error) {
 	ch.Once = once
 	_, err := s.log().Append(ctx, caseID, typ, Actor, data, ch)
 	if errors.Is(err, history.ErrAlreadyRecorded) {
+		slog.InfoContext(ctx, "step already recorded", "step", step, "event", typ)
 		return false, nil
 	}
 	if err != nil {
-		return false, &TransientError{Err: err}
+		return false, transient(step, caseID, "record "+typ, err)
 	}
 	return true, nil
 }
 
-func (s *Steps) getCase(ctx context.Context, id string) (*store.Case, error) {
+func (s *Steps) getCase(ctx context.Context, step, id string) (*store.Case, error) {
 	if id == "" {
 		return nil, &InputError{Field: "case_id", Message: "required"}
 	}
@@ -94,12 +151,22 @@ func (s *Steps) getCase(ctx context.Context, id string) (*store.Case, error) {
 		return nil, &InputError{Field: "case_id", Message: fmt.Sprintf("case %s not found", id)}
 	}
 	if err != nil {
-		return nil, &TransientError{Err: err}
+		return nil, transient(step, id, "read case", err)
 	}
 	return c, nil
 }
 
-// CaseInput is the payload most tasks receive.
+// CaseInput is the payload of tasks that need only the case.
 type CaseInput struct {
 	CaseID string `json:"case_id"`
+	Task
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

@@ -1,11 +1,10 @@
-package workflow
+package report
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -16,7 +15,7 @@ import (
 	"github.com/tangkal/tangkal/internal/store"
 )
 
-// Recorder is RecordReports: it adds each further report of an ad to its
+// Recorder is RecordReportsFunction: it adds each further report of an ad to its
 // case's history and report count, reading the reports from the table's
 // stream. Intake writes a duplicate report as an item of its own, so
 // thousands of concurrent reports of one ad never contend for the case;
@@ -98,7 +97,7 @@ func (r Recorder) entry(d duplicateReport) history.Entry {
 			":t": &types.AttributeValueMemberBOOL{Value: true},
 		},
 	}}
-	return history.Entry{Type: "report_received", Actor: d.actor, Data: map[string]any{"report_id": d.reportID, "url": d.url}, Items: []types.TransactWriteItem{mark}}
+	return history.Entry{Type: history.ReportReceived, Actor: d.actor, Data: history.ReportReceivedData{ReportID: d.reportID, URL: d.url}, Items: []types.TransactWriteItem{mark}}
 }
 
 // duplicateOf recognises the INSERT of a duplicate report (the template's
@@ -115,7 +114,7 @@ func duplicateOf(rec events.DynamoDBEventRecord) (duplicateReport, bool) {
 		return ""
 	}
 	sk := rec.Change.Keys["SK"]
-	if sk.DataType() != events.DataTypeString || !strings.HasPrefix(sk.String(), "REPORT#") {
+	if sk.DataType() != events.DataTypeString || !store.IsReportSK(sk.String()) {
 		return duplicateReport{}, false
 	}
 	if dup, ok := img["duplicate"]; !ok || dup.DataType() != events.DataTypeBoolean || !dup.Boolean() {

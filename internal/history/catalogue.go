@@ -1,0 +1,177 @@
+package history
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/tangkal/tangkal/internal/entity"
+	"github.com/tangkal/tangkal/internal/registry"
+	"github.com/tangkal/tangkal/internal/risk"
+)
+
+// Type names an event of a case's history. Every type tangkal writes is a
+// constant here, with the struct its data has; writers and readers use the
+// same struct, so the two cannot drift apart.
+type Type = string
+
+// The event catalogue: type → payload.
+const (
+	CaseOpened                Type = "case_opened"                 // CaseOpenedData
+	ReportReceived            Type = "report_received"             // ReportReceivedData
+	Verified                  Type = "verified"                    // VerifiedData
+	ApprovalRequested         Type = "approval_requested"          // ApprovalRequestedData
+	ApprovalEscalated         Type = "approval_escalated"          // ApprovalRequestedData
+	ApprovalDecided           Type = "approval_decided"            // ApprovalDecidedData
+	ApprovalDecisionRecovered Type = "approval_decision_recovered" // ApprovalDecidedData
+	NoticeFailed              Type = "notice_failed"               // NoticeFailedData
+	TakedownRequested         Type = "takedown_requested"          // NoticeSentData
+	WarningSent               Type = "warning_sent"                // NoticeSentData
+	ComplianceChecked         Type = "compliance_checked"          // ComplianceCheckedData
+	CaseClosed                Type = "case_closed"                 // CaseClosedData
+	MovedToManualQueue        Type = "moved_to_manual_queue"       // CaseClosedData
+)
+
+// CaseOpenedData: the first report of an ad opened the case.
+type CaseOpenedData struct {
+	ReportID     string `json:"report_id"`
+	URL          string `json:"url"`
+	CanonicalURL string `json:"canonical_url"`
+	Platform     string `json:"platform"`
+}
+
+// ReportReceivedData: a further report of the same ad.
+type ReportReceivedData struct {
+	ReportID string `json:"report_id"`
+	URL      string `json:"url"`
+}
+
+// VerifiedData: what verification found and the route it chose.
+type VerifiedData struct {
+	Route       string               `json:"route"`
+	Label       string               `json:"label"`
+	Urgency     string               `json:"urgency"`
+	Score       float64              `json:"score"`
+	Indicators  []risk.Indicator     `json:"indicators"`
+	Entities    entity.Set           `json:"entities"`
+	Registry    []registry.Match     `json:"registry"`
+	Related     []entity.RelatedCase `json:"related"`
+	Evidence    Evidence             `json:"evidence"`
+	DuplicateOf string               `json:"duplicate_of,omitempty"`
+}
+
+// Evidence is what fetching the ad found.
+type Evidence struct {
+	Status      int      `json:"status,omitempty"`
+	FinalURL    string   `json:"final_url,omitempty"`
+	Redirects   []string `json:"redirects,omitempty"`
+	SHA256      string   `json:"sha256,omitempty"`
+	Location    string   `json:"location,omitempty"`
+	FetchedAt   string   `json:"fetched_at,omitempty"`
+	Title       string   `json:"title,omitempty"`
+	Excerpt     string   `json:"excerpt,omitempty"`
+	Truncated   bool     `json:"truncated,omitempty"`
+	Unreachable string   `json:"unreachable,omitempty"`
+	Blocked     string   `json:"blocked,omitempty"`
+	Gone        bool     `json:"gone,omitempty"`
+}
+
+// ApprovalRequestedData: a tier of approvers was asked (approval_requested
+// for the first tier, approval_escalated for the next ones).
+type ApprovalRequestedData struct {
+	ApprovalID string   `json:"approval_id"`
+	Tier       int      `json:"tier"`
+	Tiers      int      `json:"tiers"`
+	Approvers  []string `json:"approvers"`
+	ExpiresAt  string   `json:"expires_at"`
+}
+
+// ApprovalDecidedData: an approver decided (approval_decided), or a decision
+// recorded earlier was handed to the workflow by a later task
+// (approval_decision_recovered).
+type ApprovalDecidedData struct {
+	ApprovalID string `json:"approval_id"`
+	Decision   string `json:"decision"`
+	DecidedBy  string `json:"decided_by,omitempty"`
+	Reason     string `json:"reason,omitempty"`
+	Tier       string `json:"tier,omitempty"`
+}
+
+// NoticeFailedData: one attempt to send a notice failed.
+type NoticeFailedData struct {
+	Kind      string `json:"kind"`
+	Attempt   int    `json:"attempt"`
+	Error     string `json:"error"`
+	Transient bool   `json:"transient"`
+}
+
+// NoticeSentData: the takedown request (level 0) or warning 1-3 reached the
+// platform.
+type NoticeSentData struct {
+	Kind           string `json:"kind"`
+	Level          int    `json:"level"`
+	Attempt        int    `json:"attempt"`
+	Deadline       string `json:"deadline"`
+	Channel        string `json:"channel"`
+	PlatformRef    string `json:"platform_ref"`
+	IdempotencyKey string `json:"idempotency_key"`
+}
+
+// ComplianceCheckedData: whether the ad was still up after a deadline, and
+// how that was found out (the platform's status API or a re-fetch).
+type ComplianceCheckedData struct {
+	Level     int    `json:"level"`
+	CheckedAt string `json:"checked_at"`
+	Method    string `json:"method"` // status_api or refetch
+	// PlatformStatus is the status API's answer.
+	PlatformStatus string `json:"platform_status,omitempty"`
+	// Re-fetch: the blocked reason, or what came back and why it counts
+	// as removed or live.
+	Blocked  string `json:"blocked,omitempty"`
+	Status   int    `json:"status,omitempty"`
+	FinalURL string `json:"final_url,omitempty"`
+	SHA256   string `json:"sha256,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+
+	Removed bool `json:"removed"`
+	// Set when removed.
+	Outcome              string `json:"outcome,omitempty"`
+	RemovedAt            string `json:"removed_at,omitempty"`
+	RemovedAtExact       *bool  `json:"removed_at_exact,omitempty"`
+	TimeToRemovalSeconds *int64 `json:"time_to_removal_seconds,omitempty"`
+}
+
+// CaseClosedData: the case's outcome, or its move to the manual queue with
+// the failure that put it there.
+type CaseClosedData struct {
+	Outcome   string         `json:"outcome"`
+	Failure   map[string]any `json:"failure,omitempty"`
+	RemovedAt string         `json:"removed_at,omitempty"`
+}
+
+// Decode reads e's data into v, the payload struct of e's type.
+func (e Event) Decode(v any) error {
+	if len(e.Data) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(e.Data, v); err != nil {
+		return fmt.Errorf("decode %s event %d of case %s: %w", e.Type, e.Seq, e.CaseID, err)
+	}
+	return nil
+}
+
+// LastVerified returns the data of the latest verified event in evs, ok
+// false when the case was never verified.
+func LastVerified(evs []Event) (VerifiedData, bool, error) {
+	var v VerifiedData
+	found := false
+	for _, e := range evs {
+		if e.Type != Verified {
+			continue
+		}
+		v, found = VerifiedData{}, true
+		if err := e.Decode(&v); err != nil {
+			return VerifiedData{}, false, err
+		}
+	}
+	return v, found, nil
+}

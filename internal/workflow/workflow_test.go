@@ -1,0 +1,217 @@
+package workflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/tangkal/tangkal/internal/auth"
+	"github.com/tangkal/tangkal/internal/evidence"
+	"github.com/tangkal/tangkal/internal/history"
+	"github.com/tangkal/tangkal/internal/platform"
+	"github.com/tangkal/tangkal/internal/registry"
+	"github.com/tangkal/tangkal/internal/report"
+	"github.com/tangkal/tangkal/internal/risk"
+	"github.com/tangkal/tangkal/internal/safefetch"
+	"github.com/tangkal/tangkal/internal/store"
+	"github.com/tangkal/tangkal/internal/testenv"
+)
+
+// starter records StartExecution calls; fail names the case ids that fail.
+type starter struct {
+	mu      sync.Mutex
+	started []string
+	fail    map[string]error
+}
+
+func (s *starter) StartExecution(_ context.Context, in *sfn.StartExecutionInput, _ ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	name := aws.ToString(in.Name)
+	if err := s.fail[name]; err != nil {
+		return nil, err
+	}
+	s.started = append(s.started, name)
+	return &sfn.StartExecutionOutput{ExecutionArn: aws.String("arn:aws:states:::execution:x:" + name)}, nil
+}
+
+func record(seq, pk, sk string) events.DynamoDBEventRecord {
+	return events.DynamoDBEventRecord{EventName: "INSERT", Change: events.DynamoDBStreamRecord{
+		SequenceNumber: seq,
+		Keys:           map[string]events.DynamoDBAttributeValue{"PK": events.NewStringAttribute(pk), "SK": events.NewStringAttribute(sk)},
+	}}
+}
+
+func TestLauncherStartsOneExecutionPerNewCase(t *testing.T) {
+	tests := []struct {
+		name        string
+		records     []events.DynamoDBEventRecord
+		fail        map[string]error
+		wantStarted []string
+		wantFailed  []string
+	}{
+		{"new cases, in order", []events.DynamoDBEventRecord{record("1", "CASE#c_a", "META"), record("2", "CASE#c_b", "META")},
+			nil, []string{"c_a", "c_b"}, nil},
+		{"reports, events and other items start nothing", []events.DynamoDBEventRecord{
+			record("1", "CASE#c_a", "REPORT#r_1"), record("2", "CASE#c_a", "EVENT#0000000002"), record("3", "URL#x", "CLAIM"), record("4", "CASE#", "META")},
+			nil, nil, nil},
+		{"a replayed record (execution exists) is done", []events.DynamoDBEventRecord{record("1", "CASE#c_a", "META")},
+			map[string]error{"c_a": &sfntypes.ExecutionAlreadyExists{Message: aws.String("exists")}}, nil, nil},
+		{"a failure retries that record and every later one", []events.DynamoDBEventRecord{
+			record("1", "CASE#c_a", "META"), record("2", "CASE#c_b", "META"), record("3", "CASE#c_c", "META")},
+			map[string]error{"c_b": errors.New("throttled")}, []string{"c_a"}, []string{"2", "3"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &starter{fail: tt.fail}
+			resp, err := Launcher{SFN: s, StateMachineARN: "arn:sm"}.Start(context.Background(), events.DynamoDBEvent{Records: tt.records})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(s.started) != fmt.Sprint(tt.wantStarted) {
+				t.Errorf("started %v, want %v", s.started, tt.wantStarted)
+			}
+			var failed []string
+			for _, f := range resp.BatchItemFailures {
+				failed = append(failed, f.ItemIdentifier)
+			}
+			if fmt.Sprint(failed) != fmt.Sprint(tt.wantFailed) {
+				t.Errorf("batch item failures %v, want %v", failed, tt.wantFailed)
+			}
+		})
+	}
+}
+
+// pages serves fixed fetch results by URL.
+type pages map[string]func() (*safefetch.Result, error)
+
+func (p pages) Get(_ context.Context, u string) (*safefetch.Result, error) {
+	if f, ok := p[u]; ok {
+		return f()
+	}
+	return nil, fmt.Errorf("no page at %s", u)
+}
+
+type fixedAssessor struct{ a *risk.Assessor }
+
+func (f fixedAssessor) Assessor(context.Context) (*risk.Assessor, error) { return f.a, nil }
+
+func newSteps(t *testing.T, fetch pages) *Steps {
+	t.Helper()
+	db := testenv.DynamoDB(t)
+	name := testenv.UniqueName(t, "workflow")
+	if err := testenv.CreateTable(context.Background(), db, name); err != nil {
+		t.Fatal(err)
+	}
+	rules, err := risk.DefaultRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := platform.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Steps{
+		Table: store.Table{DB: db, Name: name}, Fetcher: fetch, Evidence: evidence.Folder{Dir: t.TempDir()},
+		Assessors: fixedAssessor{risk.NewAssessor(rules, registry.Default())}, Platforms: &platform.Client{Config: pc},
+	}
+}
+
+func openCase(t *testing.T, s *Steps, body string) string {
+	t.Helper()
+	sub, c, err := report.Parse([]byte(body), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := report.Intake{Table: s.Table}.Submit(context.Background(), auth.Principal{Subject: "ngo-1", Roles: []string{auth.Reporter}}, sub, c, []byte(body), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.CaseID
+}
+
+const scamText = "LOWONGAN ADMIN ONLINE KAMBOJA gaji 15jt, tiket ditanggung, berangkat pakai visa turis, paspor dipegang. WA 0812-5550-9911"
+
+func TestVerifyAdRoutesAndRecordsOnce(t *testing.T) {
+	const (
+		live    = "https://www.facebook.com/groups/loker/posts/1"
+		blocked = "https://www.facebook.com/groups/loker/posts/2"
+	)
+	s := newSteps(t, pages{
+		live: func() (*safefetch.Result, error) {
+			return &safefetch.Result{Status: 200, FinalURL: live, Body: []byte("<p>" + scamText + "</p>"), ContentType: "text/html", Excerpt: scamText, FetchedAt: time.Now()}, nil
+		},
+		blocked: func() (*safefetch.Result, error) {
+			return nil, &safefetch.BlockedError{URL: blocked, Reason: "redirects to a private address"}
+		},
+	})
+	tests := []struct {
+		url, text string
+		route     string
+	}{
+		{live, scamText, RouteNeedsApproval},
+		{blocked, scamText, RouteNotActionable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.route, func(t *testing.T) {
+			id := openCase(t, s, fmt.Sprintf(`{"url":%q,"text":%q}`, tt.url, tt.text))
+			in := CaseInput{CaseID: id, Task: Task{Execution: "arn:exec:" + id, State: "VerifyAd"}}
+			first, err := s.VerifyAd(context.Background(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if first.Route != tt.route {
+				t.Fatalf("route %q, want %q", first.Route, tt.route)
+			}
+			// Step Functions may run a task twice: the same answer, one event.
+			again, err := s.VerifyAd(context.Background(), in)
+			if err != nil || again != first {
+				t.Fatalf("second run %+v %v, want %+v", again, err, first)
+			}
+			evs, err := s.log().List(context.Background(), id, 0, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, e := range evs {
+				if e.Type == history.Verified {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Fatalf("%d verified events, want 1", n)
+			}
+			v, ok, err := history.LastVerified(evs)
+			if err != nil || !ok || v.Route != tt.route {
+				t.Fatalf("verified event %+v %v %v", v, ok, err)
+			}
+		})
+	}
+}
+
+func TestTaskErrorsNameStepAndCase(t *testing.T) {
+	s := newSteps(t, pages{})
+	s.Fetcher = pages{} // every fetch fails: the ad is unreachable, not an error
+	id := openCase(t, s, `{"url":"https://www.facebook.com/groups/loker/posts/3","text":"x"}`)
+	s.Table.Name += "-missing" // the table is gone: a transient failure
+	_, err := s.VerifyAd(context.Background(), CaseInput{CaseID: id})
+	var te *TransientError
+	if !errors.As(err, &te) {
+		t.Fatalf("error %v (%T), want a TransientError", err, err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "verify "+id+": read case: ") {
+		t.Fatalf("error %q does not say which step of which case failed, and at what", msg)
+	}
+	if _, err := s.VerifyAd(context.Background(), CaseInput{}); err == nil || !strings.Contains(err.Error(), "case_id") {
+		t.Fatalf("no case id: %v", err)
+	}
+}
