@@ -107,7 +107,6 @@ type demoCase struct {
 	ReportCount  int     `json:"report_count"`
 	Deadline     string  `json:"deadline"`
 	Escalation   int     `json:"escalation"`
-	ApprovalID   string  `json:"approval_id"`
 }
 
 func (c demoCase) String() string {
@@ -262,8 +261,11 @@ func (d *demo) tangkal(args string, flags ...[3]string) string {
 	return s
 }
 
+var shellSafeRE = regexp.MustCompile(`^[A-Za-z0-9_./:@%+=,-]+$`)
+
+// shellQuote quotes s for a POSIX shell when it needs it.
 func shellQuote(s string) string {
-	if regexp.MustCompile(`^[A-Za-z0-9_./:@%+=,-]+$`).MatchString(s) {
+	if shellSafeRE.MatchString(s) {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
@@ -399,7 +401,7 @@ func (d *demo) getCase(ctx context.Context, id string) (demoCase, error) {
 func (d *demo) waitCase(ctx context.Context, id, want string, ok func(demoCase) bool) (demoCase, error) {
 	d.cmd(`curl -s -H "Authorization: Bearer $AUDITOR" %s/cases/%s      # wait for %s`, d.cfg.API, id, want)
 	var last demoCase
-	err := d.poll(ctx, func() (bool, error) {
+	err := d.poll(ctx, func(ctx context.Context) (bool, error) {
 		c, err := d.getCase(ctx, id)
 		if err != nil {
 			return false, err
@@ -419,13 +421,13 @@ func (d *demo) waitCase(ctx context.Context, id, want string, ok func(demoCase) 
 
 var errWaited = errors.New("waited too long")
 
-// poll calls f until it returns true, an error, or the wait runs out
-// (errWaited).
-func (d *demo) poll(ctx context.Context, f func() (bool, error)) error {
+// poll calls f, with a context that ends with the wait, until it returns
+// true, an error, or the wait runs out (errWaited).
+func (d *demo) poll(ctx context.Context, f func(context.Context) (bool, error)) error {
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.Wait)
 	defer cancel()
 	for {
-		done, err := f()
+		done, err := f(ctx)
 		if err != nil || done {
 			if err != nil && ctx.Err() != nil {
 				return errWaited
@@ -545,7 +547,7 @@ func (d *demo) approvalLink(ctx context.Context, caseID string) (string, error) 
 	d.cmd("curl -s %s/      # the outbox, newest first", d.cfg.Outbox)
 	seen := map[string]bool{} // messages that are not the one: they do not change
 	var name, subject, link string
-	err := d.poll(ctx, func() (bool, error) {
+	err := d.poll(ctx, func(ctx context.Context) (bool, error) {
 		code, b, err := d.do(ctx, http.MethodGet, d.cfg.Outbox+"/", "", "", "", nil)
 		if err != nil {
 			return false, err
@@ -659,7 +661,7 @@ func (d *demo) takedownReceived(ctx context.Context, caseID string) (demoCase, e
 		Reference  string    `json:"reference"`
 	}
 	var got received
-	err := d.poll(ctx, func() (bool, error) {
+	err := d.poll(ctx, func(ctx context.Context) (bool, error) {
 		code, b, err := d.do(ctx, http.MethodGet, d.cfg.Platforms+"/_sim/requests?format=json", "", "", "", nil)
 		if err != nil {
 			return false, err

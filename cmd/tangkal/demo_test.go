@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -111,7 +112,7 @@ func TestDemoFailsClearly(t *testing.T) {
 	}{
 		{"no signing key in the data folder", nil, demoArgs(st, t.TempDir()), "no token signing key at "},
 		{"another stack's key", nil, demoArgs(st, data, "--data", otherKeyFolder(t)), "does not accept tokens signed with"},
-		{"nothing listening", nil, []string{"--api", "http://127.0.0.1:1", "--data", data}, "is the local stack running?"},
+		{"nothing listening", nil, []string{"--api", closedAddress(t), "--data", data}, "is the local stack running?"},
 		{"bad wait", nil, demoArgs(st, data, "--wait", "0s"), "--wait must be positive"},
 		// Last: it changes the stack. The first ad is never removed, so its
 		// case escalates instead of closing, and the wait runs out.
@@ -144,4 +145,14 @@ func otherKeyFolder(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// closedAddress is the URL of a free local port nothing listens on.
+func closedAddress(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return "http://" + l.Addr().String()
 }
