@@ -38,15 +38,12 @@ func clockCmd(ctx context.Context, args []string) error {
 			rest = rest[1:]
 		}
 	}
-	url := strings.TrimRight(*endpoint, "/") + "/_local/clock"
-	var req *http.Request
-	var err error
+	var advance string
 	switch sub {
 	case "now":
 		if len(pos) != 0 {
 			return usage
 		}
-		req, err = http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	case "advance":
 		if len(pos) != 1 {
 			return usage
@@ -54,35 +51,58 @@ func clockCmd(ctx context.Context, args []string) error {
 		if d, perr := time.ParseDuration(pos[0]); perr != nil || d < 0 {
 			return fmt.Errorf("advance: %q is not a non-negative duration such as 90m or 24h", pos[0])
 		}
-		body, _ := json.Marshal(map[string]string{"advance": pos[0]})
-		req, err = http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		advance = pos[0]
 	default:
 		return usage
 	}
+	out, err := localClock(ctx, *endpoint, advance)
 	if err != nil {
 		return fmt.Errorf("clock %s: %w", sub, err)
+	}
+	fmt.Fprintf(os.Stdout, "%s (offset %s)\n", out.Now, out.Offset)
+	return nil
+}
+
+// clockReading is the local Step Functions clock as /_local/clock reports it.
+type clockReading struct {
+	Now    string `json:"now"`
+	Offset string `json:"offset"`
+}
+
+// localClock reads the local Step Functions clock at endpoint, or, when
+// advance is a duration such as "24h", moves it forward first.
+func localClock(ctx context.Context, endpoint, advance string) (clockReading, error) {
+	url := strings.TrimRight(endpoint, "/") + "/_local/clock"
+	var req *http.Request
+	var err error
+	if advance == "" {
+		req, err = http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	} else {
+		body, _ := json.Marshal(map[string]string{"advance": advance})
+		req, err = http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	}
+	if err != nil {
+		return clockReading{}, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("clock %s: is the local stack running at %s? %w", sub, *endpoint, err)
+		return clockReading{}, fmt.Errorf("is the local stack running at %s? %w", endpoint, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	var out struct {
-		Now    string `json:"now"`
-		Offset string `json:"offset"`
-		Error  struct {
+		clockReading
+		Error struct {
 			Message string `json:"message"`
 		} `json:"error"`
 	}
 	_ = json.Unmarshal(b, &out)
 	if resp.StatusCode != http.StatusOK {
 		if out.Error.Message != "" {
-			return fmt.Errorf("clock %s: %s", sub, out.Error.Message)
+			return clockReading{}, errors.New(out.Error.Message)
 		}
-		return fmt.Errorf("clock %s: %s: %s", sub, resp.Status, strings.TrimSpace(string(b)))
+		return clockReading{}, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(b)))
 	}
-	fmt.Fprintf(os.Stdout, "%s (offset %s)\n", out.Now, out.Offset)
-	return nil
+	return out.clockReading, nil
 }

@@ -32,14 +32,20 @@ func token(_ context.Context, args []string) error {
 	if *sub == "" {
 		*sub = "local-" + rs[0]
 	}
-	key, err := auth.LoadOrCreateKey(localstack.KeyPath(*data))
-	if err != nil {
-		return err
-	}
-	tok, err := auth.Signer{Key: key}.Issue(*sub, rs, *ttl)
+	tok, err := issueToken(*data, *sub, rs, *ttl)
 	if err != nil {
 		return err
 	}
 	fmt.Println(tok)
 	return nil
+}
+
+// issueToken signs a token for sub with roles using the signing key of the
+// local stack whose data folder is dataDir.
+func issueToken(dataDir, sub string, roles []string, ttl time.Duration) (string, error) {
+	key, err := auth.LoadOrCreateKey(localstack.KeyPath(dataDir))
+	if err != nil {
+		return "", err
+	}
+	return auth.Signer{Key: key}.Issue(sub, roles, ttl)
 }
