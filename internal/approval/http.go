@@ -32,6 +32,9 @@ type Handler struct {
 	Decided func(ctx context.Context, a Approval) error
 	Now     func() time.Time // nil: time.Now
 	Log     *slog.Logger     // nil: slog.Default()
+	// Tokens verifies a bearer token sent with a decision (the route has
+	// no authorizer). nil: a decision that carries a token is refused.
+	Tokens auth.Verifier
 }
 
 func (h *Handler) now() time.Time {
@@ -98,6 +101,10 @@ func (h *Handler) Post(ctx context.Context, req events.APIGatewayV2HTTPRequest) 
 	if r, ok := h.checkRole(req); !ok {
 		return r
 	}
+	bearer, sent, r, ok := h.checkBearer(req)
+	if !ok {
+		return r
+	}
 	id := approvalID(req)
 	in, field, err := readDecision(req)
 	if err != nil {
@@ -105,6 +112,10 @@ func (h *Handler) Post(ctx context.Context, req events.APIGatewayV2HTTPRequest) 
 	}
 	if r, ok := h.checkLink(req, id, in.linkParams); !ok {
 		return r
+	}
+	if sent && !strings.EqualFold(strings.TrimSpace(bearer.Email), strings.TrimSpace(in.Approver)) {
+		h.log().Warn("approval: token of another person than the link's approver", "approval_id", id)
+		return h.fail(req, http.StatusForbidden, "not_link_approver", "token Anda milik orang lain, bukan penyetuju tautan ini / your token belongs to another person than this link's approver", "authorization")
 	}
 	if in.Decision != Approve && in.Decision != Reject {
 		return h.fail(req, http.StatusBadRequest, "invalid_field", `decision must be "approve" or "reject"`, "decision")
@@ -159,6 +170,39 @@ func (h *Handler) checkRole(req events.APIGatewayV2HTTPRequest) (events.APIGatew
 		return h.fail(req, http.StatusForbidden, "forbidden", "approver or admin role required", ""), false
 	}
 	return events.APIGatewayV2HTTPResponse{}, true
+}
+
+// checkBearer: a decision may carry the approver's own token (an
+// Authorization header). The route has no authorizer, so the token is
+// verified here: 401 if it does not verify, 403 if it is not an
+// approver's. sent is false when no token came (the signed link alone
+// then decides); the caller checks the token's e-mail against the link.
+func (h *Handler) checkBearer(req events.APIGatewayV2HTTPRequest) (p auth.Principal, sent bool, r events.APIGatewayV2HTTPResponse, ok bool) {
+	authz := strings.TrimSpace(header(req.Headers, "Authorization"))
+	if authz == "" {
+		return p, false, r, true
+	}
+	scheme, tok, _ := strings.Cut(authz, " ")
+	tok = strings.TrimSpace(tok)
+	if !strings.EqualFold(scheme, "Bearer") || tok == "" {
+		return p, true, h.fail(req, http.StatusUnauthorized, "unauthorized", "header Authorization harus berupa bearer token / the Authorization header must be a bearer token", "authorization"), false
+	}
+	if h.Tokens == nil {
+		h.log().Error("approval: a decision carried a token, but no token verifier is configured")
+		return p, true, h.fail(req, http.StatusUnauthorized, "unauthorized", "token tidak dapat diperiksa di sini; putuskan dengan tautan saja / tokens cannot be checked here; decide with the link alone", "authorization"), false
+	}
+	p, err := h.Tokens.Verify(tok)
+	if err != nil {
+		h.log().Warn("approval: invalid bearer token on a decision", "err", err.Error())
+		return p, true, h.fail(req, http.StatusUnauthorized, "unauthorized", "bearer token tidak sah (kedaluwarsa, diubah, atau bukan dari kami) / the bearer token is not valid (expired, altered or not ours)", "authorization"), false
+	}
+	if !p.HasAny(auth.Approver) {
+		return p, true, h.fail(req, http.StatusForbidden, "forbidden", "bearer token ini bukan milik penyetuju / the bearer token is not an approver's", "authorization"), false
+	}
+	if p.Email == "" {
+		return p, true, h.fail(req, http.StatusForbidden, "forbidden", "bearer token tidak membawa e-mail terverifikasi untuk dicocokkan dengan penyetuju tautan / the bearer token carries no verified e-mail to match the link's approver", "authorization"), false
+	}
+	return p, true, r, true
 }
 
 type linkParams struct {

@@ -34,6 +34,22 @@ type cursorQuery struct {
 
 var errBadCursor = errors.New("bad cursor")
 
+// CursorKey is the key that signs paging cursors in AWS: the cursor
+// secret, else one derived from the approval-link secret (HMAC-SHA256 with
+// a fixed label, so the two keys differ), else nil (the Reader then signs
+// with a random key per instance: cursors page only within one instance).
+func CursorKey(cursorSecret, approvalSecret string) []byte {
+	if cursorSecret != "" {
+		return []byte(cursorSecret)
+	}
+	if approvalSecret != "" {
+		m := hmac.New(sha256.New, []byte(approvalSecret))
+		m.Write([]byte("tangkal paging cursor key v1"))
+		return m.Sum(nil)
+	}
+	return nil
+}
+
 var (
 	processKeyOnce sync.Once
 	processKey     []byte

@@ -282,6 +282,10 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		Mailer: s.Outbox, Slack: s.Outbox, SlackChannel: "#takedown-approvals",
 		SlackApprovers: []string{"U0LOCALAPPROVER"}, SlackSecret: []byte(hex.EncodeToString(slackKey)),
 		Links: links, ApproverTiers: approvers, Sender: "tangkal@kp2mi.local",
+		Tokens: auth.LocalVerifier{Signer: s.Signer},
+	}
+	if deps.CursorKey, err = auth.LoadOrCreateKey(filepath.Join(dataDir, "auth", "cursor.key")); err != nil {
+		return nil, err
 	}
 	s.Functions = sfnlocal.NewRegistry()
 	invoker := timedInvoker{inner: s.Functions, timeouts: map[string]time.Duration{}}

@@ -21,6 +21,7 @@ import (
 	"github.com/tangkal/tangkal/internal/api"
 	"github.com/tangkal/tangkal/internal/approval"
 	"github.com/tangkal/tangkal/internal/audit"
+	"github.com/tangkal/tangkal/internal/auth"
 	"github.com/tangkal/tangkal/internal/awsenv"
 	"github.com/tangkal/tangkal/internal/evidence"
 	"github.com/tangkal/tangkal/internal/history"
@@ -52,6 +53,10 @@ type Deps struct {
 	Links           *approval.Signer
 	ApproverTiers   [][]string
 	Sender          string
+	// CursorKey signs the read API's paging cursors.
+	CursorKey []byte
+	// Tokens verifies bearer tokens sent with approval decisions.
+	Tokens auth.Verifier
 }
 
 // FromEnv reads Deps from a Lambda environment. Settings a function does
@@ -93,6 +98,14 @@ func FromEnv(ctx context.Context) (Deps, error) {
 	}
 	if s := os.Getenv("TANGKAL_SLACK_SIGNING_SECRET"); s != "" && s != "disabled" {
 		d.SlackSecret = []byte(s)
+	}
+	d.CursorKey = audit.CursorKey(os.Getenv("TANGKAL_CURSOR_SECRET"), os.Getenv(approval.SecretEnv))
+	if pool := os.Getenv("TANGKAL_USER_POOL_ID"); pool != "" {
+		v, err := auth.NewCognito(pool, os.Getenv("TANGKAL_USER_POOL_CLIENT_ID"))
+		if err != nil {
+			return Deps{}, err
+		}
+		d.Tokens = v
 	}
 	return d, nil
 }
@@ -156,6 +169,10 @@ func SubmitReport(d Deps) apiHandler {
 // configuration when Deps has no platform client).
 func CasesAPI(d Deps) apiHandler {
 	r := audit.Reader{Table: d.Table, Now: d.Now}
+	r.CursorKey = d.CursorKey
+	if len(r.CursorKey) == 0 {
+		slog.Warn("no TANGKAL_CURSOR_SECRET: paging cursors are signed with a key of this instance only")
+	}
 	if d.Platforms != nil {
 		r.Platforms = d.Platforms.Config.IDs()
 	} else if pc, err := platform.Default(); err == nil {
@@ -176,6 +193,7 @@ func Approvals(d Deps) apiHandler {
 		Approvals: &approval.Handler{Store: st, Signer: d.Links, Decided: done, Now: d.Now},
 		Slack:     workflow.SlackHandler{Verifier: slack.Verifier{Secret: d.SlackSecret, Now: d.Now}, Store: st, Decided: done},
 	}
+	r.Approvals.Tokens = d.Tokens
 	return api.Handle(r.Route)
 }
 
