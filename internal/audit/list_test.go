@@ -231,3 +231,27 @@ func TestListedCasesShowNoFalseValues(t *testing.T) {
 		t.Fatalf("GET /cases/{id}: %d %v", code, out)
 	}
 }
+
+func TestCursorKeySources(t *testing.T) {
+	if got := string(CursorKey("cursor-secret", "approval-secret")); got != "cursor-secret" {
+		t.Fatalf("the cursor secret is not used first: %q", got)
+	}
+	derived := CursorKey("", "approval-secret")
+	if len(derived) != 32 || string(derived) == "approval-secret" || string(derived) != string(CursorKey("", "approval-secret")) {
+		t.Fatalf("derived key %x: want 32 stable bytes that differ from the approval secret", derived)
+	}
+	if CursorKey("", "") != nil {
+		t.Fatal("a key from nothing")
+	}
+	// Two instances with the same configured key page each other's cursors.
+	r := newReader(t)
+	r.CursorKey = derived
+	for i := range 3 {
+		putCase(t, r.Table, store.Case{ID: fmt.Sprintf("c_%d", i), Platform: "facebook", Status: store.StatusReceived}, t0.Add(time.Duration(i)*time.Minute))
+	}
+	cur := firstCursor(t, r, map[string]string{"platform": "facebook"})
+	other := Reader{Table: r.Table, CursorKey: CursorKey("", "approval-secret")}
+	if code, out := list(t, other, map[string]string{"platform": "facebook", "cursor": cur}); code != 200 {
+		t.Fatalf("another instance with the same key: %d %v", code, out)
+	}
+}
