@@ -14,8 +14,10 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"reflect"
 	"runtime/debug"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -173,10 +175,17 @@ func Body(req Request, max int) ([]byte, error) {
 }
 
 // DecodeStrict decodes one JSON object into v, rejecting unknown fields,
-// wrong types and trailing data with an error naming the field.
+// wrong types and trailing data with an error naming the field. It also
+// refuses what encoding/json alone would quietly read as something else:
+// keys matching a field only case-insensitively ("URL" for "url"), keys
+// given twice, `}` or `]` after the object, and invalid UTF-8 or escaped
+// lone surrogates in strings (which would become U+FFFD).
 func DecodeStrict(b []byte, v any) error {
 	if len(strings.TrimSpace(string(b))) == 0 {
 		return Invalid("body", "body is empty; a JSON object is required")
+	}
+	if err := checkShape(b, reflect.TypeOf(v)); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
@@ -209,8 +218,11 @@ func DecodeStrict(b []byte, v any) error {
 			return Invalid("body", "%s", strings.TrimPrefix(err.Error(), "json: "))
 		}
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF {
 		return Invalid("body", "unexpected data after the JSON object")
+	}
+	if !utf8.Valid(b) {
+		return Invalid("body", "body is not valid UTF-8")
 	}
 	return nil
 }

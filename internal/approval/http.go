@@ -31,6 +31,9 @@ type Handler struct {
 	Decided func(ctx context.Context, a Approval) error
 	Now     func() time.Time // nil: time.Now
 	Log     *slog.Logger     // nil: slog.Default()
+	// Tokens verifies a bearer token sent with a decision (the route has
+	// no authorizer). nil: a decision that carries a token is refused.
+	Tokens auth.Verifier
 }
 
 func (h *Handler) now() time.Time {
@@ -101,6 +104,10 @@ func (h *Handler) Post(ctx context.Context, req api.Request) (api.Response, erro
 	if err := h.checkRole(req); err != nil {
 		return api.Response{}, err
 	}
+	bearer, sent, err := h.checkBearer(ctx, req)
+	if err != nil {
+		return api.Response{}, err
+	}
 	id := approvalID(req)
 	in, err := readDecision(req)
 	if err != nil {
@@ -108,6 +115,10 @@ func (h *Handler) Post(ctx context.Context, req api.Request) (api.Response, erro
 	}
 	if err := h.checkLink(ctx, id, in.linkParams); err != nil {
 		return api.Response{}, err
+	}
+	if sent && !strings.EqualFold(strings.TrimSpace(bearer.Email), strings.TrimSpace(in.Approver)) {
+		h.log().WarnContext(ctx, "approval: token of another person than the link's approver", "approval_id", id)
+		return api.Response{}, api.Errorf(http.StatusForbidden, "not_link_approver", "authorization", "token Anda milik orang lain, bukan penyetuju tautan ini / your token belongs to another person than this link's approver")
 	}
 	if in.Decision != Approve && in.Decision != Reject {
 		return api.Response{}, api.Errorf(http.StatusBadRequest, "invalid_field", "decision", `decision must be "approve" or "reject"`)
@@ -162,6 +173,46 @@ func (h *Handler) checkRole(req api.Request) error {
 		return api.Errorf(http.StatusForbidden, "forbidden", "", "approver or admin role required")
 	}
 	return nil
+}
+
+// checkBearer: a decision may carry the approver's own token (an
+// Authorization header). The route has no authorizer, so the token is
+// verified here: 401 if it does not verify, 403 if it is not an
+// approver's. sent is false when no token came (the signed link alone
+// then decides); the caller checks the token's e-mail against the link.
+func (h *Handler) checkBearer(ctx context.Context, req api.Request) (p auth.Principal, sent bool, err error) {
+	authz := strings.TrimSpace(api.Header(req, "Authorization"))
+	if authz == "" {
+		return p, false, nil
+	}
+	refuse := func(status int, msg string) (auth.Principal, bool, error) {
+		code := "unauthorized"
+		if status == http.StatusForbidden {
+			code = "forbidden"
+		}
+		return p, true, api.Errorf(status, code, "authorization", "%s", msg)
+	}
+	scheme, tok, _ := strings.Cut(authz, " ")
+	tok = strings.TrimSpace(tok)
+	if !strings.EqualFold(scheme, "Bearer") || tok == "" {
+		return refuse(http.StatusUnauthorized, "header Authorization harus berupa bearer token / the Authorization header must be a bearer token")
+	}
+	if h.Tokens == nil {
+		h.log().ErrorContext(ctx, "approval: a decision carried a token, but no token verifier is configured")
+		return refuse(http.StatusUnauthorized, "token tidak dapat diperiksa di sini; putuskan dengan tautan saja / tokens cannot be checked here; decide with the link alone")
+	}
+	p, err = h.Tokens.Verify(tok)
+	if err != nil {
+		h.log().WarnContext(ctx, "approval: invalid bearer token on a decision", "err", err.Error())
+		return refuse(http.StatusUnauthorized, "bearer token tidak sah (kedaluwarsa, diubah, atau bukan dari kami) / the bearer token is not valid (expired, altered or not ours)")
+	}
+	if !p.HasAny(auth.Approver) {
+		return refuse(http.StatusForbidden, "bearer token ini bukan milik penyetuju / the bearer token is not an approver's")
+	}
+	if p.Email == "" {
+		return refuse(http.StatusForbidden, "bearer token tidak membawa e-mail terverifikasi untuk dicocokkan dengan penyetuju tautan / the bearer token carries no verified e-mail to match the link's approver")
+	}
+	return p, true, nil
 }
 
 type linkParams struct {

@@ -4,8 +4,6 @@ package audit
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -34,6 +32,9 @@ type Reader struct {
 	// the only ones its platform parameter accepts, when set).
 	Platforms []string
 	Now       func() time.Time
+	// CursorKey signs paging cursors (HMAC-SHA256). Empty: a random key
+	// for this process, so cursors page only within one instance.
+	CursorKey []byte
 }
 
 func (r Reader) log() history.Log { return history.Log{Table: r.Table} }
@@ -162,24 +163,29 @@ func (r Reader) List(ctx context.Context, req api.Request) (api.Response, error)
 		":from": &types.AttributeValueMemberS{Value: store.FormatTime(from)},
 		":to":   &types.AttributeValueMemberS{Value: store.FormatTime(to) + "~"},
 	}
+	cq := cursorQuery{From: store.FormatTime(from), To: store.FormatTime(to)}
 	if status != "" {
 		in.IndexName = aws.String(store.IndexByStatus)
 		in.KeyConditionExpression = aws.String("GSI1PK = :pk AND GSI1SK BETWEEN :from AND :to")
-		vals[":pk"] = &types.AttributeValueMemberS{Value: store.StatusKey(status)}
+		cq.Index, cq.PK, cq.PKName = store.IndexByStatus, store.StatusKey(status), "GSI1PK"
+		cq.KeyNames = []string{"PK", "SK", "GSI1PK", "GSI1SK"}
 		if platform != "" {
 			in.FilterExpression = aws.String("platform = :p")
 			vals[":p"] = &types.AttributeValueMemberS{Value: platform}
+			cq.Filter = "platform=" + platform
 		}
 	} else {
 		in.IndexName = aws.String(store.IndexByPlatform)
 		in.KeyConditionExpression = aws.String("GSI2PK = :pk AND GSI2SK BETWEEN :from AND :to")
-		vals[":pk"] = &types.AttributeValueMemberS{Value: store.PlatformKey(platform)}
+		cq.Index, cq.PK, cq.PKName = store.IndexByPlatform, store.PlatformKey(platform), "GSI2PK"
+		cq.KeyNames = []string{"PK", "SK", "GSI2PK", "GSI2SK"}
 	}
+	vals[":pk"] = &types.AttributeValueMemberS{Value: cq.PK}
 	in.ExpressionAttributeValues = vals
 	if cur := q["cursor"]; cur != "" {
-		k, err := decodeCursor(cur)
+		k, err := r.decodeCursor(cq, cur)
 		if err != nil {
-			return api.Response{}, api.Invalid("cursor", "cursor is not one this API returned")
+			return api.Response{}, api.Invalid("cursor", "cursor is not one this API returned for this listing (same status, platform, from and to)")
 		}
 		in.ExclusiveStartKey = k
 	}
@@ -187,18 +193,37 @@ func (r Reader) List(ctx context.Context, req api.Request) (api.Response, error)
 	if err != nil {
 		return api.Response{}, fmt.Errorf("list cases: %w", err)
 	}
-	cases := []store.Case{}
+	cases := []ListedCase{}
 	if err := attributevalue.UnmarshalListOfMaps(out.Items, &cases); err != nil {
 		return api.Response{}, fmt.Errorf("decode cases: %w", err)
 	}
-	for i := range cases {
-		cases[i].Text = "" // listings stay small; the case itself has the text
-	}
 	resp := map[string]any{"cases": cases}
 	if out.LastEvaluatedKey != nil {
-		resp["next_cursor"] = encodeCursor(out.LastEvaluatedKey)
+		resp["next_cursor"] = r.encodeCursor(cq, out.LastEvaluatedKey)
 	}
 	return api.JSON(200, resp), nil
+}
+
+// ListedCase is a case as listings show it: only what the ByStatus and
+// ByPlatform indexes project (template.yaml), so a listing never shows a
+// zero or an empty value for what the index does not carry (history
+// length, head hash, last update: GET /cases/{id} has them).
+type ListedCase struct {
+	ID           string  `dynamodbav:"case_id" json:"case_id"`
+	URL          string  `dynamodbav:"url" json:"url"`
+	CanonicalURL string  `dynamodbav:"canonical_url" json:"canonical_url"`
+	Platform     string  `dynamodbav:"platform" json:"platform"`
+	Status       string  `dynamodbav:"status" json:"status"`
+	Urgency      string  `dynamodbav:"urgency,omitempty" json:"urgency,omitempty"`
+	Label        string  `dynamodbav:"label,omitempty" json:"label,omitempty"`
+	Score        float64 `dynamodbav:"score,omitempty" json:"score,omitempty"`
+	ReportCount  int     `dynamodbav:"report_count" json:"report_count"`
+	CreatedAt    string  `dynamodbav:"created_at" json:"created_at"`
+	Deadline     string  `dynamodbav:"deadline,omitempty" json:"deadline,omitempty"`
+	TakedownAt   string  `dynamodbav:"takedown_at,omitempty" json:"takedown_requested_at,omitempty"`
+	RemovedAt    string  `dynamodbav:"removed_at,omitempty" json:"removed_at,omitempty"`
+	Outcome      string  `dynamodbav:"outcome,omitempty" json:"outcome,omitempty"`
+	ClosedAt     string  `dynamodbav:"closed_at,omitempty" json:"closed_at,omitempty"`
 }
 
 func timeRange(q map[string]string) (time.Time, time.Time, error) {
@@ -219,38 +244,6 @@ func timeRange(q map[string]string) (time.Time, time.Time, error) {
 		return from, to, api.Invalid("to", "to is before from")
 	}
 	return from, to, nil
-}
-
-func encodeCursor(k map[string]types.AttributeValue) string {
-	m := map[string]string{}
-	for name, v := range k {
-		if s, ok := v.(*types.AttributeValueMemberS); ok {
-			m[name] = s.Value
-		}
-	}
-	b, _ := json.Marshal(m)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodeCursor(s string) (map[string]types.AttributeValue, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]string
-	if err := json.Unmarshal(b, &m); err != nil || len(m) == 0 || len(m) > 4 {
-		return nil, errors.New("bad cursor")
-	}
-	out := map[string]types.AttributeValue{}
-	for k, v := range m {
-		switch k {
-		case "PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK":
-			out[k] = &types.AttributeValueMemberS{Value: v}
-		default:
-			return nil, errors.New("bad cursor")
-		}
-	}
-	return out, nil
 }
 
 // percentile of sorted durations (nearest rank).

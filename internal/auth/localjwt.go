@@ -38,6 +38,12 @@ var b64 = base64.RawURLEncoding
 
 // Issue returns a token for sub holding roles, valid for ttl.
 func (s Signer) Issue(sub string, roles []string, ttl time.Duration) (string, error) {
+	return s.IssueFor(sub, "", roles, ttl)
+}
+
+// IssueFor is Issue with an e-mail claim (as a Cognito ID token has),
+// left out when email is empty.
+func (s Signer) IssueFor(sub, email string, roles []string, ttl time.Duration) (string, error) {
 	if len(s.Key) < 32 {
 		return "", errors.New("signing key shorter than 32 bytes")
 	}
@@ -58,6 +64,9 @@ func (s Signer) Issue(sub string, roles []string, ttl time.Duration) (string, er
 		"iss": LocalIssuer, "aud": LocalAudience, "sub": sub, "token_use": "access",
 		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(ttl).Unix(), GroupsClaim: groups,
 		"username": sub,
+	}
+	if email != "" {
+		claims["email"], claims["email_verified"] = email, true
 	}
 	head := b64.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
 	body, err := json.Marshal(claims)

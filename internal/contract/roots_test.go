@@ -120,6 +120,9 @@ func resolveSample(tpl *samtemplate.Template, v any, env samtemplate.Env) (strin
 			if r.Type == "AWS::SecretsManager::Secret" {
 				return "arn:aws:secretsmanager:" + env.Region + ":" + env.Account + ":secret:" + ref, true
 			}
+			if r.Type == "AWS::Cognito::UserPool" {
+				return env.Region + "_SamplePool", true // what Ref gives: <region>_<id>
+			}
 			return "sample-" + strings.ToLower(ref), true
 		}
 	}

@@ -120,7 +120,7 @@ func AWSConfig(endpoint string) aws.Config {
 
 // keys are the local stack's secrets, kept under the data folder.
 type keys struct {
-	jwt, approval, webhook, slack []byte
+	jwt, approval, webhook, slack, cursor []byte
 }
 
 func loadKeys(dataDir string) (keys, error) {
@@ -128,14 +128,14 @@ func loadKeys(dataDir string) (keys, error) {
 	for _, f := range []struct {
 		name string
 		dst  *[]byte
-	}{{"signing.key", &k.jwt}, {"approval.key", &k.approval}, {"webhook.key", &k.webhook}, {"slack.key", &k.slack}} {
+	}{{"signing.key", &k.jwt}, {"approval.key", &k.approval}, {"webhook.key", &k.webhook}, {"slack.key", &k.slack}, {"cursor.key", &k.cursor}} {
 		key, err := auth.LoadOrCreateKey(filepath.Join(dataDir, "auth", f.name))
 		if err != nil {
 			return keys{}, err
 		}
 		// Handlers get keys as text, as Secrets Manager hands them over.
 		*f.dst = key
-		if f.name != "signing.key" {
+		if f.name != "signing.key" && f.name != "cursor.key" {
 			*f.dst = []byte(hex.EncodeToString(key))
 		}
 	}
@@ -347,13 +347,14 @@ func (s *Stack) build(cfg Config, dataDir string, k keys, routes map[string]stri
 	}
 	sec := wiring.Secrets{
 		ApprovalKey: k.approval, WebhookKey: func(string) []byte { return k.webhook },
-		SlackSigningSecret: k.slack, SlackBotToken: "xoxb-local",
+		SlackSigningSecret: k.slack, SlackBotToken: "xoxb-local", CursorKey: k.cursor,
 	}
 	svc := wiring.Services{
 		DynamoDB: s.Table.DB, SFN: sfn.NewFromConfig(AWSConfig(s.SFNURL)),
 		Mailer: s.Outbox, Slack: s.Outbox, Evidence: evidence.Folder{Dir: filepath.Join(dataDir, "evidence")},
 		Fetch:        safefetch.Options{Routes: routes, Clock: now},
 		PlatformHTTP: &http.Client{Timeout: 30 * time.Second, Transport: pinned{routes: routes}},
+		Tokens:       auth.LocalVerifier{Signer: s.Signer},
 		Now:          now,
 	}
 	d, err := wiring.Build(st, sec, svc)

@@ -24,6 +24,7 @@ import (
 	"github.com/tangkal/tangkal/internal/api"
 	"github.com/tangkal/tangkal/internal/approval"
 	"github.com/tangkal/tangkal/internal/audit"
+	"github.com/tangkal/tangkal/internal/auth"
 	"github.com/tangkal/tangkal/internal/awsenv"
 	"github.com/tangkal/tangkal/internal/evidence"
 	"github.com/tangkal/tangkal/internal/history"
@@ -63,6 +64,10 @@ type Deps struct {
 	Links         *approval.Signer
 	ApproverTiers [][]string
 	Sender        string
+	// CursorKey signs the read API's paging cursors.
+	CursorKey []byte
+	// Tokens verifies bearer tokens sent with approval decisions.
+	Tokens auth.Verifier
 }
 
 // Settings are what a deployment configures: the template's parameters as
@@ -79,6 +84,9 @@ type Settings struct {
 	ApproverTiers  [][]string
 	SlackChannel   string
 	SlackApprovers map[string]string
+	// UserPoolID and UserPoolClientID name the Cognito pool whose tokens
+	// approvers may send with a decision.
+	UserPoolID, UserPoolClientID string
 }
 
 // Secrets are the keys the handlers use.
@@ -90,6 +98,8 @@ type Secrets struct {
 	// SlackSigningSecret verifies Slack's requests; SlackBotToken posts.
 	SlackSigningSecret []byte
 	SlackBotToken      string
+	// CursorKey signs the read API's paging cursors.
+	CursorKey []byte
 }
 
 // Services are the clients and stand-ins handlers talk to: AWS's in a
@@ -106,7 +116,10 @@ type Services struct {
 	Fetch safefetch.Options
 	// PlatformHTTP sends webhooks and status queries (nil: the default).
 	PlatformHTTP *http.Client
-	Now          func() time.Time
+	// Tokens verifies bearer tokens handlers check themselves; nil means
+	// the Cognito pool of Settings.
+	Tokens auth.Verifier
+	Now    func() time.Time
 }
 
 // SlackPostURL is Slack's Web API method that posts a message.
@@ -127,9 +140,14 @@ func Build(st Settings, sec Secrets, svc Services) (Deps, error) {
 		SFN: svc.SFN, StateMachineARN: st.StateMachineARN,
 		Fetcher:  safefetch.New(svc.Fetch),
 		Evidence: svc.Evidence, Mailer: svc.Mailer, Sender: st.Sender,
-		ApproverTiers: st.ApproverTiers,
+		ApproverTiers: st.ApproverTiers, CursorKey: sec.CursorKey, Tokens: svc.Tokens,
 	}
 	var err error
+	if d.Tokens == nil && st.UserPoolID != "" {
+		if d.Tokens, err = auth.NewCognito(st.UserPoolID, st.UserPoolClientID); err != nil {
+			return Deps{}, err
+		}
+	}
 	if d.Rules, err = risk.DefaultRules(); err != nil {
 		return Deps{}, fmt.Errorf("load risk rules: %w", err)
 	}
@@ -169,11 +187,15 @@ func FromEnv(ctx context.Context) (Deps, error) {
 		Sender: os.Getenv("TANGKAL_SENDER"), PublicURL: os.Getenv("TANGKAL_PUBLIC_URL"),
 		PlatformsJSON: os.Getenv("TANGKAL_PLATFORMS"), ApproverTiers: ParseTiers(os.Getenv("TANGKAL_APPROVERS")),
 		SlackChannel: os.Getenv("TANGKAL_SLACK_CHANNEL"),
+		UserPoolID:   os.Getenv("TANGKAL_USER_POOL_ID"), UserPoolClientID: os.Getenv("TANGKAL_USER_POOL_CLIENT_ID"),
 	}
 	if st.SlackApprovers, err = ParseSlackApprovers(os.Getenv("TANGKAL_SLACK_APPROVERS")); err != nil {
 		return Deps{}, err
 	}
-	sec := Secrets{ApprovalKey: []byte(os.Getenv(approval.SecretEnv)), WebhookKey: webhookSecret}
+	sec := Secrets{
+		ApprovalKey: []byte(os.Getenv(approval.SecretEnv)), WebhookKey: webhookSecret,
+		CursorKey: audit.CursorKey(os.Getenv("TANGKAL_CURSOR_SECRET"), os.Getenv(approval.SecretEnv)),
+	}
 	if id := os.Getenv("TANGKAL_SLACK_SECRET_ARN"); id != "" {
 		var slackKeys struct {
 			SigningSecret string `json:"signing_secret"`
@@ -272,6 +294,10 @@ func SubmitReport(d Deps) apiHandler {
 // configuration when Deps has no platform client).
 func CasesAPI(d Deps) apiHandler {
 	r := audit.Reader{Table: d.Table, Now: d.Now}
+	r.CursorKey = d.CursorKey
+	if len(r.CursorKey) == 0 {
+		slog.Warn("no TANGKAL_CURSOR_SECRET: paging cursors are signed with a key of this instance only")
+	}
 	if d.Platforms != nil {
 		r.Platforms = d.Platforms.Config.IDs()
 	} else if pc, err := platform.Default(); err == nil {
@@ -292,6 +318,7 @@ func Approvals(d Deps) apiHandler {
 		Approvals: &approval.Handler{Store: st, Signer: d.Links, Decided: done, Now: d.Now},
 		Slack:     approval.SlackHandler{Verifier: slack.Verifier{Secret: d.SlackSecret, Now: d.SlackNow}, Store: st, Decided: done},
 	}
+	r.Approvals.Tokens = d.Tokens
 	return api.Handle(r.Route)
 }
 
