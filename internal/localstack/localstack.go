@@ -87,6 +87,8 @@ type Stack struct {
 	StateMachineARN string
 	// Links signs approval links (tests use it to forge and check links).
 	Links *approval.Signer
+	// EvidenceLinks signs the evidence links in notices to platforms.
+	EvidenceLinks *evidence.Links
 
 	invoker timedInvoker
 	closers []func()
@@ -177,6 +179,10 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	evidenceKey, err := auth.LoadOrCreateKey(filepath.Join(dataDir, "auth", "evidence.key"))
+	if err != nil {
+		return nil, err
+	}
 
 	// Listeners first: handlers need to know the public URLs.
 	apiL, err := listen(cfg.APIPort)
@@ -251,6 +257,17 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		return nil, err
 	}
 	s.Links = links
+	days, err := s.Template.Parameter("EvidenceLinkDays", env)
+	if err != nil {
+		return nil, err
+	}
+	lifetime, err := evidence.LifetimeDays(days)
+	if err != nil {
+		return nil, err
+	}
+	if s.EvidenceLinks, err = evidence.NewLinks([]byte(hex.EncodeToString(evidenceKey)), s.APIURL, lifetime); err != nil {
+		return nil, err
+	}
 	approvers := cfg.Approvers
 	if len(approvers) == 0 {
 		approvers = [][]string{{"approver@kp2mi.local"}, {"director@kp2mi.local"}}
@@ -278,10 +295,12 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		Rules:           rules,
 		Platforms: &platform.Client{Config: pc, Mailer: s.Outbox, From: "tangkal@kp2mi.local", Now: now,
 			HTTP:   &http.Client{Timeout: 30 * time.Second, Transport: pinned{routes: routes}},
-			Secret: func(string) []byte { return []byte(hex.EncodeToString(webhookKey)) }},
+			Secret: func(string) []byte { return []byte(hex.EncodeToString(webhookKey)) },
+			Names:  platform.IndicatorNames(rules), EvidenceLinks: s.EvidenceLinks},
 		Mailer: s.Outbox, Slack: s.Outbox, SlackChannel: "#takedown-approvals",
 		SlackApprovers: []string{"U0LOCALAPPROVER"}, SlackSecret: []byte(hex.EncodeToString(slackKey)),
 		Links: links, ApproverTiers: approvers, Sender: "tangkal@kp2mi.local",
+		EvidenceLinks: s.EvidenceLinks,
 	}
 	s.Functions = sfnlocal.NewRegistry()
 	invoker := timedInvoker{inner: s.Functions, timeouts: map[string]time.Duration{}}

@@ -52,6 +52,9 @@ type Deps struct {
 	Links           *approval.Signer
 	ApproverTiers   [][]string
 	Sender          string
+	// EvidenceLinks signs the evidence links in notices and checks them
+	// on GET /evidence/{sha256}.
+	EvidenceLinks *evidence.Links
 }
 
 // FromEnv reads Deps from a Lambda environment. Settings a function does
@@ -85,7 +88,20 @@ func FromEnv(ctx context.Context) (Deps, error) {
 	if err != nil {
 		return Deps{}, err
 	}
-	d.Platforms = &platform.Client{Config: pc, Mailer: d.Mailer, From: d.Sender, Secret: webhookSecret}
+	if s := os.Getenv(evidence.LinkSecretEnv); s != "" {
+		life, err := evidence.LifetimeDays(os.Getenv(evidence.LinkDaysEnv))
+		if err != nil {
+			return Deps{}, err
+		}
+		if d.EvidenceLinks, err = evidence.NewLinks([]byte(s), os.Getenv("TANGKAL_PUBLIC_URL"), life); err != nil {
+			return Deps{}, err
+		}
+	}
+	d.Platforms = &platform.Client{Config: pc, Mailer: d.Mailer, From: d.Sender, Secret: webhookSecret,
+		Names: platform.IndicatorNames(d.Rules)}
+	if d.EvidenceLinks != nil {
+		d.Platforms.EvidenceLinks = d.EvidenceLinks
+	}
 	if s := os.Getenv(approval.SecretEnv); s != "" {
 		if d.Links, err = approval.NewSigner([]byte(s), os.Getenv("TANGKAL_PUBLIC_URL")); err != nil {
 			return Deps{}, err
@@ -164,6 +180,16 @@ func CasesAPI(d Deps) apiHandler {
 	return api.Handle(r.Route)
 }
 
+// Evidence is EvidenceFunction's handler: the evidence copies notices
+// link to, for platforms holding a signed link.
+func Evidence(d Deps) apiHandler {
+	srv := &evidence.Server{Links: d.EvidenceLinks, Now: d.Now}
+	if r, ok := d.Evidence.(evidence.Reader); ok {
+		srv.Store = r
+	}
+	return api.Handle(srv.Serve)
+}
+
 func (d Deps) approvals() *approval.Store {
 	return &approval.Store{Table: d.Table, Log: &history.Log{Table: d.Table, Now: d.Now}, Now: d.Now}
 }
@@ -238,6 +264,7 @@ func Handlers(d Deps) map[string]any {
 		"SubmitReportFunction":    SubmitReport(d),
 		"CasesApiFunction":        CasesAPI(d),
 		"ApprovalsFunction":       Approvals(d),
+		"EvidenceFunction":        Evidence(d),
 		"StartWorkflowFunction":   StartWorkflow(d),
 		"RecordReportsFunction":   RecordReports(d),
 		"VerifyAdFunction":        VerifyAd(d),
