@@ -44,15 +44,18 @@ type Links struct {
 }
 
 // NewLinks returns a Links; the secret must be at least MinLinkSecretLen
-// bytes and baseURL an absolute http(s) URL. A lifetime of 0 is
-// DefaultLinkLifetime.
+// bytes and baseURL an absolute http(s) URL, or empty for a Links that
+// only checks links (the function serving them does not know the API's
+// public URL). A lifetime of 0 is DefaultLinkLifetime.
 func NewLinks(secret []byte, baseURL string, lifetime time.Duration) (*Links, error) {
 	if len(secret) < MinLinkSecretLen {
 		return nil, fmt.Errorf("evidence links: secret (%s) must be at least %d bytes, got %d", LinkSecretEnv, MinLinkSecretLen, len(secret))
 	}
-	u, err := url.Parse(baseURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("evidence links: base URL %q is not an absolute http(s) URL", baseURL)
+	if baseURL != "" {
+		u, err := url.Parse(baseURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return nil, fmt.Errorf("evidence links: base URL %q is not an absolute http(s) URL", baseURL)
+		}
 	}
 	if lifetime < 0 {
 		return nil, fmt.Errorf("evidence links: lifetime %s is negative", lifetime)
@@ -85,9 +88,10 @@ func (l *Links) Sign(hash string, exp int64) string {
 }
 
 // Link returns a link to the copy with that hex hash, valid for Lifetime
-// from now, and its expiry. A nil Links makes no link ("").
+// from now, and its expiry. A nil Links, or one without a base URL, makes
+// no link ("").
 func (l *Links) Link(hash string, now time.Time) (string, time.Time) {
-	if l == nil {
+	if l == nil || l.BaseURL == "" {
 		return "", time.Time{}
 	}
 	exp := now.Add(l.Lifetime).Truncate(time.Second)

@@ -34,6 +34,7 @@ func TestNewLinksRefusesWeakSettings(t *testing.T) {
 	}{
 		{"short secret", "k", "https://api.example", 0},
 		{"relative base", strings.Repeat("s", 32), "/evidence", 0},
+		{"host only", strings.Repeat("s", 32), "api.example", 0},
 		{"other scheme", strings.Repeat("s", 32), "ftp://api.example", 0},
 		{"negative lifetime", strings.Repeat("s", 32), "https://api.example", -time.Hour},
 	}
@@ -45,6 +46,19 @@ func TestNewLinksRefusesWeakSettings(t *testing.T) {
 	l, err := NewLinks([]byte(strings.Repeat("s", 32)), "https://api.example", 0)
 	if err != nil || l.Lifetime != DefaultLinkLifetime {
 		t.Fatalf("default lifetime %v, %v", l, err)
+	}
+	// Without a base URL: checks links, makes none.
+	checker, err := NewLinks([]byte(strings.Repeat("s", 32)), "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := checker.Link(strings.Repeat("a", 64), t0); u != "" {
+		t.Errorf("a checker made the link %q", u)
+	}
+	made, _ := l.Link(strings.Repeat("a", 64), t0)
+	q, _ := url.Parse(made)
+	if err := checker.Verify(strings.Repeat("a", 64), q.Query().Get("exp"), q.Query().Get("sig"), t0); err != nil {
+		t.Errorf("checker refuses a link of the same key: %v", err)
 	}
 }
 
