@@ -51,6 +51,10 @@ const (
 	sampleApprovalSecret = "sample-approval-signing-secret-for-local-invoke"
 	sampleSlackSecret    = "sample-slack-signing-secret-for-local-invoke"
 	sampleLinkExpiry     = 4102444800
+	sampleEvidenceSecret = "sample-evidence-link-secret-for-local-invoke"
+	// sampleEvidenceBody is the stored copy events/evidence-get-evidence.json
+	// names by its SHA-256 (its link expires at sampleLinkExpiry).
+	sampleEvidenceBody = "<html><body>LOWONGAN ADMIN ONLINE KAMBOJA gaji 15jt, visa turis, paspor dipegang</body></html>"
 )
 
 var sampleNow = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
@@ -153,7 +157,7 @@ func newSampleEnv(t *testing.T, tpl *samtemplate.Template) *sampleEnv {
 		SlackChannel:  "#takedown-approvals", SlackApprovers: map[string]string{sampleSlackUser: sampleApprover},
 	}, wiring.Secrets{
 		ApprovalKey: []byte(sampleApprovalSecret), WebhookKey: func(string) []byte { return webhookSecret },
-		SlackSigningSecret: []byte(sampleSlackSecret),
+		SlackSigningSecret: []byte(sampleSlackSecret), EvidenceLinkKey: []byte(sampleEvidenceSecret),
 	}, wiring.Services{
 		DynamoDB: db, SFN: sfn.NewFromConfig(aws.Config{Region: "ap-southeast-3", BaseEndpoint: aws.String(sfnSrv.URL),
 			Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}),
@@ -388,6 +392,21 @@ func TestSampleEventsDriveTheRealHandlers(t *testing.T) {
 	if sort.Strings(mailed); strings.Join(mailed, ",") != sampleApprover+",trust-safety@facebook.example" {
 		t.Fatalf("mailed %v, want the approval request and warning 1", mailed)
 	}
+	// Warning 1 links the case's stored copy on the API, not where it is kept.
+	hash, ok := evidence.HashOf(c.Evidence)
+	if !ok {
+		t.Fatalf("the sample case kept no evidence copy (%q)", c.Evidence)
+	}
+	for _, m := range mails {
+		raw, _ := os.ReadFile(m)
+		if !bytes.Contains(raw, []byte("trust-safety@facebook.example")) {
+			continue
+		}
+		text, _, err := outbox.Bodies(raw)
+		if err != nil || !strings.Contains(text, "http://127.0.0.1:3000/evidence/"+hash+"?exp=") || strings.Contains(text, "file://") {
+			t.Fatalf("warning 1 does not link the evidence copy %s on the API (%v):\n%s", hash, err, text)
+		}
+	}
 
 	// The read API on the finished case.
 	if got := e.http(t, use("casesapi-get-case.json"), 200); got["case_id"] != sampleCase {
@@ -416,6 +435,13 @@ func TestSampleEventsDriveTheRealHandlers(t *testing.T) {
 			Approvers: []string{who}, ExpiresAt: time.Unix(sampleLinkExpiry, 0)}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// A platform follows the sample's signed evidence link.
+	if _, err := e.deps.Evidence.Put(context.Background(), []byte(sampleEvidenceBody), "text/html"); err != nil {
+		t.Fatal(err)
+	}
+	if page := e.http(t, use("evidence-get-evidence.json"), 200)["html"].(string); page != sampleEvidenceBody {
+		t.Fatalf("evidence sample served %q", page)
 	}
 	if page := e.http(t, use("approvals-get-approval.json"), 200)["html"].(string); !strings.Contains(page, "<form") {
 		t.Fatalf("review page has no form: %s", page)
@@ -467,7 +493,7 @@ func TestSampleEnvironment(t *testing.T) {
 		}
 	}
 	p := env["Parameters"]
-	if p[approval.SecretEnv] != sampleApprovalSecret || p["TANGKAL_TABLE"] == "" {
+	if p[approval.SecretEnv] != sampleApprovalSecret || p[evidence.LinkSecretEnv] != sampleEvidenceSecret || p["TANGKAL_TABLE"] == "" {
 		t.Fatalf("env.json Parameters %v do not match the samples' secrets", p)
 	}
 	if u, err := url.Parse(p["AWS_ENDPOINT_URL_DYNAMODB"]); err != nil || u.Scheme != "http" {

@@ -10,12 +10,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // Store keeps a body under its hash and returns where it is.
@@ -62,12 +64,32 @@ func (f Folder) Put(_ context.Context, body []byte, _ string) (string, error) {
 	return "file://" + path, nil
 }
 
+// Reader reads stored bodies back by their hex hash.
+type Reader interface {
+	// Get returns the body, ErrNotFound when none is stored under hash.
+	Get(ctx context.Context, hash string) ([]byte, error)
+}
+
+// ErrNotFound means no body is stored under a hash.
+var ErrNotFound = errors.New("no evidence copy with that hash")
+
+// MaxServed is the largest body Get returns (the safe fetcher keeps at
+// most 2 MiB; a Lambda answer holds about 6 MB once base64-encoded).
+const MaxServed = 4 << 20
+
 // Get reads a body back by its hex hash.
-func (f Folder) Get(hash string) ([]byte, error) {
+func (f Folder) Get(_ context.Context, hash string) ([]byte, error) {
 	if !hexRe.MatchString(hash) {
 		return nil, errors.New("not a sha256 hex hash")
 	}
-	return os.ReadFile(filepath.Join(f.Dir, "sha256", hash))
+	b, err := os.ReadFile(filepath.Join(f.Dir, "sha256", hash))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read evidence %s: %w", hash, err)
+	}
+	return b, nil
 }
 
 // S3 stores bodies in a bucket.
@@ -91,4 +113,28 @@ func (s S3) Put(ctx context.Context, body []byte, contentType string) (string, e
 		return "", fmt.Errorf("store evidence %s: %w", name, err)
 	}
 	return "s3://" + s.Bucket + "/" + name, nil
+}
+
+// Get downloads the body stored under hash.
+func (s S3) Get(ctx context.Context, hash string) ([]byte, error) {
+	if !hexRe.MatchString(hash) {
+		return nil, errors.New("not a sha256 hex hash")
+	}
+	out, err := s.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String("sha256/" + hash)})
+	var nsk *types.NoSuchKey
+	if errors.As(err, &nsk) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read evidence %s: %w", hash, err)
+	}
+	defer out.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(out.Body, MaxServed+1))
+	if err != nil {
+		return nil, fmt.Errorf("read evidence %s: %w", hash, err)
+	}
+	if len(b) > MaxServed {
+		return nil, fmt.Errorf("read evidence %s: larger than %d bytes", hash, MaxServed)
+	}
+	return b, nil
 }

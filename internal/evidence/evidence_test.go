@@ -18,11 +18,11 @@ func TestFolderIsContentAddressed(t *testing.T) {
 		t.Fatalf("locations %q %q err %v", loc1, loc2, err)
 	}
 	hash := strings.TrimPrefix(Name(body), "sha256/")
-	got, err := f.Get(hash)
+	got, err := f.Get(context.Background(), hash)
 	if err != nil || string(got) != string(body) {
 		t.Fatalf("Get = %q, %v", got, err)
 	}
-	if _, err := f.Get("../../etc/passwd"); err == nil {
+	if _, err := f.Get(context.Background(), "../../etc/passwd"); err == nil {
 		t.Fatal("Get accepted a path")
 	}
 }

@@ -87,6 +87,8 @@ type Stack struct {
 	Links *approval.Signer
 	// Deps are the handlers' dependencies, built by wiring.Build as in AWS.
 	Deps wiring.Deps
+	// EvidenceLinks signs the evidence links in notices to platforms.
+	EvidenceLinks *evidence.Links
 
 	invoker timedInvoker
 	closers []func()
@@ -120,7 +122,7 @@ func AWSConfig(endpoint string) aws.Config {
 
 // keys are the local stack's secrets, kept under the data folder.
 type keys struct {
-	jwt, approval, webhook, slack, cursor []byte
+	jwt, approval, webhook, slack, cursor, evidence []byte
 }
 
 func loadKeys(dataDir string) (keys, error) {
@@ -128,7 +130,7 @@ func loadKeys(dataDir string) (keys, error) {
 	for _, f := range []struct {
 		name string
 		dst  *[]byte
-	}{{"signing.key", &k.jwt}, {"approval.key", &k.approval}, {"webhook.key", &k.webhook}, {"slack.key", &k.slack}, {"cursor.key", &k.cursor}} {
+	}{{"signing.key", &k.jwt}, {"approval.key", &k.approval}, {"webhook.key", &k.webhook}, {"slack.key", &k.slack}, {"cursor.key", &k.cursor}, {"evidence.key", &k.evidence}} {
 		key, err := auth.LoadOrCreateKey(filepath.Join(dataDir, "auth", f.name))
 		if err != nil {
 			return keys{}, err
@@ -340,14 +342,25 @@ func (s *Stack) build(cfg Config, dataDir string, k keys, routes map[string]stri
 	if len(approvers) == 0 {
 		approvers = DefaultApprovers
 	}
+	env := samtemplate.Env{Region: Region, Account: Account, StackName: StackName, Parameters: cfg.Parameters}
+	days, err := s.Template.Parameter("EvidenceLinkDays", env)
+	if err != nil {
+		return wiring.Deps{}, err
+	}
+	lifetime, err := evidence.LifetimeDays(days)
+	if err != nil {
+		return wiring.Deps{}, err
+	}
 	st := wiring.Settings{
-		Table: cfg.Table, StateMachineARN: s.StateMachineARN, Sender: localSender, PublicURL: s.APIURL,
+		EvidenceLinkLifetime: lifetime,
+		Table:                cfg.Table, StateMachineARN: s.StateMachineARN, Sender: localSender, PublicURL: s.APIURL,
 		ApproverTiers: approvers, SlackChannel: localSlackChannel,
 		SlackApprovers: map[string]string{localSlackUser: approvers[0][0]},
 	}
 	sec := wiring.Secrets{
 		ApprovalKey: k.approval, WebhookKey: func(string) []byte { return k.webhook },
 		SlackSigningSecret: k.slack, SlackBotToken: "xoxb-local", CursorKey: k.cursor,
+		EvidenceLinkKey: k.evidence,
 	}
 	svc := wiring.Services{
 		DynamoDB: s.Table.DB, SFN: sfn.NewFromConfig(AWSConfig(s.SFNURL)),
@@ -361,7 +374,7 @@ func (s *Stack) build(cfg Config, dataDir string, k keys, routes map[string]stri
 	if err != nil {
 		return wiring.Deps{}, err
 	}
-	s.Links = d.Links
+	s.Links, s.EvidenceLinks = d.Links, d.EvidenceLinks
 	return d, nil
 }
 

@@ -25,7 +25,15 @@ type Client struct {
 	// variable; nil reads the environment.
 	Secret func(envName string) []byte
 	Now    func() time.Time // nil: time.Now
+	// Names names the indicators a notice cites (IndicatorNames(rules));
+	// nil writes them out from their ids.
+	Names Namer
+	// EvidenceLinks links notices to the stored copy of the ad; nil
+	// leaves the link out.
+	EvidenceLinks Linker
 }
+
+func (c *Client) letters() Letters { return Letters{Names: c.Names, Evidence: c.EvidenceLinks} }
 
 func (c *Client) secret(env string) []byte {
 	if c.Secret != nil {
@@ -43,11 +51,11 @@ func (c *Client) Sender(id string, kind Kind) (Sender, error) {
 	if kind == KindTakedown && p.Channel == ChannelWebhook {
 		return c.webhook(p), nil
 	}
-	return &EmailSender{Platform: p, Mailer: c.Mailer, From: c.From, Now: c.Now}, nil
+	return &EmailSender{Platform: p, Mailer: c.Mailer, From: c.From, Now: c.Now, Letters: c.letters()}, nil
 }
 
 func (c *Client) webhook(p Platform) *Webhook {
-	return &Webhook{Platform: p, Secret: c.secret(p.WebhookSecretEnv), HTTP: c.HTTP, Now: c.Now}
+	return &Webhook{Platform: p, Secret: c.secret(p.WebhookSecretEnv), HTTP: c.HTTP, Now: c.Now, Letters: c.letters()}
 }
 
 // Send sends req through the right adapter.

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	htmltemplate "html/template"
-	"strings"
-	texttemplate "text/template"
 	"time"
 
 	"github.com/tangkal/tangkal/internal/outbox"
@@ -21,123 +19,85 @@ type Mailer interface {
 // Jakarta is the time zone deadlines are written in (WIB).
 var Jakarta = time.FixedZone("WIB", 7*60*60)
 
-// Notice composes the email for a notice of req.Kind to p: the formal
-// takedown notice to the platform's notice address, or a warning to the
-// escalation contacts of that level. from is the sender address.
-func Notice(p Platform, from string, req Request) (outbox.Email, error) {
-	req, err := req.normalized()
+// Email composes the e-mail for a notice of req.Kind to p, dated now: the
+// formal takedown notice to the platform's notice address, or a warning to
+// the escalation contacts of that level. from is the sender address.
+func (l Letters) Email(p Platform, from string, req Request, now time.Time) (outbox.Email, error) {
+	lt, err := l.Write(p, req, now)
 	if err != nil {
 		return outbox.Email{}, err
 	}
-	to := p.Contacts(req.Kind)
+	to := p.Contacts(lt.Request.Kind)
 	if len(to) == 0 {
-		return outbox.Email{}, fmt.Errorf("platform %s: no recipients configured for %s", p.ID, req.Kind)
+		return outbox.Email{}, fmt.Errorf("platform %s: no recipients configured for %s", p.ID, lt.Request.Kind)
 	}
-	v := noticeView{Request: req, Platform: p, Title: titles[req.Kind], Key: req.IdempotencyKey(),
-		DeadlineWIB: req.Deadline.In(Jakarta).Format("02 January 2006 15:04 MST"),
-		DeadlineUTC: req.Deadline.UTC().Format(time.RFC3339)}
-	var text, html bytes.Buffer
-	if err := textNotice.Execute(&text, v); err != nil {
+	var html bytes.Buffer
+	if err := htmlNotice.Execute(&html, htmlView{Letter: lt, Platform: p, Signatory: Signatory}); err != nil {
 		return outbox.Email{}, fmt.Errorf("compose notice: %w", err)
 	}
-	if err := htmlNotice.Execute(&html, v); err != nil {
-		return outbox.Email{}, fmt.Errorf("compose notice: %w", err)
-	}
-	subject := fmt.Sprintf("[%s] %s – %s – kasus %s", strings.ToUpper(string(req.Kind)), v.Title.ID, p.DisplayName, req.CaseID)
 	return outbox.Email{
-		From: from, To: to, Subject: subject, Text: text.String(), HTML: html.String(),
+		From: from, To: to, Subject: lt.Subject, Text: lt.Text, HTML: html.String(),
 		Headers: map[string]string{
-			outbox.IdempotencyHeader: v.Key,
-			"X-Tangkal-Case":         req.CaseID,
-			"X-Tangkal-Notice":       string(req.Kind),
+			outbox.IdempotencyHeader: lt.Request.IdempotencyKey(),
+			"X-Tangkal-Case":         lt.Request.CaseID,
+			"X-Tangkal-Notice":       string(lt.Request.Kind),
 		},
 	}, nil
 }
 
-type title struct{ ID, EN string }
-
-var titles = map[Kind]title{
-	KindTakedown: {"Permintaan Pemutusan Akses", "Takedown request"},
-	KindWarning1: {"Surat Teguran Pertama", "First warning"},
-	KindWarning2: {"Surat Teguran Kedua", "Second warning"},
-	KindWarning3: {"Surat Teguran Ketiga dan Rekomendasi Sanksi", "Third warning and sanction recommendation"},
+type htmlView struct {
+	Letter
+	Platform  Platform
+	Signatory string
 }
-
-type noticeView struct {
-	Request
-	Platform    Platform
-	Title       title
-	Key         string
-	DeadlineWIB string
-	DeadlineUTC string
-}
-
-const noticeText = `{{.Title.ID}} / {{.Title.EN}}
-Nomor referensi / Case reference: {{.CaseID}} ({{.Key}})
-Kepada / To: {{.Platform.DisplayName}}
-
-Dengan hormat,
-
-{{if eq (print .Kind) "takedown"}}Berdasarkan {{.LegalBasis}}
-
-kami meminta {{.Platform.DisplayName}} untuk melakukan pemutusan akses terhadap konten berikut,
-yang merupakan iklan perekrutan pekerja migran secara ilegal:
-{{else}}Konten berikut, yang telah kami minta untuk diputus aksesnya, masih dapat diakses setelah
-batas waktu. Ini adalah {{.Title.ID | lower}} (pemberitahuan ke-{{.Attempt}}) berdasarkan
-{{.LegalBasis}}
-{{end}}
-URL: {{.URL}}
-Urgensi / Urgency: {{.Urgency}}
-Batas waktu / Deadline: {{.DeadlineWIB}} ({{.DeadlineUTC}})
-{{with .Evidence}}
-Ringkasan bukti / Evidence summary:
-{{.}}
-{{end}}
-Mohon konfirmasi pemutusan akses dengan membalas email ini dan menyebutkan nomor referensi di atas.
-{{if eq (print .Kind) "warning_3"}}
-Apabila konten tidak diputus aksesnya sebelum batas waktu, kami akan merekomendasikan pengenaan
-sanksi administratif sesuai Permenkominfo 5/2020.
-{{end}}
-English summary: {{if eq (print .Kind) "takedown"}}please remove or block access to the content at the URL
-above, an illegal migrant-worker recruitment ad, before the deadline.{{else}}the content above is still
-available after the deadline; this is {{.Title.EN | lower}}.{{end}} Please confirm, quoting the case reference.
-
-Hormat kami,
-Tim Tangkal
-`
 
 const noticeHTML = `<!doctype html>
-<html lang="id"><body style="font-family:sans-serif">
-<h2>{{.Title.ID}} <small>/ {{.Title.EN}}</small></h2>
-<p>Nomor referensi / Case reference: <strong>{{.CaseID}}</strong> ({{.Key}})<br>Kepada / To: {{.Platform.DisplayName}}</p>
-<p>{{if eq (print .Kind) "takedown"}}Berdasarkan {{.LegalBasis}} kami meminta {{.Platform.DisplayName}} untuk melakukan
-pemutusan akses terhadap konten berikut, yang merupakan iklan perekrutan pekerja migran secara ilegal.{{else}}Konten
-berikut masih dapat diakses setelah batas waktu. Ini adalah {{.Title.ID | lower}} (pemberitahuan ke-{{.Attempt}}) berdasarkan {{.LegalBasis}}{{end}}</p>
+<html lang="id"><body style="font-family:sans-serif;max-width:46em">
 <table>
-<tr><th align="left">URL</th><td><a href="{{.URL}}">{{.URL}}</a></td></tr>
-<tr><th align="left">Urgensi / Urgency</th><td>{{.Urgency}}</td></tr>
-<tr><th align="left">Batas waktu / Deadline</th><td>{{.DeadlineWIB}} ({{.DeadlineUTC}})</td></tr>
+<tr><th align="left">Nomor / Number</th><td>{{.Number}}</td></tr>
+<tr><th align="left">Tanggal / Date</th><td>{{tanggal .Date}} / {{date .Date}}</td></tr>
+<tr><th align="left">Kepada / To</th><td>{{.Platform.DisplayName}}</td></tr>
+<tr><th align="left">Perihal / Subject</th><td>{{.Title.ID}} / {{.Title.EN}}</td></tr>
+<tr><th align="left">Referensi kasus / Case reference</th><td>{{.Request.CaseID}}</td></tr>
 </table>
-{{with .Evidence}}<h3>Ringkasan bukti / Evidence summary</h3><p style="white-space:pre-wrap">{{.}}</p>{{end}}
-<p>Mohon konfirmasi pemutusan akses dengan membalas email ini dan menyebutkan nomor referensi di atas.</p>
-{{if eq (print .Kind) "warning_3"}}<p><strong>Apabila konten tidak diputus aksesnya sebelum batas waktu, kami akan merekomendasikan
-pengenaan sanksi administratif sesuai Permenkominfo 5/2020.</strong></p>{{end}}
-<p>Hormat kami,<br>Tim Tangkal</p>
-</body></html>
+{{range $i, $p := parts .Letter}}
+<section lang="{{$p.Lang}}">
+<h2>{{$p.Heading}}</h2>
+<p>{{$p.Part.Greeting}}</p>
+{{range $p.Part.Opening}}<p>{{.}}</p>
+{{end}}<table>
+{{range $p.Part.Facts}}<tr><th align="left">{{index . 0}}</th><td>{{if eq (index . 0) "URL"}}<a href="{{index . 1}}">{{index . 1}}</a>{{else}}{{index . 1}}{{end}}</td></tr>
+{{end}}</table>
+{{with $p.Part.Reasons}}<p>{{$p.Part.ReasonsTo}}</p>
+<ul>{{range .}}<li>{{.}}</li>{{end}}</ul>
+{{end}}{{with $.EvidenceCopy}}<p>{{$p.Part.EvidenceIntro}} <a href="{{.URL}}">{{.URL}}</a><br>{{$p.Part.EvidenceValid}}</p>
+{{end}}{{with $p.Part.Note}}<p style="white-space:pre-wrap">{{.}}</p>
+{{end}}<p>{{$p.Part.LegalBasis}}</p>
+{{range $p.Part.Closing}}<p>{{.}}</p>
+{{end}}<p>{{$p.Part.SignOff}}<br>{{$.Signatory}}</p>
+</section>
+{{end}}</body></html>
 `
 
-var funcs = map[string]any{"lower": strings.ToLower}
+type htmlPart struct {
+	Lang, Heading string
+	Part          Part
+}
 
-var (
-	textNotice = texttemplate.Must(texttemplate.New("notice").Funcs(funcs).Parse(noticeText))
-	htmlNotice = htmltemplate.Must(htmltemplate.New("notice").Funcs(funcs).Parse(noticeHTML))
-)
+var htmlNotice = htmltemplate.Must(htmltemplate.New("notice").Funcs(map[string]any{
+	"tanggal": TanggalID,
+	"date":    DateEN,
+	"parts": func(l Letter) []htmlPart {
+		return []htmlPart{{"id", "Bahasa Indonesia", l.Indonesian}, {"en", "English", l.English}}
+	},
+}).Parse(noticeHTML))
 
 // EmailSender sends notices as formal emails through a Mailer.
 type EmailSender struct {
 	Platform Platform
 	Mailer   Mailer
 	From     string
+	Letters  Letters
 	Now      func() time.Time // nil: time.Now
 }
 
@@ -148,17 +108,17 @@ func (s *EmailSender) Send(ctx context.Context, req Request) (Receipt, error) {
 	if s.Mailer == nil {
 		return Receipt{}, errors.New("email sender: no mailer")
 	}
-	e, err := Notice(s.Platform, s.From, req)
+	now := time.Now()
+	if s.Now != nil {
+		now = s.Now()
+	}
+	e, err := s.Letters.Email(s.Platform, s.From, req, now)
 	if err != nil {
 		return Receipt{}, err
 	}
 	id, err := s.Mailer.Send(ctx, e)
 	if err != nil {
 		return Receipt{}, &TransientError{Platform: s.Platform.ID, Err: fmt.Errorf("send %s notice: %w", req.Kind, err)}
-	}
-	now := time.Now()
-	if s.Now != nil {
-		now = s.Now()
 	}
 	return Receipt{PlatformRef: id, Channel: ChannelEmail, IdempotencyKey: req.IdempotencyKey(), SentAt: now}, nil
 }

@@ -299,8 +299,8 @@ func TestClientRoutesNotices(t *testing.T) {
 		subjectIn string
 	}{
 		{"webhook takedown", "facebook", KindTakedown, ChannelWebhook, "", ""},
-		{"email takedown", "telegram", KindTakedown, ChannelEmail, "abuse@telegram.example", "Permintaan Pemutusan Akses"},
-		{"warning 1 to escalation", "facebook", KindWarning1, ChannelEmail, "trust-safety@facebook.example", "Teguran Pertama"},
+		{"email takedown", "telegram", KindTakedown, ChannelEmail, "abuse@telegram.example", "Permintaan Penurunan Konten"},
+		{"warning 1 to escalation", "facebook", KindWarning1, ChannelEmail, "trust-safety@facebook.example", "Peringatan Pertama"},
 		{"warning 3 sanction", "website", KindWarning3, ChannelEmail, "aduan@registrar.example", "Rekomendasi Sanksi"},
 	}
 	for _, tt := range tests {
@@ -357,7 +357,7 @@ func TestNoticeEscapesHTML(t *testing.T) {
 	cfg, _ := Default()
 	r := request()
 	r.Evidence = `<script>alert(1)</script>`
-	e, err := Notice(cfg.Platforms["telegram"], "t@agency.example", r)
+	e, err := Letters{}.Email(cfg.Platforms["telegram"], "t@agency.example", r, t0)
 	if err != nil {
 		t.Fatal(err)
 	}

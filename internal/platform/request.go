@@ -45,7 +45,10 @@ type Request struct {
 	Deadline time.Time
 	// LegalBasis defaults to DefaultLegalBasis.
 	LegalBasis string
-	// Evidence is a short human-readable summary of why the ad is illegal.
+	// Findings are the indicators and the stored copy the notice cites.
+	Findings Findings
+	// Evidence is an optional note written in the notice as it is (the
+	// same text in both parts); Findings carry the reasons.
 	Evidence string
 }
 

@@ -66,7 +66,9 @@ func VerifySignature(secret []byte, timestampHeader, signatureHeader string, pay
 	return nil
 }
 
-// WebhookPayload is the JSON body of a webhook notice.
+// WebhookPayload is the JSON body of a webhook notice: the machine-readable
+// facts, and the letter itself (Subject, Notice) as an e-mail platform
+// would get it.
 type WebhookPayload struct {
 	IdempotencyKey string    `json:"idempotency_key"`
 	CaseID         string    `json:"case_id"`
@@ -77,8 +79,32 @@ type WebhookPayload struct {
 	Urgency        string    `json:"urgency"`
 	Deadline       time.Time `json:"deadline"`
 	LegalBasis     string    `json:"legal_basis"`
-	Evidence       string    `json:"evidence"`
-	SentAt         time.Time `json:"sent_at"`
+	// Evidence sums up the reasons in words, Bahasa Indonesia then English.
+	Evidence string    `json:"evidence"`
+	SentAt   time.Time `json:"sent_at"`
+	// Number is the letter number (TKL/<case>/<PK|P1|P2|P3>/<year>).
+	Number  string `json:"number"`
+	Subject string `json:"subject"`
+	// Indicators are the reasons, each named in both languages.
+	Indicators []Indicator `json:"indicators"`
+	// EvidenceCopy is a signed link to the stored copy of the ad, valid
+	// until its expires_at; absent when no copy was kept.
+	EvidenceCopy *EvidenceCopy `json:"evidence_copy,omitempty"`
+	// Notice is the letter as plain text.
+	Notice string `json:"notice"`
+}
+
+// Summary sums up a letter's reasons in words, Bahasa Indonesia then
+// English ("Alasan: …; …. Reasons: …; ….").
+func (l Letter) Summary() string {
+	if len(l.Indicators) == 0 {
+		return l.Request.Evidence
+	}
+	id, en := make([]string, len(l.Indicators)), make([]string, len(l.Indicators))
+	for i, ind := range l.Indicators {
+		id[i], en[i] = ind.Indonesian, ind.English
+	}
+	return "Alasan: " + strings.Join(id, "; ") + ". Reasons: " + strings.Join(en, "; ") + "."
 }
 
 // WebhookAnswer is what a platform answers to a webhook notice (2xx).
@@ -93,6 +119,7 @@ type Webhook struct {
 	Secret   []byte
 	HTTP     *http.Client     // nil: a client with a 30s timeout
 	Now      func() time.Time // nil: time.Now
+	Letters  Letters
 }
 
 func (w *Webhook) now() time.Time {
@@ -113,19 +140,25 @@ func (w *Webhook) client() *http.Client {
 // Receipt; 429, 5xx and network errors a *TransientError; other statuses a
 // *RejectedError.
 func (w *Webhook) Send(ctx context.Context, req Request) (Receipt, error) {
-	req, err := req.normalized()
+	now := w.now()
+	lt, err := w.Letters.Write(w.Platform, req, now)
 	if err != nil {
 		return Receipt{}, err
 	}
+	req = lt.Request
 	if len(w.Secret) == 0 {
 		return Receipt{}, fmt.Errorf("webhook %s: no signing secret (set %s)", w.Platform.ID, w.Platform.WebhookSecretEnv)
 	}
-	now := w.now()
 	key := req.IdempotencyKey()
+	indicators := lt.Indicators
+	if indicators == nil {
+		indicators = []Indicator{}
+	}
 	body, err := json.Marshal(WebhookPayload{
 		IdempotencyKey: key, CaseID: req.CaseID, Kind: req.Kind, Attempt: req.Attempt,
 		URL: req.URL, Platform: req.Platform, Urgency: req.Urgency, Deadline: req.Deadline.UTC(),
-		LegalBasis: req.LegalBasis, Evidence: req.Evidence, SentAt: now.UTC(),
+		LegalBasis: req.LegalBasis, Evidence: lt.Summary(), SentAt: now.UTC(),
+		Number: lt.Number, Subject: lt.Subject, Indicators: indicators, EvidenceCopy: lt.EvidenceCopy, Notice: lt.Text,
 	})
 	if err != nil {
 		return Receipt{}, fmt.Errorf("webhook %s: encode: %w", w.Platform.ID, err)

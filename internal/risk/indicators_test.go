@@ -174,3 +174,56 @@ func TestLoadRulesReportsBadFiles(t *testing.T) {
 		t.Fatalf("error %v, want it to name the indicator and the unknown lexicon", err)
 	}
 }
+
+func TestEveryReportedIndicatorIsNamedInBothLanguages(t *testing.T) {
+	rules, err := DefaultRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, ru := range rules.byID {
+		n, ok := rules.Name(id)
+		if !reported(ru.Kind) {
+			if ok {
+				t.Errorf("%s (%s) is named though assessments never report it", id, ru.Kind)
+			}
+			continue
+		}
+		if !ok || n.Indonesian == "" || n.English == "" {
+			t.Errorf("%s: names %+v", id, n)
+		}
+		if strings.Contains(n.Indonesian+n.English, "_") {
+			t.Errorf("%s: names %+v look like ids", id, n)
+		}
+	}
+	if n, _ := rules.Name("tourist_visa"); n.Indonesian != "Keberangkatan dengan visa turis atau kunjungan" || n.English != "Departure on a tourist or visit visa" || n.Kind != KindRisk {
+		t.Errorf("tourist_visa: %+v", n)
+	}
+	if _, ok := rules.Name("no_such_indicator"); ok {
+		t.Error("an unknown id has a name")
+	}
+}
+
+func TestLoadRulesRequiresNames(t *testing.T) {
+	for _, field := range []string{"name_id", "name_en"} {
+		t.Run(field, func(t *testing.T) {
+			dir := t.TempDir()
+			for _, name := range []string{"indicators.yaml", "lexicons.yaml", "scoring.yaml"} {
+				b, err := os.ReadFile(filepath.Join("..", "..", "data", "rules", name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if name == "indicators.yaml" {
+					b = []byte(strings.Replace(string(b), "  "+field+": Paspor pekerja ditahan\n", "", 1))
+					b = []byte(strings.Replace(string(b), "  "+field+": Worker's passport withheld\n", "", 1))
+				}
+				if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := LoadRules(dir)
+			if err == nil || !strings.Contains(err.Error(), "passport_held") || !strings.Contains(err.Error(), field) {
+				t.Fatalf("error %v, want it to name passport_held and %s", err, field)
+			}
+		})
+	}
+}

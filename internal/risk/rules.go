@@ -55,6 +55,8 @@ type ruleFile struct {
 	Kind         string   `yaml:"kind"`
 	Weight       float64  `yaml:"weight"`
 	Explanation  string   `yaml:"explanation"`
+	NameID       string   `yaml:"name_id"`
+	NameEN       string   `yaml:"name_en"`
 	Derived      bool     `yaml:"derived"`
 	Patterns     []string `yaml:"patterns"`
 	UnlessBefore []string `yaml:"unless_before"`
@@ -133,6 +135,14 @@ func parseRules(fsys fs.FS) (Rules, error) {
 		if f.Explanation == "" && f.Kind != KindJob && f.Kind != KindFact {
 			return Rules{}, fmt.Errorf("%s: field explanation is empty", where)
 		}
+		if _, repeat := r.byID[f.ID]; !repeat && reported(f.Kind) {
+			switch {
+			case strings.TrimSpace(f.NameID) == "":
+				return Rules{}, fmt.Errorf("%s: field name_id is empty (its name in Bahasa Indonesia, written in notices)", where)
+			case strings.TrimSpace(f.NameEN) == "":
+				return Rules{}, fmt.Errorf("%s: field name_en is empty (its name in English, written in notices)", where)
+			}
+		}
 		if f.Derived != (len(f.Patterns) == 0) {
 			return Rules{}, fmt.Errorf("%s: field patterns: a derived indicator has none, any other needs some", where)
 		}
@@ -183,6 +193,28 @@ func parseRules(fsys fs.FS) (Rules, error) {
 		return Rules{}, errors.New("rules scoring.yaml: field takedown_min_score must be above 0")
 	}
 	return r, nil
+}
+
+// reported reports whether indicators of kind appear in assessments.
+func reported(kind string) bool { return kind != KindJob && kind != KindFact }
+
+// Name is an indicator's name in both languages, for people outside the
+// agency (notices to platforms).
+type Name struct {
+	ID         string // the indicator's id
+	Kind       string // KindRisk, KindLegit, KindNotAd or KindInfo
+	Indonesian string
+	English    string
+}
+
+// Name returns the names of indicator id; ok is false for an id the rules
+// do not define or do not report (job and fact entries).
+func (r Rules) Name(id string) (Name, bool) {
+	ru, ok := r.byID[id]
+	if !ok || !reported(ru.Kind) {
+		return Name{}, false
+	}
+	return Name{ID: id, Kind: ru.Kind, Indonesian: ru.NameID, English: ru.NameEN}, true
 }
 
 var lexRef = regexp.MustCompile(`\{([a-z_][a-z0-9_]*)\}`)

@@ -68,6 +68,9 @@ type Deps struct {
 	CursorKey []byte
 	// Tokens verifies bearer tokens sent with approval decisions.
 	Tokens auth.Verifier
+	// EvidenceLinks signs the evidence links in notices and checks them
+	// on GET /evidence/{sha256}.
+	EvidenceLinks *evidence.Links
 }
 
 // Settings are what a deployment configures: the template's parameters as
@@ -87,6 +90,9 @@ type Settings struct {
 	// UserPoolID and UserPoolClientID name the Cognito pool whose tokens
 	// approvers may send with a decision.
 	UserPoolID, UserPoolClientID string
+	// EvidenceLinkLifetime is how long a link to an evidence copy in a
+	// notice works (0: evidence.DefaultLinkLifetime).
+	EvidenceLinkLifetime time.Duration
 }
 
 // Secrets are the keys the handlers use.
@@ -100,6 +106,8 @@ type Secrets struct {
 	SlackBotToken      string
 	// CursorKey signs the read API's paging cursors.
 	CursorKey []byte
+	// EvidenceLinkKey signs links to evidence copies in notices.
+	EvidenceLinkKey []byte
 }
 
 // Services are the clients and stand-ins handlers talk to: AWS's in a
@@ -155,7 +163,13 @@ func Build(st Settings, sec Secrets, svc Services) (Deps, error) {
 	if err != nil {
 		return Deps{}, err
 	}
-	d.Platforms = &platform.Client{Config: pc, Mailer: svc.Mailer, From: st.Sender, Now: svc.Now, HTTP: svc.PlatformHTTP, Secret: sec.WebhookKey}
+	if len(sec.EvidenceLinkKey) > 0 {
+		if d.EvidenceLinks, err = evidence.NewLinks(sec.EvidenceLinkKey, st.PublicURL, st.EvidenceLinkLifetime); err != nil {
+			return Deps{}, err
+		}
+	}
+	d.Platforms = &platform.Client{Config: pc, Mailer: svc.Mailer, From: st.Sender, Now: svc.Now, HTTP: svc.PlatformHTTP,
+		Secret: sec.WebhookKey, Names: platform.IndicatorNames(d.Rules), EvidenceLinks: d.EvidenceLinks}
 	if len(sec.ApprovalKey) > 0 {
 		if d.Links, err = approval.NewSigner(sec.ApprovalKey, st.PublicURL); err != nil {
 			return Deps{}, err
@@ -192,9 +206,13 @@ func FromEnv(ctx context.Context) (Deps, error) {
 	if st.SlackApprovers, err = ParseSlackApprovers(os.Getenv("TANGKAL_SLACK_APPROVERS")); err != nil {
 		return Deps{}, err
 	}
+	if st.EvidenceLinkLifetime, err = evidence.LifetimeDays(os.Getenv(evidence.LinkDaysEnv)); err != nil {
+		return Deps{}, err
+	}
 	sec := Secrets{
 		ApprovalKey: []byte(os.Getenv(approval.SecretEnv)), WebhookKey: webhookSecret,
-		CursorKey: audit.CursorKey(os.Getenv("TANGKAL_CURSOR_SECRET"), os.Getenv(approval.SecretEnv)),
+		CursorKey:       audit.CursorKey(os.Getenv("TANGKAL_CURSOR_SECRET"), os.Getenv(approval.SecretEnv)),
+		EvidenceLinkKey: []byte(os.Getenv(evidence.LinkSecretEnv)),
 	}
 	if id := os.Getenv("TANGKAL_SLACK_SECRET_ARN"); id != "" {
 		var slackKeys struct {
@@ -306,6 +324,16 @@ func CasesAPI(d Deps) apiHandler {
 	return api.Handle(r.Route)
 }
 
+// Evidence is EvidenceFunction's handler: the evidence copies notices
+// link to, for platforms holding a signed link.
+func Evidence(d Deps) apiHandler {
+	srv := &evidence.Server{Links: d.EvidenceLinks, Now: d.Now}
+	if r, ok := d.Evidence.(evidence.Reader); ok {
+		srv.Store = r
+	}
+	return api.Handle(srv.Serve)
+}
+
 func (d Deps) approvals() *approval.Store {
 	return &approval.Store{Table: d.Table, Log: &history.Log{Table: d.Table, Now: d.Now}, Now: d.Now}
 }
@@ -381,6 +409,7 @@ func Handlers(d Deps) map[string]any {
 		"SubmitReportFunction":    SubmitReport(d),
 		"CasesApiFunction":        CasesAPI(d),
 		"ApprovalsFunction":       Approvals(d),
+		"EvidenceFunction":        Evidence(d),
 		"StartWorkflowFunction":   StartWorkflow(d),
 		"RecordReportsFunction":   RecordReports(d),
 		"VerifyAdFunction":        VerifyAd(d),

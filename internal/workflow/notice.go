@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tangkal/tangkal/internal/evidence"
 	"github.com/tangkal/tangkal/internal/history"
 	"github.com/tangkal/tangkal/internal/platform"
 	"github.com/tangkal/tangkal/internal/store"
@@ -69,7 +70,7 @@ func (s *Steps) notice(ctx context.Context, in NoticeInput, kind platform.Kind) 
 	deadline := platform.Deadline(p, c.Urgency, now)
 	req := platform.Request{
 		CaseID: c.ID, Kind: kind, Attempt: in.Attempt + 1, URL: c.CanonicalURL, Platform: c.Platform,
-		Urgency: c.Urgency, Deadline: deadline, Evidence: evidenceLine(c),
+		Urgency: c.Urgency, Deadline: deadline, Findings: evidenceLine(c),
 	}
 	// A notice already sent for this attempt (the task ran again after a
 	// crash) is not sent again: e-mail, unlike a webhook, cannot be
@@ -122,13 +123,10 @@ func (s *Steps) notice(ctx context.Context, in NoticeInput, kind platform.Kind) 
 	return NoticeOutput{Deadline: store.FormatTime(deadline), Level: in.Level}, nil
 }
 
-func evidenceLine(c *store.Case) string {
-	s := fmt.Sprintf("Assessed as %s (urgency %s, score %.1f).", c.Label, c.Urgency, c.Score)
-	if len(c.Indicators) > 0 {
-		s += fmt.Sprintf(" Indicators: %v.", c.Indicators)
-	}
-	if c.Evidence != "" {
-		s += " Evidence copy: " + c.Evidence
-	}
-	return s
+// evidenceLine is what the notice cites: the case's indicators (the
+// platform package names them) and the hash of the stored copy (it links
+// it), never where the copy is kept.
+func evidenceLine(c *store.Case) platform.Findings {
+	hash, _ := evidence.HashOf(c.Evidence)
+	return platform.Findings{Indicators: c.Indicators, EvidenceSHA256: hash}
 }
