@@ -342,27 +342,28 @@ func (e *Engine) getHistory(ctx context.Context, r req) (map[string]any, error) 
 	if _, err := e.getExec(ctx, arn); err != nil {
 		return nil, err
 	}
-	events, _, _, err := e.loadJournal(ctx, arn)
+	reverse := r.b("reverseOrder")
+	limit := r.n("maxResults")
+	if limit == 0 {
+		limit = 1000
+	} else if limit < 0 || limit > 1000 {
+		limit = 100
+	}
+	var from historyCursor
+	if tok := r.s("nextToken"); tok != "" {
+		c, ok := parseHistoryCursor(tok, reverse)
+		if !ok {
+			return nil, apiErr("InvalidToken", "Invalid Token: '%s'", tok)
+		}
+		from = c
+	}
+	events, next, err := e.historyPage(ctx, arn, reverse, from, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read history: %w", err)
 	}
-	if r.b("reverseOrder") {
-		rev := make([]json.RawMessage, len(events))
-		for i, ev := range events {
-			rev[len(events)-1-i] = ev
-		}
-		events = rev
-	}
-	if r.n("maxResults") == 0 {
-		r["maxResults"] = json.Number("1000")
-	}
-	p, next, err := page(events, r)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]any{"events": p}
-	if next != "" {
-		out["nextToken"] = next
+	out := map[string]any{"events": events}
+	if next != nil {
+		out["nextToken"] = next.token(reverse)
 	}
 	return out, nil
 }

@@ -74,3 +74,57 @@ func BenchmarkExecutions(b *testing.B) {
 	b.ReportMetric(float64(b.N)/secs, "executions/s")
 	b.ReportMetric(secs*1e6/float64(b.N*transitions), "µs/transition")
 }
+
+// countingLoop is a machine whose successful execution has exactly
+// 4*iterations+4 history events: ExecutionStarted, then per iteration a
+// Pass (entered, exited) and a Choice (entered, exited), then the final
+// Pass (entered, exited) and ExecutionSucceeded.
+func countingLoop(iterations int) string {
+	return fmt.Sprintf(`{"StartAt":"Inc","States":{
+		"Inc":{"Type":"Pass","Parameters":{"n.$":"States.MathAdd($.n, 1)"},"Next":"Check"},
+		"Check":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericLessThan":%d,"Next":"Inc"}],"Default":"Done"},
+		"Done":{"Type":"Pass","End":true}}}`, iterations)
+}
+
+// BenchmarkExecutionHistory reads a finished execution's whole history
+// through the API (GetExecutionHistory pages of 1,000, as the SDK's
+// paginator asks for them), forwards and in reverse, at 1k, 10k and 25k
+// events (25k: AWS's limit, reached by an execution that succeeds with
+// its 25,000th event). A linear read costs the same per event at every
+// size.
+func BenchmarkExecutionHistory(b *testing.B) {
+	s := newStack(b)
+	ctx := context.Background()
+	for _, events := range []int{1000, 10000, 25000} {
+		smArn := s.create(fmt.Sprintf("hist%d", events), countingLoop((events-4)/4))
+		arn := s.startExec(smArn, "", `{"n":0}`)
+		s.idle()
+		if d := s.describe(arn); d.Status != sfntypes.ExecutionStatusSucceeded {
+			b.Fatalf("execution %s: %s %s", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
+		}
+		for _, reverse := range []bool{false, true} {
+			name := fmt.Sprintf("events=%d/forward", events)
+			if reverse {
+				name = fmt.Sprintf("events=%d/reverse", events)
+			}
+			b.Run(name, func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					n := 0
+					p := sfn.NewGetExecutionHistoryPaginator(s.sfn, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), ReverseOrder: reverse, MaxResults: 1000})
+					for p.HasMorePages() {
+						out, err := p.NextPage(ctx)
+						if err != nil {
+							b.Fatal(err)
+						}
+						n += len(out.Events)
+					}
+					if n != events {
+						b.Fatalf("read %d events, want %d", n, events)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*events), "µs/event")
+				b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/read")
+			})
+		}
+	}
+}

@@ -15,6 +15,9 @@ type event struct {
 	DetailKey string // e.g. "stateEnteredEventDetails"; "" for none
 	Details   map[string]any
 	th        *thread // the thread that emitted it (for previousEventId)
+	// afterPrevious makes previousEventId the event just before this one
+	// (the ExecutionFailed of the history limit).
+	afterPrevious bool
 }
 
 // epoch renders a time as AWS JSON 1.0 does: seconds since the epoch.

@@ -82,6 +82,7 @@ type thread struct {
 	parent   *thread // for the previousEventId of a child's first event
 	items    []any   // Map items, decoded from Eff
 	more     bool    // a Map has more iterations to launch now
+	again    bool    // advance stopped to let a long run of states be persisted
 	children []*thread
 }
 
@@ -137,6 +138,9 @@ func (ex *execution) now() time.Time { return ex.e.clock.Now().UTC() }
 func (ex *execution) touch(th *thread) { ex.dirty[th.ID] = th }
 
 func (ex *execution) addThread(th *thread) {
+	if ex.status != statusRunning {
+		return // the execution ended (the history limit) while this state ran
+	}
 	ex.threads[th.ID] = th
 	delete(ex.deleted, th.ID)
 	ex.touch(th)
@@ -157,7 +161,28 @@ func (ex *execution) removeThread(th *thread) {
 	ex.deleted[th.ID] = true
 }
 
+// maxHistoryEvents is Step Functions' hard quota on a Standard execution's
+// history. AWS documents what happens at the limit: the execution waits
+// for event 25,000; if that event is ExecutionSucceeded, the execution
+// succeeds, otherwise event 25,000 is an ExecutionFailed (error
+// States.Runtime) and the execution fails. Event 24,999 is the last event
+// the machine itself produced.
+const maxHistoryEvents = 25000
+
+var historyLimitCause = fmt.Sprintf("The execution reached the maximum number of history events (%d).", maxHistoryEvents)
+
+// emit appends an event to the pending transition. An execution that has
+// ended emits nothing more.
 func (ex *execution) emit(th *thread, typ, detailKey string, details map[string]any) {
+	if ex.status != statusRunning {
+		return
+	}
+	if id := ex.nextEvent + int64(len(ex.events)); id >= maxHistoryEvents && typ != "ExecutionSucceeded" {
+		ex.events = append(ex.events, &event{Time: ex.now(), Type: "ExecutionFailed", DetailKey: "executionFailedEventDetails",
+			Details: map[string]any{"error": asl.ErrRuntime, "cause": historyLimitCause}, afterPrevious: true})
+		ex.close(statusFailed, "", asl.ErrRuntime, historyLimitCause)
+		return
+	}
 	ex.events = append(ex.events, &event{Time: ex.now(), Type: typ, DetailKey: detailKey, Details: details, th: th})
 }
 
@@ -252,6 +277,12 @@ type invocation struct {
 // returns the task to invoke next, if any. It runs under ex.mu.
 func (ex *execution) advance(th *thread) *invocation {
 	for i := 0; ex.status == statusRunning && ex.threads[th.ID] == th; i++ {
+		if th.Phase == phaseEnter && len(ex.events) >= maxEventsPerFlush {
+			// A long run of states without outside work (a Choice loop):
+			// persist what it did so far, then go on (th.again).
+			th.again = true
+			return nil
+		}
 		switch th.Phase {
 		case phaseEnter:
 			ex.enter(th)
@@ -539,8 +570,12 @@ func (ex *execution) failThread(th *thread, name, cause string) {
 	ex.childFinished(th)
 }
 
-// close ends the execution with a status.
+// close ends the execution with a status (once: an execution failed by
+// the history limit stays failed while the state that hit it unwinds).
 func (ex *execution) close(status, output, errName, cause string) {
+	if ex.status != statusRunning {
+		return
+	}
 	ex.status = status
 	for _, th := range ex.threads {
 		if th.Parent == "" {
@@ -612,6 +647,11 @@ func (ex *execution) startParallel(th *thread, st *asl.State) {
 // Map.
 
 const maxLaunchPerFlush = 40
+
+// maxEventsPerFlush bounds the events of one transition that passes
+// through states needing no outside work, so that each stays one small
+// write (a DynamoDB transaction carries at most 4 MB).
+const maxEventsPerFlush = 250
 
 func (ex *execution) startMap(th *thread, st *asl.State) {
 	raw := decode(th.Input)

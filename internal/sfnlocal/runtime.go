@@ -45,7 +45,8 @@ func (e *Engine) drive(ex *execution, th *thread, first func() bool) {
 			inv = nil
 		}
 		inv = ex.advance(th)
-		more := th.more && th.Phase == phaseChildren
+		more := th.more && th.Phase == phaseChildren || th.again
+		th.again = false
 		var ictx context.Context
 		var cancel context.CancelFunc
 		if inv != nil {
@@ -175,7 +176,9 @@ func (ex *execution) flush(ctx context.Context) error {
 	for _, ev := range ex.events {
 		ev.ID = ex.nextEvent
 		ex.nextEvent++
-		if ev.th != nil {
+		if ev.afterPrevious {
+			ev.Prev = ev.ID - 1
+		} else if ev.th != nil {
 			prev := ev.th.LastEvent
 			if prev == 0 && ev.th.parent != nil {
 				prev = ev.th.parent.LastEvent
