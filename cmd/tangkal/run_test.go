@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"os"
@@ -96,17 +97,39 @@ func start(t *testing.T, cmd *exec.Cmd, out *output) (apiURL, simURL string, don
 	}
 }
 
-// checkServing checks that the stack answers: the simulator's index page.
+// checkServing checks that the stack answers: the simulator's index page,
+// with x's behaviour from TANGKAL_SIM_BEHAVIOR (see runEnv).
 func checkServing(t *testing.T, simURL string) {
 	t.Helper()
-	resp, err := http.Get(simURL + "/")
+	resp, err := http.Get(simURL + "/?format=json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("GET %s/ = %d", simURL, resp.StatusCode)
+	defer resp.Body.Close()
+	var index struct {
+		Platforms []struct {
+			ID       string `json:"id"`
+			Behavior struct {
+				Mode string `json:"mode"`
+			} `json:"behavior"`
+		} `json:"platforms"`
 	}
+	if err := json.NewDecoder(resp.Body).Decode(&index); resp.StatusCode != 200 || err != nil {
+		t.Fatalf("GET %s/ = %d %v", simURL, resp.StatusCode, err)
+	}
+	for _, p := range index.Platforms {
+		if want := map[bool]string{true: "never", false: "prompt"}[p.ID == "x"]; p.Behavior.Mode != want {
+			t.Errorf("platform %s behaves %s, want %s", p.ID, p.Behavior.Mode, want)
+		}
+	}
+}
+
+// runEnv is the environment of run in these tests: the simulator's
+// behaviour in TANGKAL_SIM_BEHAVIOR, and TANGKAL_PLATFORMS holding the
+// functions' platform JSON (as in a shell set up for both), which run must
+// not take for behaviours.
+func runEnv() []string {
+	return append(cleanEnv(), "TANGKAL_SIM_BEHAVIOR=x=never", `TANGKAL_PLATFORMS={"platforms":{}}`)
 }
 
 // waitStopped waits for the process and checks the stack is gone.
@@ -141,7 +164,7 @@ func TestRunStopsCleanlyOnSignal(t *testing.T) {
 		t.Run(sig.String(), func(t *testing.T) {
 			out := &output{}
 			cmd := exec.Command(bin, append([]string{"run"}, runArgs(t)...)...)
-			cmd.Dir, cmd.Env = repoRoot, cleanEnv()
+			cmd.Dir, cmd.Env = repoRoot, runEnv()
 			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 			apiURL, simURL, done := start(t, cmd, out)
 			checkServing(t, simURL)
@@ -179,7 +202,7 @@ func TestMakeRunStopsCleanly(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			out := &output{}
 			cmd := exec.Command(mk, "--no-print-directory", "run", "BUILD_DIR="+t.TempDir(), "ARGS="+strings.Join(runArgs(t), " "))
-			cmd.Dir, cmd.Env = repoRoot, cleanEnv()
+			cmd.Dir, cmd.Env = repoRoot, runEnv()
 			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 			apiURL, simURL, done := start(t, cmd, out)
 			checkServing(t, simURL)
