@@ -5,18 +5,21 @@ FUNCTIONS := $(notdir $(wildcard functions/*))
 BUILD_DIR ?= build
 GOBUILD_LAMBDA = CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w"
 
-.PHONY: run test lint build bench conformance deps check-tools clean
+.PHONY: run test lint build bench conformance deps check-tools check-lint-tools clean
 
 ## run: start the local stack in the foreground (Ctrl-C stops it cleanly)
+## The binary is built, then exec'd: it gets Ctrl-C and make's SIGTERM itself
+## (`go run` would stand between them and leave it running or report an error).
 run: deps
-	$(GO) run ./cmd/tangkal run $(ARGS)
+	@mkdir -p $(BUILD_DIR) && $(GO) build -o $(BUILD_DIR)/tangkal ./cmd/tangkal
+	@exec $(BUILD_DIR)/tangkal run $(ARGS)
 
 ## test: one DynamoDB Local for the whole run, then go test -race ./...
 test: deps
 	$(GO) run ./cmd/tangkal with-dynamodb -- $(GO) test -race -count=1 ./...
 
 ## lint: gofmt, go vet, cfn-lint on template.yaml, asl-validator on workflows
-lint: deps
+lint: check-lint-tools deps
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	cfn-lint template.yaml
@@ -59,6 +62,9 @@ check-tools:
 	@command -v $(GO) >/dev/null || { echo "go not found: install Go 1.26 or newer"; exit 1; }
 	@command -v java >/dev/null || { echo "java not found: install a Java runtime 17 or newer (Debian/Ubuntu: apt-get install openjdk-17-jre-headless)"; exit 1; }
 	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20 or newer with npm (Debian/Ubuntu: apt-get install nodejs npm)"; exit 1; }
+
+check-lint-tools:
+	@command -v cfn-lint >/dev/null || { echo "cfn-lint not found: install it with pip install cfn-lint (or pipx install cfn-lint)"; exit 1; }
 
 infra/node_modules/.installed: infra/package.json infra/package-lock.json
 	npm ci --prefix infra --no-audit --no-fund --loglevel=error

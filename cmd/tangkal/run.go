@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/tangkal/tangkal/internal/localstack"
 	"github.com/tangkal/tangkal/internal/platformsim"
@@ -91,13 +93,18 @@ func run(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.PlatformPort, "platform-port", envInt("TANGKAL_PLATFORM_PORT", 8084), "simulated platforms port")
 	fs.StringVar(&cfg.Table, "table", envOr("TANGKAL_TABLE", "tangkal"), "DynamoDB table name")
 	platforms, params := platformFlag{}, paramFlag{}
-	if err := setFromEnv(platforms, "TANGKAL_PLATFORMS"); err != nil {
+	// TANGKAL_PLATFORMS is the functions' platform configuration (JSON);
+	// the simulator's behaviour has a name of its own.
+	if err := setFromEnv(platforms, simBehaviorEnv); err != nil {
 		return err
+	}
+	if v := strings.TrimSpace(os.Getenv("TANGKAL_PLATFORMS")); v != "" && !strings.HasPrefix(v, "{") && os.Getenv(simBehaviorEnv) == "" {
+		fmt.Fprintf(os.Stderr, "tangkal run: TANGKAL_PLATFORMS (%s) ignored: it is the functions' platform configuration (JSON); set the simulator's behaviour with %s\n", v, simBehaviorEnv)
 	}
 	if err := setFromEnv(params, "TANGKAL_PARAMS"); err != nil {
 		return err
 	}
-	fs.Var(platforms, "platform", "simulated platform behaviour, repeatable: facebook=prompt|never|down|late:10h|flaky:2 (env TANGKAL_PLATFORMS, space-separated)")
+	fs.Var(platforms, "platform", "simulated platform behaviour, repeatable: facebook=prompt|never|down|late:10h|flaky:2 (env "+simBehaviorEnv+", space-separated)")
 	fs.Var(params, "param", "template parameter override, repeatable: ApprovalTimeoutSeconds=3600 (env TANGKAL_PARAMS, space-separated)")
 	verbose := fs.Bool("v", false, "log every request and step as JSON on stderr")
 	if err := fs.Parse(args); err != nil {
@@ -120,14 +127,26 @@ func run(ctx context.Context, args []string) error {
 	slog.SetDefault(cfg.Log) // the handlers log through the default logger, as in Lambda
 	st, err := localstack.Start(ctx, cfg)
 	if err != nil {
+		if ctx.Err() != nil { // interrupted while starting: not a failure
+			fmt.Fprintln(os.Stderr, "stopped")
+			return nil
+		}
 		return err
 	}
-	defer st.Close()
 	st.PrintReady(os.Stdout, cfg.DataDir)
 	<-ctx.Done()
+	// Ctrl-C (SIGINT) or SIGTERM: close every service, then say so and exit
+	// 0. A second Ctrl-C while closing ends the process at once.
+	signal.Reset(os.Interrupt, syscall.SIGTERM)
 	fmt.Fprintln(os.Stderr, "stopping…")
+	st.Close()
+	fmt.Fprintln(os.Stderr, "stopped")
 	return nil
 }
+
+// simBehaviorEnv holds the simulated platforms' behaviour for run, like
+// --platform: space-separated platform=mode entries.
+const simBehaviorEnv = "TANGKAL_SIM_BEHAVIOR"
 
 // checkParams refuses overrides of parameters template.yaml does not have.
 func checkParams(params map[string]string) error {

@@ -10,10 +10,16 @@
 //	GET  /status?url=…     status API (signed like the webhook, payload = url)
 //	GET  <any other path>  the ad's page: the ad text while live; after removal
 //	                       404 or a "content isn't available" page, by platform
-//	GET  /_sim/requests    admin view of received notices (HTML, or JSON)
+//	GET  /                 index page (on the simulator's own address): the
+//	                       platforms and their behaviour, the ads, the
+//	                       notices received, these endpoints (HTML, or JSON)
+//	GET  /_sim/requests    the same page; as JSON the notices and the ads
 //	POST /_sim/seed        {"url", "text"} seeds an ad
 //	POST /_sim/remove      {"url"} takes an ad down now (email-channel platforms)
 //	POST /_sim/behavior    {"platform" or "url", "mode", "delay", "failures"}
+//
+// Ads are keyed by canonical URL (package urlcanon): every form of an ad's
+// URL reaches the same ad, served or gone together.
 //
 // Behaviour per platform or per URL: prompt (removes at the request), late
 // (removes Delay after the request, on the injectable clock), never, flaky
@@ -35,6 +41,7 @@ import (
 	"time"
 
 	"github.com/tangkal/tangkal/internal/platform"
+	"github.com/tangkal/tangkal/internal/urlcanon"
 )
 
 // Mode is how a platform reacts to takedown notices.
@@ -262,31 +269,34 @@ func (s *Sim) Requests() []Received {
 	return append([]Received(nil), s.received...)
 }
 
-// key identifies an ad: host without www./m./mobile., path without a
-// trailing slash, and the query. pid is the host's platform ("website" for
-// hosts no platform claims).
+// key identifies an ad: its canonical URL (package urlcanon), so every
+// form of one ad's URL (m./www. hosts, tracking parameters, http, a
+// trailing slash…) reaches the same ad, served or gone together, as on a
+// real platform. pid is the platform of the ad's host ("website" for hosts
+// no platform claims).
 func (s *Sim) key(adURL string) (key, pid string, err error) {
-	u, err := url.Parse(adURL)
-	if err != nil || u.Host == "" {
-		return "", "", fmt.Errorf("platformsim field url: %q is not an absolute URL", adURL)
+	c, err := urlcanon.Canonicalize(adURL)
+	if err != nil {
+		return "", "", fmt.Errorf("platformsim field url: %q is not a usable URL: %w", adURL, err)
 	}
-	return s.keyOf(u.Host, u.EscapedPath(), u.RawQuery), s.platformOfHost(u.Host), nil
+	return c.URL, s.platformOfHost(c.Host), nil
 }
 
-func (s *Sim) keyOf(host, path, query string) string {
-	host = strings.ToLower(host)
-	if h, _, ok := strings.Cut(host, ":"); ok {
-		host = h
+// pageKey is the key of the ad a page request asks for (Host header, path
+// and query), or "" when they make no URL.
+func (s *Sim) pageKey(r *http.Request) string {
+	c, err := urlcanon.Canonicalize("https://" + r.Host + r.URL.EscapedPath() + query(r.URL.RawQuery))
+	if err != nil {
+		return ""
 	}
-	for _, p := range []string{"www.", "m.", "mobile.", "web."} {
-		host = strings.TrimPrefix(host, p)
+	return c.URL
+}
+
+func query(raw string) string {
+	if raw == "" {
+		return ""
 	}
-	path = strings.TrimSuffix(path, "/")
-	k := host + path
-	if query != "" {
-		k += "?" + query
-	}
-	return k
+	return "?" + raw
 }
 
 func (s *Sim) platformOfHost(host string) string {
@@ -516,11 +526,18 @@ func (s *Sim) serveStatus(w http.ResponseWriter, r *http.Request) {
 var removedAs404 = map[string]bool{"telegram": true, "whatsapp": true, "website": true}
 
 func (s *Sim) servePage(w http.ResponseWriter, r *http.Request) {
-	key := s.keyOf(r.Host, r.URL.EscapedPath(), r.URL.RawQuery)
+	key := s.pageKey(r)
 	pid := s.platformOfHost(r.Host)
 	now := s.now()
 	s.mu.Lock()
 	a, ok := s.ads[key]
+	if !ok && r.URL.Path == "/" && pid == "website" {
+		// The simulator's own address (no platform's host, no ad there):
+		// its index page.
+		s.mu.Unlock()
+		s.serveIndex(w, r)
+		return
+	}
 	var text string
 	removed := false
 	if ok {
@@ -618,12 +635,18 @@ func (s *Sim) serveBehavior(w http.ResponseWriter, r *http.Request) {
 
 // AdState is an ad as the admin view shows it.
 type AdState struct {
-	URL         string     `json:"url"`
+	// URL is the ad's canonical URL: every form of it reaches this ad.
+	URL string `json:"url"`
+	// FirstURL is the form the simulator first heard of it by, when it
+	// differs from URL.
+	FirstURL    string     `json:"first_url,omitempty"`
 	Platform    string     `json:"platform"`
 	Seeded      bool       `json:"seeded"`
 	RequestedAt *time.Time `json:"requested_at,omitempty"`
 	RemoveAt    *time.Time `json:"remove_at,omitempty"`
 	Removed     bool       `json:"removed"`
+	// Behavior is the ad's own behaviour, if one was set for it.
+	Behavior *Behavior `json:"behavior,omitempty"`
 }
 
 // Ads returns every known ad's state, sorted by URL.
@@ -632,8 +655,11 @@ func (s *Sim) Ads() []AdState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]AdState, 0, len(s.ads))
-	for _, a := range s.ads {
-		st := AdState{URL: a.url, Platform: a.platform, Seeded: a.text != "", Removed: a.removed(now)}
+	for key, a := range s.ads {
+		st := AdState{URL: key, Platform: a.platform, Seeded: a.text != "", Removed: a.removed(now)}
+		if a.url != key {
+			st.FirstURL = a.url
+		}
 		if !a.requestedAt.IsZero() {
 			t := a.requestedAt
 			st.RequestedAt = &t
@@ -642,36 +668,138 @@ func (s *Sim) Ads() []AdState {
 			t := a.removeAt
 			st.RemoveAt = &t
 		}
+		if b, ok := s.byURL[key]; ok {
+			st.Behavior = &b
+		}
 		out = append(out, st)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].URL < out[j].URL })
 	return out
 }
 
+// PlatformState is a simulated platform as the index page shows it.
+type PlatformState struct {
+	ID          string   `json:"id"`
+	DisplayName string   `json:"display_name"`
+	Channel     string   `json:"channel"`
+	Hosts       []string `json:"hosts,omitempty"`
+	Behavior    Behavior `json:"behavior"`
+}
+
+// Platforms returns every configured platform with its current behaviour,
+// sorted by id.
+func (s *Sim) Platforms() []PlatformState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]PlatformState, 0, len(s.cfg.Platforms))
+	for id, p := range s.cfg.Platforms {
+		out = append(out, PlatformState{ID: id, DisplayName: p.DisplayName, Channel: p.Channel, Hosts: p.Hosts, Behavior: s.behavior("", id)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// view is what the index page and GET /_sim/requests show.
+type view struct {
+	Platforms []PlatformState `json:"platforms,omitempty"`
+	Requests  []Received      `json:"requests"`
+	Ads       []AdState       `json:"ads"`
+}
+
 func (s *Sim) serveRequests(w http.ResponseWriter, r *http.Request) {
-	view := struct {
-		Requests []Received `json:"requests"`
-		Ads      []AdState  `json:"ads"`
-	}{s.Requests(), s.Ads()}
-	if strings.Contains(r.Header.Get("Accept"), "application/json") || r.URL.Query().Get("format") == "json" {
-		writeJSON(w, http.StatusOK, view)
+	if wantsJSON(r) {
+		writeJSON(w, http.StatusOK, view{Requests: s.Requests(), Ads: s.Ads()})
+		return
+	}
+	s.serveIndex(w, r)
+}
+
+func wantsJSON(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "application/json") || r.URL.Query().Get("format") == "json"
+}
+
+// serveIndex is the simulator's page for people: the platforms and their
+// behaviour, the published ads, the notices received and the endpoints.
+func (s *Sim) serveIndex(w http.ResponseWriter, r *http.Request) {
+	v := view{Platforms: s.Platforms(), Requests: s.Requests(), Ads: s.Ads()}
+	if wantsJSON(r) {
+		writeJSON(w, http.StatusOK, v)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	adminTmpl.Execute(w, view)
+	if err := indexTmpl.Execute(w, v); err != nil {
+		http.Error(w, "render: "+err.Error(), http.StatusInternalServerError)
+	}
 }
 
-var adminTmpl = template.Must(template.New("admin").Parse(`<!doctype html>
-<html><head><meta charset="utf-8"><title>Platform simulator</title>
-<style>body{font-family:sans-serif;margin:2em}td,th{padding:.3em .6em;text-align:left;font-size:.9em}tr:nth-child(even){background:#f4f4f4}</style></head>
-<body><h1>Platform simulator</h1>
-<h2>Notices received</h2>
-{{if not .Requests}}<p>None yet.</p>{{else}}<table><tr><th>At</th><th>Platform</th><th>Kind</th><th>Case</th><th>URL</th><th>Key</th><th>Answer</th><th>Ref</th><th>Dup</th></tr>
-{{range .Requests}}<tr><td>{{.At.UTC.Format "2006-01-02 15:04:05"}}</td><td>{{.Platform}}</td><td>{{.Kind}}</td><td>{{.CaseID}}</td><td>{{.URL}}</td>
-<td>{{.IdempotencyKey}}</td><td>{{.StatusCode}}{{with .Error}} ({{.}}){{end}}</td><td>{{.Reference}}</td><td>{{if .Duplicate}}yes{{end}}</td></tr>{{end}}</table>{{end}}
-<h2>Ads</h2>
-{{if not .Ads}}<p>None.</p>{{else}}<table><tr><th>URL</th><th>Platform</th><th>Seeded</th><th>Requested</th><th>Removal</th><th>Removed</th></tr>
-{{range .Ads}}<tr><td>{{.URL}}</td><td>{{.Platform}}</td><td>{{.Seeded}}</td><td>{{with .RequestedAt}}{{.UTC.Format "2006-01-02 15:04:05"}}{{end}}</td>
-<td>{{with .RemoveAt}}{{.UTC.Format "2006-01-02 15:04:05"}}{{end}}</td><td>{{.Removed}}</td></tr>{{end}}</table>{{end}}
+// wib is the time zone people read times in.
+var wib = time.FixedZone("WIB", 7*60*60)
+
+func describe(b Behavior) string {
+	switch b.Mode {
+	case Late:
+		return fmt.Sprintf("late (%s)", b.Delay)
+	case Flaky:
+		return fmt.Sprintf("flaky (%d)", b.Failures)
+	}
+	return string(b.Mode)
+}
+
+var indexTmpl = template.Must(template.New("index").Funcs(template.FuncMap{
+	"wib":      func(t time.Time) string { return t.In(wib).Format("2006-01-02 15:04:05 MST") },
+	"behavior": describe,
+}).Parse(`<!doctype html>
+<html lang="id"><head><meta charset="utf-8"><title>Simulator platform / Platform simulator</title>
+<style>body{font-family:sans-serif;margin:2em;max-width:80em}td,th{padding:.3em .6em;text-align:left;font-size:.9em;vertical-align:top}
+tr:nth-child(even){background:#f4f4f4}code{background:#eee;padding:0 .2em}.en{color:#555}</style></head>
+<body><h1>Simulator platform <span class="en">/ Platform simulator</span></h1>
+<p>Server ini menggantikan platform media sosial untuk tangkal lokal: menayangkan iklan yang dilaporkan, menerima
+permintaan penurunan (webhook bertanda tangan) dan menurunkan iklan sesuai perilaku yang diatur. Satu iklan adalah satu
+hal, apa pun bentuk URL-nya (m./www., parameter pelacak, http): semua bentuknya tayang atau hilang bersamaan.</p>
+<p class="en">This server stands in for the social platforms of local tangkal: it serves the reported ads, receives
+takedown requests (signed webhooks) and takes ads down as its behaviour says. An ad is one thing whatever form its URL
+takes (m./www., tracking parameters, http): every form of it is served or gone together.</p>
+
+<h2>Platform <span class="en">/ Platforms</span></h2>
+<table><tr><th>ID</th><th>Nama / Name</th><th>Saluran / Channel</th><th>Host</th><th>Perilaku / Behaviour</th></tr>
+{{range .Platforms}}<tr><td>{{.ID}}</td><td>{{.DisplayName}}</td><td>{{.Channel}}</td><td>{{range $i, $h := .Hosts}}{{if $i}}, {{end}}{{$h}}{{end}}</td><td>{{behavior .Behavior}}</td></tr>
+{{end}}</table>
+
+<h2>Mode perilaku <span class="en">/ Behaviour modes</span></h2>
+<table><tr><th>Mode</th><th>Arti</th><th class="en">Meaning</th></tr>
+<tr><td><code>prompt</code></td><td>menurunkan iklan saat permintaan tiba</td><td class="en">removes the ad when the request arrives</td></tr>
+<tr><td><code>late</code> + <code>delay</code></td><td>menurunkan iklan setelah jeda (mis. 10h) pada jam lokal</td><td class="en">removes the ad after a delay (e.g. 10h) on the local clock</td></tr>
+<tr><td><code>never</code></td><td>menerima permintaan, tidak pernah menurunkan</td><td class="en">accepts requests, never removes</td></tr>
+<tr><td><code>flaky</code> + <code>failures</code></td><td>permintaan pertama per iklan dijawab 503, lalu seperti prompt</td><td class="en">the first requests per ad answer 503, then as prompt</td></tr>
+<tr><td><code>down</code></td><td>selalu menjawab 503</td><td class="en">always answers 503</td></tr>
+</table>
+<p>Atur per platform atau per iklan: <code>curl -X POST …/_sim/behavior -d '{"platform":"x","mode":"never"}'</code>,
+atau saat mulai: <code>tangkal run --platform x=never</code> (env <code>TANGKAL_SIM_BEHAVIOR</code>).
+<span class="en">Set per platform or per ad with the same request (<code>"url"</code> instead of <code>"platform"</code>), or at start with the flag or the environment variable.</span></p>
+
+<h2>Iklan yang tayang <span class="en">/ Published ads</span></h2>
+{{if not .Ads}}<p>Belum ada. <span class="en">None yet.</span></p>{{else}}<table><tr><th>URL (kanonis / canonical)</th><th>Platform</th><th>Status</th><th>Diminta / Requested</th><th>Penurunan / Removal</th><th>Perilaku / Behaviour</th></tr>
+{{range .Ads}}<tr><td>{{.URL}}{{with .FirstURL}}<br><small>{{.}}</small>{{end}}</td><td>{{.Platform}}</td>
+<td>{{if .Removed}}diturunkan / removed{{else if .RemoveAt}}dijadwalkan / scheduled{{else if .Seeded}}tayang / live{{else}}tidak dikenal / unknown{{end}}</td>
+<td>{{with .RequestedAt}}{{wib .}}{{end}}</td><td>{{with .RemoveAt}}{{wib .}}{{end}}</td><td>{{with .Behavior}}{{behavior .}}{{end}}</td></tr>
+{{end}}</table>{{end}}
+
+<h2>Permintaan yang diterima <span class="en">/ Requests received</span></h2>
+{{if not .Requests}}<p>Belum ada. <span class="en">None yet.</span></p>{{else}}<table><tr><th>Waktu / At</th><th>Platform</th><th>Jenis / Kind</th><th>Kasus / Case</th><th>URL</th><th>Idempotency-Key</th><th>Jawaban / Answer</th><th>Ref</th><th>Ulangan / Repeat</th></tr>
+{{range .Requests}}<tr><td>{{wib .At}}</td><td>{{.Platform}}</td><td>{{.Kind}}</td><td>{{.CaseID}}</td><td>{{.URL}}</td>
+<td>{{.IdempotencyKey}}</td><td>{{.StatusCode}}{{with .Error}} ({{.}}){{end}}</td><td>{{.Reference}}</td><td>{{if .Duplicate}}ya / yes{{end}}</td></tr>
+{{end}}</table>{{end}}
+
+<h2>Endpoint <span class="en">/ Endpoints</span></h2>
+<table><tr><th>Endpoint</th><th>Arti</th><th class="en">Meaning</th></tr>
+<tr><td><code>GET /</code></td><td>halaman ini</td><td class="en">this page</td></tr>
+<tr><td><code>GET /_sim/requests</code></td><td>halaman ini; <code>?format=json</code> atau <code>Accept: application/json</code> memberi permintaan dan iklan sebagai JSON</td><td class="en">this page; <code>?format=json</code> or <code>Accept: application/json</code> gives the requests and ads as JSON</td></tr>
+<tr><td><code>POST /_sim/seed</code> <code>{"url","text"}</code></td><td>menayangkan iklan dengan teks itu</td><td class="en">publishes an ad with that text</td></tr>
+<tr><td><code>POST /_sim/remove</code> <code>{"url"}</code></td><td>menurunkan iklan sekarang (seperti platform yang menerima pemberitahuan lewat e-mail)</td><td class="en">takes an ad down now (as a platform noticed by e-mail would)</td></tr>
+<tr><td><code>POST /_sim/behavior</code> <code>{"platform" | "url", "mode", "delay", "failures"}</code></td><td>mengatur perilaku platform atau satu iklan</td><td class="en">sets the behaviour of a platform or of one ad</td></tr>
+<tr><td><code>POST /takedown</code></td><td>webhook penurunan bertanda tangan (HMAC), dideduplikasi dengan Idempotency-Key</td><td class="en">the signed (HMAC) takedown webhook, deduplicated by Idempotency-Key</td></tr>
+<tr><td><code>GET /status?url=…</code></td><td>API status bertanda tangan: tayang, diturunkan atau tidak dikenal</td><td class="en">the signed status API: live, removed or unknown</td></tr>
+<tr><td><code>GET</code> URL iklan</td><td>halaman iklan (lewat host platform): teksnya selama tayang, lalu 404 atau halaman "konten tidak tersedia"</td><td class="en">the ad's page (through a platform's host): its text while live, then 404 or a "content unavailable" page</td></tr>
+</table>
 </body></html>`))

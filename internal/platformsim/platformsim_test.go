@@ -380,3 +380,117 @@ func TestAdminEndpoints(t *testing.T) {
 		t.Fatalf("%+v", v)
 	}
 }
+
+// An ad is one thing on its platform, whatever form of its URL reaches it:
+// reported as m.facebook.com/…?mibextid=…, noticed by its canonical URL,
+// every form is live together and gone together, and it is listed once.
+func TestEveryFormOfAnAdIsOneAd(t *testing.T) {
+	reported := "https://m.facebook.com/groups/lokerluarnegeri/posts/5550201/?mibextid=abc"
+	canonical := "https://facebook.com/groups/lokerluarnegeri/posts/5550201"
+	forms := []string{
+		reported,
+		canonical,
+		"https://www.facebook.com/groups/lokerluarnegeri/posts/5550201/",
+		"https://web.facebook.com/groups/lokerluarnegeri/permalink/5550201/?fbclid=IwAR0x",
+		"https://facebook.com/groups/lokerluarnegeri/posts/5550201?utm_source=wa",
+	}
+	e := newEnv(t, Options{})
+	if err := e.sim.Seed(reported, "LOWONGAN ADMIN ONLINE KAMBOJA gaji 15jt"); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range forms {
+		if !e.sim.Known(f) {
+			t.Errorf("Known(%s) = false", f)
+		}
+		if st := e.evaluate(t, "facebook", f); st != compliance.Live {
+			t.Fatalf("before takedown, %s is %s", f, st)
+		}
+	}
+	if _, err := e.client.Send(context.Background(), req("facebook", canonical, 1)); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range forms {
+		if st := e.evaluate(t, "facebook", f); st != compliance.Removed {
+			t.Errorf("after takedown, %s is %s", f, st)
+		}
+		ans, err := e.client.Status(context.Background(), "facebook", f)
+		if err != nil || ans.Status != platform.StatusRemoved {
+			t.Errorf("status of %s: %+v %v", f, ans, err)
+		}
+	}
+	ads := e.sim.Ads()
+	if len(ads) != 1 || ads[0].URL != canonical || ads[0].FirstURL != reported || !ads[0].Seeded || !ads[0].Removed {
+		t.Fatalf("ads = %+v, want one: %s, first seen as %s, seeded and removed", ads, canonical, reported)
+	}
+	// A behaviour set on one form holds for every form.
+	if err := e.sim.SetURLBehavior(forms[2], Behavior{Mode: Never}); err != nil {
+		t.Fatal(err)
+	}
+	if ads := e.sim.Ads(); ads[0].Behavior == nil || ads[0].Behavior.Mode != Never {
+		t.Fatalf("behaviour set on %s not on the ad: %+v", forms[2], ads[0])
+	}
+}
+
+func TestIndexPage(t *testing.T) {
+	e := newEnv(t, Options{Behaviors: map[string]Behavior{"x": {Mode: Late, Delay: 10 * time.Hour}}})
+	adURL := "https://x.com/lokerkamboja/status/5550403"
+	e.sim.Seed(adURL, "Kerja di Kamboja")
+	if _, err := e.client.Send(context.Background(), req("x", adURL, 1)); err != nil {
+		t.Fatal(err)
+	}
+	get := func(target string, hdr map[string]string) (int, string, string) {
+		t.Helper()
+		r, _ := http.NewRequest("GET", target, nil)
+		for k, v := range hdr {
+			r.Header.Set(k, v)
+		}
+		resp, err := e.http.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+	}
+	code, ctype, page := get("http://127.0.0.1:8084/", nil)
+	if code != 200 || !strings.HasPrefix(ctype, "text/html") {
+		t.Fatalf("GET / = %d %s", code, ctype)
+	}
+	for _, want := range []string{
+		"facebook", "Facebook", "tiktok", "telegram", "webhook", "email", // the platforms
+		"late (10h0m0s)",                   // x's behaviour
+		"prompt", "never", "flaky", "down", // the modes
+		adURL, "dijadwalkan / scheduled", // the ad
+		"c_x:takedown:1", "X-000001", "2026-03-02 15:00:00 WIB", // the request, in WIB
+		"/_sim/requests", "/_sim/seed", "/_sim/remove", "/_sim/behavior", "/takedown", "/status?url=",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("index page lacks %q", want)
+		}
+	}
+	// Bahasa Indonesia first, English second.
+	for _, pair := range [][2]string{{"Iklan yang tayang", "Published ads"}, {"Permintaan yang diterima", "Requests received"}, {"Mode perilaku", "Behaviour modes"}} {
+		if i, j := strings.Index(page, pair[0]), strings.Index(page, pair[1]); i < 0 || j < i {
+			t.Errorf("%q should come before %q", pair[0], pair[1])
+		}
+	}
+	if _, _, same := get("http://127.0.0.1:8084/_sim/requests", nil); same != page {
+		t.Error("/_sim/requests shows another page than /")
+	}
+	code, ctype, body := get("http://127.0.0.1:8084/", map[string]string{"Accept": "application/json"})
+	var v struct {
+		Platforms []PlatformState
+		Requests  []Received
+		Ads       []AdState
+	}
+	if err := json.Unmarshal([]byte(body), &v); code != 200 || ctype != "application/json" || err != nil {
+		t.Fatalf("GET / as JSON: %d %s %v", code, ctype, err)
+	}
+	if len(v.Platforms) != len(e.cfg.Platforms) || len(v.Requests) != 1 || len(v.Ads) != 1 {
+		t.Fatalf("JSON index: %d platforms, %d requests, %d ads", len(v.Platforms), len(v.Requests), len(v.Ads))
+	}
+	// A platform's own root is not the index: no ad there is a 404.
+	if code, _, body := get("http://www.facebook.com/", nil); code != 404 || strings.Contains(body, "/_sim/") {
+		t.Fatalf("GET facebook.com/ = %d %s", code, body)
+	}
+}

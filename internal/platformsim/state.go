@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tangkal/tangkal/internal/urlcanon"
 )
 
 // snapshot is the simulator's state as kept in Options.StatePath, so a
@@ -64,20 +66,62 @@ func (s *Sim) load(path string) error {
 		s.byPlatform[id] = b
 	}
 	for k, b := range snap.URLs {
-		s.byURL[k] = b
+		s.byURL[rekey(k)] = b
 	}
 	for _, a := range snap.Ads {
-		s.ads[a.Key] = &ad{url: a.URL, platform: a.Platform, text: a.Text, requestedAt: a.RequestedAt, removeAt: a.RemoveAt}
+		k := rekey(a.Key)
+		if c, err := urlcanon.Canonicalize(a.URL); err == nil {
+			k = c.URL
+		}
+		s.mergeAd(k, &ad{url: a.URL, platform: a.Platform, text: a.Text, requestedAt: a.RequestedAt, removeAt: a.RemoveAt})
 	}
 	for k, a := range snap.Answers {
 		s.answers[k] = answer{code: a.Code, body: a.Body}
 	}
 	for k, n := range snap.Attempts {
-		s.attempts[k] = n
+		s.attempts[rekey(k)] += n
 	}
 	s.received = snap.Received
 	s.seq = snap.Seq
 	return nil
+}
+
+// rekey turns a key saved by an older simulator (host without www./m.,
+// path and query: "facebook.com/groups/1/posts/2?mibextid=x") into the
+// canonical URL ads are keyed by now; a canonical key stays itself.
+func rekey(k string) string {
+	raw := k
+	if !strings.HasPrefix(k, "https://") {
+		raw = "https://" + k
+	}
+	if c, err := urlcanon.Canonicalize(raw); err == nil {
+		return c.URL
+	}
+	return k
+}
+
+// mergeAd adds a loaded ad; two saved under keys that are one ad now (an
+// older simulator kept the reported form and the notice's form apart)
+// become one: the text of the seeded one, the first request and the first
+// removal.
+func (s *Sim) mergeAd(key string, a *ad) {
+	old, ok := s.ads[key]
+	if !ok {
+		s.ads[key] = a
+		return
+	}
+	if old.text == "" && a.text != "" {
+		old.text, old.url = a.text, a.url
+	}
+	if old.url == "" {
+		old.url = a.url
+	}
+	if old.requestedAt.IsZero() || (!a.requestedAt.IsZero() && a.requestedAt.Before(old.requestedAt)) {
+		old.requestedAt = a.requestedAt
+	}
+	if old.removeAt.IsZero() || (!a.removeAt.IsZero() && a.removeAt.Before(old.removeAt)) {
+		old.removeAt = a.removeAt
+	}
 }
 
 // saveLocked writes the whole state to the state file, atomically (a

@@ -228,3 +228,42 @@ func TestParseBehavior(t *testing.T) {
 		})
 	}
 }
+
+// TestStateOfAnOlderSimulatorBecomesOneAdPerAd: a state file from before
+// ads were keyed by canonical URL held the reported form and the notice's
+// form of one ad as two ads; loaded now they are one, live text and
+// removal together, and a per-URL behaviour follows.
+func TestStateOfAnOlderSimulatorBecomesOneAdPerAd(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	old := `{"version": 1,
+ "urls": {"youtube.com/watch?v=abc123XYZ": {"mode": "never"}},
+ "ads": [
+  {"key": "facebook.com/groups/1/posts/2?mibextid=abc", "url": "https://m.facebook.com/groups/1/posts/2/?mibextid=abc", "platform": "facebook", "text": "Loker Kamboja"},
+  {"key": "facebook.com/groups/1/posts/2", "url": "https://facebook.com/groups/1/posts/2", "platform": "facebook", "requested_at": "2026-03-02T08:00:00Z", "remove_at": "2026-03-02T08:00:00Z"}
+ ],
+ "seq": 1}`
+	if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvAt(t, Options{StatePath: path}, &clock{t: t0.Add(time.Hour)})
+	ads := e.sim.Ads()
+	if len(ads) != 1 {
+		t.Fatalf("ads = %+v, want one", ads)
+	}
+	fb := ads[0]
+	if fb.URL != "https://facebook.com/groups/1/posts/2" || !fb.Seeded || !fb.Removed || fb.FirstURL != "https://m.facebook.com/groups/1/posts/2/?mibextid=abc" {
+		t.Fatalf("merged ad = %+v", fb)
+	}
+	if st := e.evaluate(t, "facebook", "https://m.facebook.com/groups/1/posts/2/?mibextid=abc"); st != compliance.Removed {
+		t.Fatalf("reported form is %s after the removal", st)
+	}
+	// The ad's own behaviour (never) still holds, under any form of its URL.
+	yt := "https://www.youtube.com/watch?v=abc123XYZ&feature=share"
+	e.sim.Seed(yt, "Kerja di Myanmar")
+	if _, err := e.client.Send(context.Background(), req("youtube", yt, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.evaluate(t, "youtube", "https://youtu.be/abc123XYZ"); st != compliance.Live {
+		t.Fatalf("youtube ad with behaviour never is %s after a notice", st)
+	}
+}

@@ -32,6 +32,8 @@ type Receipt struct {
 	ReportID  string `json:"report_id"`
 	Duplicate bool   `json:"duplicate"`
 	Status    string `json:"status"`
+	// Warnings say what intake changed in the report (see Warning).
+	Warnings []Warning `json:"warnings,omitempty"`
 }
 
 // Intake records reports.
@@ -132,7 +134,7 @@ func (in Intake) Submit(ctx context.Context, who auth.Principal, s Submission, c
 	if s.Reporter != nil {
 		rep.Organization = s.Reporter.Organization
 	}
-	receipt := Receipt{CaseID: caseID, ReportID: reportID, Status: store.StatusReceived}
+	receipt := Receipt{CaseID: caseID, ReportID: reportID, Status: store.StatusReceived, Warnings: s.Warnings()}
 	// Most reports of a known ad are duplicates: look for the case first.
 	// Otherwise open one; two requests that collide while opening both
 	// retry, and one opens while the other joins.
@@ -140,7 +142,7 @@ func (in Intake) Submit(ctx context.Context, who auth.Principal, s Submission, c
 		caseID, err := in.claimedCase(ctx, c)
 		switch {
 		case err == nil:
-			return in.join(ctx, caseID, rep, idem)
+			return in.join(ctx, caseID, rep, idem, receipt.Warnings)
 		case !errors.Is(err, errNoClaim):
 			return Receipt{}, err
 		}
@@ -229,9 +231,9 @@ func (in Intake) open(ctx context.Context, now time.Time, c urlcanon.Canonical, 
 // the case exists, so any number of concurrent reports of one ad never
 // contend; the case's history and report count follow from the table's
 // stream (package workflow, RecordReports), in order, without losing one.
-func (in Intake) join(ctx context.Context, caseID string, rep reportItem, idem *idemItem) (Receipt, error) {
+func (in Intake) join(ctx context.Context, caseID string, rep reportItem, idem *idemItem, warnings []Warning) (Receipt, error) {
 	rep.PK, rep.CaseID, rep.Duplicate = store.CasePK(caseID), caseID, true
-	receipt := Receipt{CaseID: caseID, ReportID: rep.ReportID, Duplicate: true}
+	receipt := Receipt{CaseID: caseID, ReportID: rep.ReportID, Duplicate: true, Warnings: warnings}
 	type answer struct {
 		status string
 		err    error

@@ -40,7 +40,28 @@ type Submission struct {
 	Notes      string     `json:"notes,omitempty"`
 	Reporter   *Reporter  `json:"reporter,omitempty"`
 	ObservedAt *time.Time `json:"observed_at,omitempty"`
+
+	// warnings are what Validate changed in the submission.
+	warnings []Warning
 }
+
+// Warning tells the reporter what intake changed in an accepted report
+// (the 202 answer lists them under "warnings").
+type Warning struct {
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Warning codes.
+const (
+	// WarnCredentialsRemoved: the URL had a user name or password before
+	// its host; it was removed before anything was stored or sent.
+	WarnCredentialsRemoved = "credentials_removed"
+)
+
+// Warnings returns what Validate changed in the submission, if anything.
+func (s *Submission) Warnings() []Warning { return append([]Warning(nil), s.warnings...) }
 
 var (
 	platforms  = map[string]bool{"facebook": true, "instagram": true, "tiktok": true, "x": true, "telegram": true, "youtube": true, "whatsapp": true, "website": true}
@@ -78,6 +99,16 @@ func (s *Submission) Validate(now time.Time) (urlcanon.Canonical, error) {
 			msg = ue.Message
 		}
 		return c, api.Invalid("url", "%s", msg)
+	}
+	// Credentials in a URL (https://user:pass@host/) are never kept: not in
+	// the case, its history, mails, Slack or notices to the platform. The
+	// canonical URL never has them; the URL as reported loses them here.
+	s.warnings = nil
+	if stripped, ok := urlcanon.StripUserinfo(s.URL); ok {
+		s.URL = stripped
+		s.warnings = append(s.warnings, Warning{Field: "url", Code: WarnCredentialsRemoved,
+			Message: "Nama pengguna dan kata sandi di URL telah dihapus sebelum laporan disimpan; jangan kirim kredensial. / " +
+				"The user name and password in the URL were removed before the report was stored; do not send credentials."})
 	}
 	if s.Platform != "" && !platforms[s.Platform] {
 		return c, api.Invalid("platform", "unknown platform %q (want facebook, instagram, tiktok, x, telegram, youtube, whatsapp or website)", s.Platform)

@@ -67,6 +67,47 @@ func TestParseAcceptsAFullReport(t *testing.T) {
 	}
 }
 
+func TestParseRemovesCredentialsFromTheURL(t *testing.T) {
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name, url, wantURL, wantCanonical string
+		warned                            bool
+	}{
+		{"user and password", "https://sari:Rahasia-123@m.facebook.com/groups/1/posts/2/?mibextid=x",
+			"https://m.facebook.com/groups/1/posts/2/?mibextid=x", "https://facebook.com/groups/1/posts/2", true},
+		{"user alone", "https://sari@lokerjepang555.example/daftar", "https://lokerjepang555.example/daftar", "https://lokerjepang555.example/daftar", true},
+		{"empty userinfo", "http://@lokerjepang555.example/", "http://lokerjepang555.example/", "https://lokerjepang555.example/", true},
+		{"@ in the path is kept", "https://www.tiktok.com/@kerja/video/7", "https://www.tiktok.com/@kerja/video/7", "https://tiktok.com/@kerja/video/7", false},
+		{"no userinfo", "https://x.com/a/status/1", "https://x.com/a/status/1", "https://x.com/a/status/1", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, c, err := Parse([]byte(`{"url":"`+tt.url+`"}`), now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.URL != tt.wantURL || c.URL != tt.wantCanonical {
+				t.Fatalf("url %q canonical %q, want %q and %q", s.URL, c.URL, tt.wantURL, tt.wantCanonical)
+			}
+			w := s.Warnings()
+			if !tt.warned {
+				if len(w) != 0 {
+					t.Fatalf("warnings %+v for a URL without credentials", w)
+				}
+				return
+			}
+			if len(w) != 1 || w[0].Field != "url" || w[0].Code != WarnCredentialsRemoved {
+				t.Fatalf("warnings = %+v, want one credentials_removed on url", w)
+			}
+			// Bahasa Indonesia first, then English; and never the secret itself.
+			id, en := strings.Index(w[0].Message, "kata sandi"), strings.Index(w[0].Message, "password")
+			if id < 0 || en < 0 || id > en || strings.Contains(w[0].Message, "Rahasia") || strings.Contains(w[0].Message, "sari") {
+				t.Fatalf("message %q", w[0].Message)
+			}
+		})
+	}
+}
+
 func TestIdempotencyKeyFormat(t *testing.T) {
 	for k, want := range map[string]bool{"abc-123": true, "": false, "has space": false, strings.Repeat("k", 129): false, "ünï": false} {
 		if got := ValidIdempotencyKey(k); got != want {

@@ -387,3 +387,39 @@ func BenchmarkCanonicalize(b *testing.B) {
 		}
 	}
 }
+
+func TestStripUserinfo(t *testing.T) {
+	tests := []struct {
+		raw, want string
+		stripped  bool
+	}{
+		{"https://user:pass@lokerjepang555.example/daftar?id=1#top", "https://lokerjepang555.example/daftar?id=1#top", true},
+		{"https://user@facebook.com/groups/1/posts/2/", "https://facebook.com/groups/1/posts/2/", true},
+		{"HTTP://u:p@Example.COM:8080", "HTTP://Example.COM:8080", true},
+		{"https://a:b@c:d@evil.example/x", "https://evil.example/x", true},
+		{"https://:@host.example/", "https://host.example/", true},
+		{`https:\\user:pass@host.example\path`, `https:\\host.example\path`, true},
+		{"https://user:pass@[2001:db8::1]/ad", "https://[2001:db8::1]/ad", true},
+		// '@' after the authority is not userinfo.
+		{`https://loker.example\@evil.example/`, `https://loker.example\@evil.example/`, false},
+		{"https://tiktok.com/@kerja/video/1", "https://tiktok.com/@kerja/video/1", false},
+		{"https://host.example/?next=a@b", "https://host.example/?next=a@b", false},
+		{"https://host.example#a@b", "https://host.example#a@b", false},
+		{"https://host.example/", "https://host.example/", false},
+		{"mailto:user@host.example", "mailto:user@host.example", false},
+		{"ftp://user:pass@host.example/", "ftp://user:pass@host.example/", false},
+		{"/relative@path", "/relative@path", false},
+	}
+	for _, tt := range tests {
+		got, stripped := StripUserinfo(tt.raw)
+		if got != tt.want || stripped != tt.stripped {
+			t.Errorf("StripUserinfo(%q) = %q, %v; want %q, %v", tt.raw, got, stripped, tt.want, tt.stripped)
+		}
+		// Whatever was removed, the canonical form is the same.
+		c1, err1 := Canonicalize(tt.raw)
+		c2, err2 := Canonicalize(got)
+		if (err1 == nil) != (err2 == nil) || c1 != c2 {
+			t.Errorf("Canonicalize(%q) = %v, %v but without userinfo %v, %v", tt.raw, c1, err1, c2, err2)
+		}
+	}
+}
