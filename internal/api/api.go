@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/tangkal/tangkal/internal/auth"
+	"github.com/tangkal/tangkal/internal/logging"
 )
 
 // Request and Response are the API Gateway v2 HTTP shapes.
@@ -137,6 +138,7 @@ func HandlePage(h HandlerFunc) func(context.Context, Request) (Response, error) 
 
 func serve(h HandlerFunc, page func(Request) bool) func(context.Context, Request) (Response, error) {
 	return func(ctx context.Context, req Request) (resp Response, err error) {
+		ctx = logging.With(ctx, logging.RequestID, req.RequestContext.RequestID)
 		defer func() {
 			if r := recover(); r != nil {
 				slog.ErrorContext(ctx, "panic in handler", "panic", fmt.Sprint(r), "stack", string(debug.Stack()), "route", req.RouteKey)

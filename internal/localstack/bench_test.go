@@ -157,7 +157,7 @@ func thousandReports(b *testing.B) string {
 		items, err := st.Table.DB.Query(ctx, &dynamodb.QueryInput{
 			TableName: aws.String(st.Table.Name), KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :r)"),
 			ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{
-				":pk": &ddbtypes.AttributeValueMemberS{Value: store.CasePK(id)}, ":r": &ddbtypes.AttributeValueMemberS{Value: "REPORT#"}},
+				":pk": &ddbtypes.AttributeValueMemberS{Value: store.CasePK(id)}, ":r": &ddbtypes.AttributeValueMemberS{Value: store.PrefixReport}},
 			Select: ddbtypes.SelectCount, ConsistentRead: aws.Bool(true),
 		})
 		if err != nil {
@@ -915,7 +915,7 @@ func bareNewCase(ctx context.Context, tb store.Table, n int64) (func() error, er
 		return nil, err
 	}
 	items := []ddbtypes.TransactWriteItem{
-		benchPut(tb.Name, map[string]any{"PK": "URL#" + caseID, "SK": "CLAIM", "case_id": caseID, "canonical_url": canon}),
+		benchPut(tb.Name, map[string]any{"PK": store.ClaimPK(caseID), "SK": store.SKClaim, "case_id": caseID, "canonical_url": canon}),
 		{Put: &ddbtypes.Put{TableName: aws.String(tb.Name), Item: cs, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 		benchPut(tb.Name, benchReport(caseID, n)),
 		evPut,

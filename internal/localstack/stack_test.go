@@ -257,7 +257,7 @@ func countReports(t testing.TB, st *Stack, id string) int {
 		TableName:              aws.String(st.Table.Name),
 		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :r)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: store.CasePK(id)}, ":r": &types.AttributeValueMemberS{Value: "REPORT#"},
+			":pk": &types.AttributeValueMemberS{Value: store.CasePK(id)}, ":r": &types.AttributeValueMemberS{Value: store.PrefixReport},
 		},
 		Select: types.SelectCount, ConsistentRead: aws.Bool(true),
 	})

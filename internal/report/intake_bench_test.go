@@ -129,7 +129,7 @@ func BenchmarkIntakeVsBareWrites(b *testing.B) {
 		if err := benchPutCase(ctx, tb, bareCase, head); err != nil {
 			b.Fatal(err)
 		}
-		claimKey := store.Key("URL#"+urlcanon.Key("https://bench.example/"+bareCase), "CLAIM")
+		claimKey := store.Key(store.ClaimPK(urlcanon.Key("https://bench.example/"+bareCase)), store.SKClaim)
 		run(b, func() error {
 			r, err := benchSubmit(ctx, in, who, body, "")
 			if err == nil && (!r.Duplicate || r.CaseID != first.CaseID) {
@@ -213,7 +213,7 @@ func benchNewCaseItems(ctx context.Context, tb store.Table, n int, withKey bool)
 	rep := reportItem{PK: store.CasePK(caseID), SK: store.ReportSK(reportID), ReportID: reportID, CaseID: caseID, URL: s.URL,
 		Platform: c.Platform, Text: s.Text, Category: s.Category, ReporterSub: "bench-reporter", ReceivedAt: store.FormatTime(now), Pseudonym: ps}
 	var items []types.TransactWriteItem
-	for _, v := range []any{claimItem{PK: claimPK(c), SK: "CLAIM", CaseID: caseID, URL: c.URL}, cs, rep} {
+	for _, v := range []any{claimItem{PK: claimPK(c), SK: store.SKClaim, CaseID: caseID, URL: c.URL}, cs, rep} {
 		p, err := in.put(v)
 		if err != nil {
 			return nil, err
@@ -226,7 +226,7 @@ func benchNewCaseItems(ctx context.Context, tb store.Table, n int, withKey bool)
 	}
 	items = append(items, evPut)
 	if withKey {
-		p, err := in.idemPut(&idemItem{PK: idemKey("bench-reporter", fmt.Sprint(n)), SK: "IDEM", BodyHash: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		p, err := in.idemPut(&idemItem{PK: idemKey("bench-reporter", fmt.Sprint(n)), SK: store.SKIdem, BodyHash: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 			ExpiresAt: now.Add(IdempotencyTTL).Unix()}, Receipt{CaseID: caseID, ReportID: reportID, Status: store.StatusReceived})
 		if err != nil {
 			return nil, err
