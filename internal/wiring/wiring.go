@@ -16,11 +16,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/tangkal/tangkal/internal/anchor"
 	"github.com/tangkal/tangkal/internal/api"
 	"github.com/tangkal/tangkal/internal/approval"
 	"github.com/tangkal/tangkal/internal/audit"
@@ -71,6 +73,10 @@ type Deps struct {
 	// EvidenceLinks signs the evidence links in notices and checks them
 	// on GET /evidence/{sha256}.
 	EvidenceLinks *evidence.Links
+	// Anchor is the append-only store every event's hash is copied to;
+	// AnchorMAC makes and checks its records' MACs.
+	Anchor    anchor.Store
+	AnchorMAC anchor.MAC
 }
 
 // Settings are what a deployment configures: the template's parameters as
@@ -93,6 +99,9 @@ type Settings struct {
 	// EvidenceLinkLifetime is how long a link to an evidence copy in a
 	// notice works (0: evidence.DefaultLinkLifetime).
 	EvidenceLinkLifetime time.Duration
+	// AnchorBucket is the Object Lock bucket of the history's external
+	// copy, AnchorKeyID the KMS HMAC key of its MACs.
+	AnchorBucket, AnchorKeyID string
 }
 
 // Secrets are the keys the handlers use.
@@ -108,6 +117,9 @@ type Secrets struct {
 	CursorKey []byte
 	// EvidenceLinkKey signs links to evidence copies in notices.
 	EvidenceLinkKey []byte
+	// AnchorKey is the local MAC key of the history's external copy (in
+	// AWS the key stays in KMS: Settings.AnchorKeyID).
+	AnchorKey []byte
 }
 
 // Services are the clients and stand-ins handlers talk to: AWS's in a
@@ -127,7 +139,13 @@ type Services struct {
 	// Tokens verifies bearer tokens handlers check themselves; nil means
 	// the Cognito pool of Settings.
 	Tokens auth.Verifier
-	Now    func() time.Time
+	// Anchor is the history's external copy (the local stack's folder);
+	// nil means S3 (Settings.AnchorBucket).
+	Anchor anchor.Store
+	// S3 and KMS clients, when Settings name a bucket or key.
+	S3  *s3.Client
+	KMS *kms.Client
+	Now func() time.Time
 }
 
 // SlackPostURL is Slack's Web API method that posts a message.
@@ -155,6 +173,16 @@ func Build(st Settings, sec Secrets, svc Services) (Deps, error) {
 		if d.Tokens, err = auth.NewCognito(st.UserPoolID, st.UserPoolClientID); err != nil {
 			return Deps{}, err
 		}
+	}
+	d.Anchor = svc.Anchor
+	if d.Anchor == nil && st.AnchorBucket != "" && svc.S3 != nil {
+		d.Anchor = anchor.S3{Client: svc.S3, Bucket: st.AnchorBucket}
+	}
+	switch {
+	case len(sec.AnchorKey) > 0:
+		d.AnchorMAC = anchor.HMAC{Key: sec.AnchorKey}
+	case st.AnchorKeyID != "" && svc.KMS != nil:
+		d.AnchorMAC = anchor.KMS{Client: svc.KMS, KeyID: st.AnchorKeyID}
 	}
 	if d.Rules, err = risk.DefaultRules(); err != nil {
 		return Deps{}, fmt.Errorf("load risk rules: %w", err)
@@ -202,6 +230,7 @@ func FromEnv(ctx context.Context) (Deps, error) {
 		PlatformsJSON: os.Getenv("TANGKAL_PLATFORMS"), ApproverTiers: ParseTiers(os.Getenv("TANGKAL_APPROVERS")),
 		SlackChannel: os.Getenv("TANGKAL_SLACK_CHANNEL"),
 		UserPoolID:   os.Getenv("TANGKAL_USER_POOL_ID"), UserPoolClientID: os.Getenv("TANGKAL_USER_POOL_CLIENT_ID"),
+		AnchorBucket: os.Getenv("TANGKAL_ANCHOR_BUCKET"), AnchorKeyID: os.Getenv("TANGKAL_ANCHOR_KEY_ID"),
 	}
 	if st.SlackApprovers, err = ParseSlackApprovers(os.Getenv("TANGKAL_SLACK_APPROVERS")); err != nil {
 		return Deps{}, err
@@ -227,9 +256,10 @@ func FromEnv(ctx context.Context) (Deps, error) {
 	svc := Services{
 		DynamoDB: dynamodb.NewFromConfig(cfg), SFN: sfn.NewFromConfig(cfg),
 		Mailer: outbox.NewSES(sesv2.NewFromConfig(cfg)),
+		S3:     s3.NewFromConfig(cfg), KMS: kms.NewFromConfig(cfg),
 	}
 	if b := os.Getenv("TANGKAL_EVIDENCE_BUCKET"); b != "" {
-		svc.Evidence = evidence.S3{Client: s3.NewFromConfig(cfg), Bucket: b}
+		svc.Evidence = evidence.S3{Client: svc.S3, Bucket: b}
 	}
 	return Build(st, sec, svc)
 }
@@ -316,6 +346,9 @@ func CasesAPI(d Deps) apiHandler {
 	if len(r.CursorKey) == 0 {
 		slog.Warn("no TANGKAL_CURSOR_SECRET: paging cursors are signed with a key of this instance only")
 	}
+	if d.Anchor != nil && d.AnchorMAC != nil {
+		r.Anchors = &anchor.Verifier{Store: d.Anchor, MAC: d.AnchorMAC, Now: d.Now}
+	}
 	if d.Platforms != nil {
 		r.Platforms = d.Platforms.Config.IDs()
 	} else if pc, err := platform.Default(); err == nil {
@@ -373,6 +406,18 @@ func RecordReports(d Deps) func(context.Context, events.DynamoDBEvent) (events.D
 	return report.Recorder{Table: d.Table, Now: d.Now}.Record
 }
 
+// Anchor is AnchorFunction's handler: every history event's hash to the
+// external copy, and the daily signed digest of all heads.
+func Anchor(d Deps) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	w := anchor.Writer{Store: d.Anchor, MAC: d.AnchorMAC, Now: d.Now}
+	return func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+		if w.Store == nil || w.MAC == nil {
+			return events.DynamoDBEventResponse{}, errors.New("anchor: no store or MAC key (TANGKAL_ANCHOR_BUCKET, TANGKAL_ANCHOR_KEY_ID)")
+		}
+		return w.Handle(ctx, ev)
+	}
+}
+
 // VerifyAd is VerifyAdFunction's handler.
 func VerifyAd(d Deps) func(context.Context, workflow.CaseInput) (workflow.VerifyOutput, error) {
 	return d.steps().VerifyAd
@@ -412,6 +457,7 @@ func Handlers(d Deps) map[string]any {
 		"EvidenceFunction":        Evidence(d),
 		"StartWorkflowFunction":   StartWorkflow(d),
 		"RecordReportsFunction":   RecordReports(d),
+		"AnchorFunction":          Anchor(d),
 		"VerifyAdFunction":        VerifyAd(d),
 		"RequestApprovalFunction": RequestApproval(d),
 		"SendTakedownFunction":    SendTakedown(d),
