@@ -162,7 +162,7 @@ func newSampleEnv(t *testing.T, tpl *samtemplate.Template) *sampleEnv {
 	}, wiring.Secrets{
 		ApprovalKey: []byte(sampleApprovalSecret), WebhookKey: func(string) []byte { return webhookSecret },
 		SlackSigningSecret: []byte(sampleSlackSecret), EvidenceLinkKey: []byte(sampleEvidenceSecret),
-		AnchorKey: []byte(sampleAnchorKey),
+		AnchorKey: []byte(sampleAnchorKey), PseudonymKey: []byte("sample-pseudonym-key-for-local-invoke"),
 	}, wiring.Services{
 		Anchor:   anchor.Folder{Dir: t.TempDir()},
 		DynamoDB: db, SFN: sfn.NewFromConfig(aws.Config{Region: "ap-southeast-3", BaseEndpoint: aws.String(sfnSrv.URL),
@@ -296,7 +296,7 @@ func TestSampleEventsDriveTheRealHandlers(t *testing.T) {
 	// and the same request through the function's handler joins it.
 	in, _ := handlerTypes(t, e.handlers["SubmitReportFunction"])
 	req := decode(t, path("submitreport-post-reports.json"), in).Interface().(api.Request)
-	pinned := report.Handler{Intake: report.Intake{Table: e.deps.Table, Now: e.deps.Now, NewID: func(prefix string, now time.Time) string {
+	pinned := report.Handler{Intake: report.Intake{Table: e.deps.Table, Now: e.deps.Now, PseudonymKey: e.deps.PseudonymKey, NewID: func(prefix string, now time.Time) string {
 		if prefix == "c_" {
 			return sampleCase
 		}
@@ -312,7 +312,7 @@ func TestSampleEventsDriveTheRealHandlers(t *testing.T) {
 	// A further report of the ad, with the id the RecordReports sample
 	// names: its stream record adds it to the case's history and count,
 	// once however often the record is delivered.
-	pinnedReport := report.Handler{Intake: report.Intake{Table: e.deps.Table, Now: e.deps.Now, NewID: func(prefix string, now time.Time) string {
+	pinnedReport := report.Handler{Intake: report.Intake{Table: e.deps.Table, Now: e.deps.Now, PseudonymKey: e.deps.PseudonymKey, NewID: func(prefix string, now time.Time) string {
 		if prefix == "r_" {
 			return sampleReport
 		}
@@ -439,6 +439,12 @@ func TestSampleEventsDriveTheRealHandlers(t *testing.T) {
 	}
 	if out, err := e.invoke(t, path("anchor-history-event.json"), func(v any) { *v.(*events.DynamoDBEvent) = streamOf(evs) }); err != nil || len(out.(events.DynamoDBEventResponse).BatchItemFailures) != 0 {
 		t.Fatalf("anchor the sample case: %+v %v", out, err)
+	}
+	// Reports in pseudonymous form only: the sample reporter's name and
+	// contact never appear.
+	if got := toJSON(e.http(t, use("casesapi-get-case-reports.json"), 200)); !strings.Contains(got, `"reporter":"rp-`) || !strings.Contains(got, "Migrant Care Watch") ||
+		strings.Contains(got, "Sari") || strings.Contains(got, "@") || strings.Contains(got, "9c4d5e6f-reporter-0001") {
+		t.Fatalf("reports: %s", got)
 	}
 	if got := e.http(t, use("casesapi-verify-case.json"), 200); got["valid"] != true || got["anchored"] != float64(len(evs)) {
 		t.Fatalf("verify: %v", got)

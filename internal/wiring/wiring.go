@@ -77,6 +77,8 @@ type Deps struct {
 	// AnchorMAC makes and checks its records' MACs.
 	Anchor    anchor.Store
 	AnchorMAC anchor.MAC
+	// PseudonymKey keys reporters' pseudonyms.
+	PseudonymKey []byte
 }
 
 // Settings are what a deployment configures: the template's parameters as
@@ -120,6 +122,8 @@ type Secrets struct {
 	// AnchorKey is the local MAC key of the history's external copy (in
 	// AWS the key stays in KMS: Settings.AnchorKeyID).
 	AnchorKey []byte
+	// PseudonymKey keys reporters' pseudonyms (HMAC-SHA256).
+	PseudonymKey []byte
 }
 
 // Services are the clients and stand-ins handlers talk to: AWS's in a
@@ -167,6 +171,7 @@ func Build(st Settings, sec Secrets, svc Services) (Deps, error) {
 		Fetcher:  safefetch.New(svc.Fetch),
 		Evidence: svc.Evidence, Mailer: svc.Mailer, Sender: st.Sender,
 		ApproverTiers: st.ApproverTiers, CursorKey: sec.CursorKey, Tokens: svc.Tokens,
+		PseudonymKey: sec.PseudonymKey,
 	}
 	var err error
 	if d.Tokens == nil && st.UserPoolID != "" {
@@ -242,6 +247,7 @@ func FromEnv(ctx context.Context) (Deps, error) {
 		ApprovalKey: []byte(os.Getenv(approval.SecretEnv)), WebhookKey: webhookSecret,
 		CursorKey:       audit.CursorKey(os.Getenv("TANGKAL_CURSOR_SECRET"), os.Getenv(approval.SecretEnv)),
 		EvidenceLinkKey: []byte(os.Getenv(evidence.LinkSecretEnv)),
+		PseudonymKey:    []byte(os.Getenv("TANGKAL_PSEUDONYM_SECRET")),
 	}
 	if id := os.Getenv("TANGKAL_SLACK_SECRET_ARN"); id != "" {
 		var slackKeys struct {
@@ -333,7 +339,10 @@ type apiHandler = func(context.Context, api.Request) (api.Response, error)
 
 // SubmitReport is SubmitReportFunction's handler.
 func SubmitReport(d Deps) apiHandler {
-	h := report.Handler{Intake: report.Intake{Table: d.Table, Now: d.Now}}
+	h := report.Handler{Intake: report.Intake{Table: d.Table, Now: d.Now, PseudonymKey: d.PseudonymKey}}
+	if len(d.PseudonymKey) == 0 {
+		slog.Warn("no TANGKAL_PSEUDONYM_SECRET: reporters' pseudonyms are unkeyed hashes")
+	}
 	return api.Handle(h.Submit)
 }
 
