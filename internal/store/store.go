@@ -15,6 +15,9 @@
 //	APPROVAL#<id>  META          approval request and its task token (package approval)
 //	REGISTRY       LICENCE#<n>   licensed recruiter registry (package registry)
 //
+// Every EVENT# item is also copied, from the stream, outside the table
+// (package anchor), so a rewritten history is seen.
+//
 // GSI ByStatus (GSI1PK=STATUS#<status>, GSI1SK=<created_at>#<id>) and
 // ByPlatform (GSI2PK=PLATFORM#<platform>, GSI2SK=<created_at>#<id>) serve
 // auditors' listings without a Scan.
