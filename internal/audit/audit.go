@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/tangkal/tangkal/internal/anchor"
 	"github.com/tangkal/tangkal/internal/api"
 	"github.com/tangkal/tangkal/internal/auth"
 	"github.com/tangkal/tangkal/internal/history"
@@ -35,6 +36,16 @@ type Reader struct {
 	// CursorKey signs paging cursors (HMAC-SHA256). Empty: a random key
 	// for this process, so cursors page only within one instance.
 	CursorKey []byte
+	// Anchors verifies histories against the external copy (nil: GET
+	// /cases/{id}/verify answers 503).
+	Anchors *anchor.Verifier
+}
+
+func (r Reader) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
 }
 
 func (r Reader) log() history.Log { return history.Log{Table: r.Table} }
@@ -277,6 +288,12 @@ func (r Reader) Route(ctx context.Context, req api.Request) (api.Response, error
 		return r.Entity(ctx, req)
 	case "GET /stats/compliance":
 		return r.ComplianceStats(ctx, req)
+	case "GET /cases/{id}/reports":
+		return r.Reports(ctx, req)
+	case "GET /cases/{id}/verify":
+		return r.Verify(ctx, req)
+	case "GET /anchors/digest":
+		return r.Digest(ctx, req)
 	}
 	if h, ok := r.Extra[req.RouteKey]; ok {
 		return h(ctx, req)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -22,10 +23,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/tangkal/tangkal/internal/anchor"
 	"github.com/tangkal/tangkal/internal/api"
 	"github.com/tangkal/tangkal/internal/approval"
 	"github.com/tangkal/tangkal/internal/audit"
 	"github.com/tangkal/tangkal/internal/evidence"
+	"github.com/tangkal/tangkal/internal/history"
 	"github.com/tangkal/tangkal/internal/ident"
 	"github.com/tangkal/tangkal/internal/outbox"
 	"github.com/tangkal/tangkal/internal/platform"
@@ -52,6 +55,7 @@ const (
 	sampleSlackSecret    = "sample-slack-signing-secret-for-local-invoke"
 	sampleLinkExpiry     = 4102444800
 	sampleEvidenceSecret = "sample-evidence-link-secret-for-local-invoke"
+	sampleAnchorKey      = "sample-anchor-mac-key-for-local-invoke"
 	// sampleEvidenceBody is the stored copy events/evidence-get-evidence.json
 	// names by its SHA-256 (its link expires at sampleLinkExpiry).
 	sampleEvidenceBody = "<html><body>LOWONGAN ADMIN ONLINE KAMBOJA gaji 15jt, visa turis, paspor dipegang</body></html>"
@@ -158,7 +162,9 @@ func newSampleEnv(t *testing.T, tpl *samtemplate.Template) *sampleEnv {
 	}, wiring.Secrets{
 		ApprovalKey: []byte(sampleApprovalSecret), WebhookKey: func(string) []byte { return webhookSecret },
 		SlackSigningSecret: []byte(sampleSlackSecret), EvidenceLinkKey: []byte(sampleEvidenceSecret),
+		AnchorKey: []byte(sampleAnchorKey), PseudonymKey: []byte("sample-pseudonym-key-for-local-invoke"),
 	}, wiring.Services{
+		Anchor:   anchor.Folder{Dir: t.TempDir()},
 		DynamoDB: db, SFN: sfn.NewFromConfig(aws.Config{Region: "ap-southeast-3", BaseEndpoint: aws.String(sfnSrv.URL),
 			Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}),
 		Mailer: e.outbox, Slack: e.outbox, Evidence: evidence.Folder{Dir: t.TempDir()},
@@ -290,7 +296,7 @@ func TestSampleEventsDriveTheRealHandlers(t *testing.T) {
 	// and the same request through the function's handler joins it.
 	in, _ := handlerTypes(t, e.handlers["SubmitReportFunction"])
 	req := decode(t, path("submitreport-post-reports.json"), in).Interface().(api.Request)
-	pinned := report.Handler{Intake: report.Intake{Table: e.deps.Table, Now: e.deps.Now, NewID: func(prefix string, now time.Time) string {
+	pinned := report.Handler{Intake: report.Intake{Table: e.deps.Table, Now: e.deps.Now, PseudonymKey: e.deps.PseudonymKey, NewID: func(prefix string, now time.Time) string {
 		if prefix == "c_" {
 			return sampleCase
 		}
@@ -306,7 +312,7 @@ func TestSampleEventsDriveTheRealHandlers(t *testing.T) {
 	// A further report of the ad, with the id the RecordReports sample
 	// names: its stream record adds it to the case's history and count,
 	// once however often the record is delivered.
-	pinnedReport := report.Handler{Intake: report.Intake{Table: e.deps.Table, Now: e.deps.Now, NewID: func(prefix string, now time.Time) string {
+	pinnedReport := report.Handler{Intake: report.Intake{Table: e.deps.Table, Now: e.deps.Now, PseudonymKey: e.deps.PseudonymKey, NewID: func(prefix string, now time.Time) string {
 		if prefix == "r_" {
 			return sampleReport
 		}
@@ -422,6 +428,30 @@ func TestSampleEventsDriveTheRealHandlers(t *testing.T) {
 		t.Fatalf("entity lookup does not list the sample case: %v", got)
 	}
 	e.http(t, use("casesapi-list-cases.json"), 200)
+	// The history's external copy: the sample's event (of a case of its
+	// own), then every event of the sample case, as the stream delivers them.
+	if out, err := e.invoke(t, use("anchor-history-event.json"), nil); err != nil || len(out.(events.DynamoDBEventResponse).BatchItemFailures) != 0 {
+		t.Fatalf("anchor sample: %+v %v", out, err)
+	}
+	evs, err := (&history.Log{Table: e.deps.Table}).List(context.Background(), sampleCase, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := e.invoke(t, path("anchor-history-event.json"), func(v any) { *v.(*events.DynamoDBEvent) = streamOf(evs) }); err != nil || len(out.(events.DynamoDBEventResponse).BatchItemFailures) != 0 {
+		t.Fatalf("anchor the sample case: %+v %v", out, err)
+	}
+	// Reports in pseudonymous form only: the sample reporter's name and
+	// contact never appear.
+	if got := toJSON(e.http(t, use("casesapi-get-case-reports.json"), 200)); !strings.Contains(got, `"reporter":"rp-`) || !strings.Contains(got, "Migrant Care Watch") ||
+		strings.Contains(got, "Sari") || strings.Contains(got, "@") || strings.Contains(got, "9c4d5e6f-reporter-0001") {
+		t.Fatalf("reports: %s", got)
+	}
+	if got := e.http(t, use("casesapi-verify-case.json"), 200); got["valid"] != true || got["anchored"] != float64(len(evs)) {
+		t.Fatalf("verify: %v", got)
+	}
+	if got := e.http(t, use("casesapi-get-anchor-digest.json"), 200); !strings.Contains(toJSON(got), sampleCase) || !strings.Contains(toJSON(got), "c_01kqexamp1eanch0r000000000") {
+		t.Fatalf("digest: %v", got)
+	}
 	var stats audit.ComplianceResponse
 	if err := json.Unmarshal([]byte(toJSON(e.http(t, use("casesapi-get-compliance-stats.json"), 200))), &stats); err != nil ||
 		stats.Total.Cases != 1 || stats.Total.RequestsSent != 1 || stats.Total.RemovedInTime != 1 {
@@ -499,4 +529,22 @@ func TestSampleEnvironment(t *testing.T) {
 	if u, err := url.Parse(p["AWS_ENDPOINT_URL_DYNAMODB"]); err != nil || u.Scheme != "http" {
 		t.Fatalf("AWS_ENDPOINT_URL_DYNAMODB %q", p["AWS_ENDPOINT_URL_DYNAMODB"])
 	}
+}
+
+// streamOf is what the table's stream delivers for events written.
+func streamOf(evs []history.Event) events.DynamoDBEvent {
+	var out events.DynamoDBEvent
+	for i, e := range evs {
+		keys := map[string]events.DynamoDBAttributeValue{"PK": events.NewStringAttribute(store.CasePK(e.CaseID)), "SK": events.NewStringAttribute(store.EventSK(e.Seq))}
+		img := map[string]events.DynamoDBAttributeValue{"PK": keys["PK"], "SK": keys["SK"],
+			"case_id": events.NewStringAttribute(e.CaseID), "seq": events.NewNumberAttribute(fmt.Sprint(e.Seq)),
+			"type": events.NewStringAttribute(e.Type), "actor": events.NewStringAttribute(e.Actor), "at": events.NewStringAttribute(e.At),
+			"prev_hash": events.NewStringAttribute(e.PrevHash), "hash": events.NewStringAttribute(e.Hash)}
+		if len(e.Data) > 0 {
+			img["data"] = events.NewStringAttribute(string(e.Data))
+		}
+		out.Records = append(out.Records, events.DynamoDBEventRecord{EventName: "INSERT",
+			Change: events.DynamoDBStreamRecord{Keys: keys, NewImage: img, SequenceNumber: fmt.Sprint(1000 + i)}})
+	}
+	return out
 }

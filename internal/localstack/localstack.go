@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/tangkal/tangkal/internal/anchor"
 	"github.com/tangkal/tangkal/internal/approval"
 	"github.com/tangkal/tangkal/internal/auth"
 	"github.com/tangkal/tangkal/internal/dynamolocal"
@@ -122,7 +123,7 @@ func AWSConfig(endpoint string) aws.Config {
 
 // keys are the local stack's secrets, kept under the data folder.
 type keys struct {
-	jwt, approval, webhook, slack, cursor, evidence []byte
+	jwt, approval, webhook, slack, cursor, evidence, anchor, pseudonym []byte
 }
 
 func loadKeys(dataDir string) (keys, error) {
@@ -130,14 +131,14 @@ func loadKeys(dataDir string) (keys, error) {
 	for _, f := range []struct {
 		name string
 		dst  *[]byte
-	}{{"signing.key", &k.jwt}, {"approval.key", &k.approval}, {"webhook.key", &k.webhook}, {"slack.key", &k.slack}, {"cursor.key", &k.cursor}, {"evidence.key", &k.evidence}} {
+	}{{"signing.key", &k.jwt}, {"approval.key", &k.approval}, {"webhook.key", &k.webhook}, {"slack.key", &k.slack}, {"cursor.key", &k.cursor}, {"evidence.key", &k.evidence}, {"anchor.key", &k.anchor}, {"pseudonym.key", &k.pseudonym}} {
 		key, err := auth.LoadOrCreateKey(filepath.Join(dataDir, "auth", f.name))
 		if err != nil {
 			return keys{}, err
 		}
 		// Handlers get keys as text, as Secrets Manager hands them over.
 		*f.dst = key
-		if f.name != "signing.key" && f.name != "cursor.key" {
+		if f.name != "signing.key" && f.name != "cursor.key" && f.name != "anchor.key" {
 			*f.dst = []byte(hex.EncodeToString(key))
 		}
 	}
@@ -360,7 +361,7 @@ func (s *Stack) build(cfg Config, dataDir string, k keys, routes map[string]stri
 	sec := wiring.Secrets{
 		ApprovalKey: k.approval, WebhookKey: func(string) []byte { return k.webhook },
 		SlackSigningSecret: k.slack, SlackBotToken: "xoxb-local", CursorKey: k.cursor,
-		EvidenceLinkKey: k.evidence,
+		EvidenceLinkKey: k.evidence, AnchorKey: k.anchor, PseudonymKey: k.pseudonym,
 	}
 	svc := wiring.Services{
 		DynamoDB: s.Table.DB, SFN: sfn.NewFromConfig(AWSConfig(s.SFNURL)),
@@ -368,7 +369,10 @@ func (s *Stack) build(cfg Config, dataDir string, k keys, routes map[string]stri
 		Fetch:        safefetch.Options{Routes: routes, Clock: now},
 		PlatformHTTP: &http.Client{Timeout: 30 * time.Second, Transport: pinned{routes: routes}},
 		Tokens:       auth.LocalVerifier{Signer: s.Signer},
-		Now:          now,
+		// The history's external copy: a write-once folder (S3 with
+		// Object Lock in AWS).
+		Anchor: anchor.Folder{Dir: filepath.Join(dataDir, "anchor")},
+		Now:    now,
 	}
 	d, err := wiring.Build(st, sec, svc)
 	if err != nil {

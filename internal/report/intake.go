@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -42,6 +43,8 @@ type Intake struct {
 	Now   func() time.Time
 	// NewID makes ids (default ident.New).
 	NewID func(prefix string, now time.Time) string
+	// PseudonymKey keys reporters' pseudonyms (Pseudonym).
+	PseudonymKey []byte
 }
 
 func (in Intake) newID(prefix string, now time.Time) string {
@@ -93,10 +96,18 @@ type idemItem struct {
 	ExpiresAt int64  `dynamodbav:"expires_at"`
 }
 
-// Pseudonym is how auditors see a reporter: stable, not reversible.
-func Pseudonym(sub string) string {
-	sum := sha256.Sum256([]byte("tangkal-reporter:" + sub))
-	return "reporter-" + hex.EncodeToString(sum[:])[:12]
+// Pseudonym is how auditors see a reporter: HMAC-SHA256 of the reporter's
+// subject under the pseudonym key, so it is stable per reporter, and no one
+// without the key can link it to a guessed name (an admin resolves one
+// with a stated reason). Without a key (tests) it is an unkeyed hash.
+func Pseudonym(key []byte, sub string) string {
+	if len(key) == 0 {
+		sum := sha256.Sum256([]byte("tangkal-reporter:" + sub))
+		return "reporter-" + hex.EncodeToString(sum[:])[:12]
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("tangkal reporter pseudonym v1\n" + sub))
+	return "rp-" + hex.EncodeToString(m.Sum(nil))[:20]
 }
 
 func claimPK(c urlcanon.Canonical) string { return store.ClaimPK(urlcanon.Key(c.URL)) }
@@ -129,7 +140,7 @@ func (in Intake) Submit(ctx context.Context, who auth.Principal, s Submission, c
 	rep := reportItem{
 		PK: store.CasePK(caseID), SK: store.ReportSK(reportID), ReportID: reportID, CaseID: caseID,
 		URL: s.URL, Platform: platform, Text: s.Text, Category: s.Category, Notes: s.Notes, Reporter: s.Reporter,
-		ReporterSub: who.Subject, ObservedAt: s.ObservedAt, ReceivedAt: store.FormatTime(now), Pseudonym: Pseudonym(who.Subject),
+		ReporterSub: who.Subject, ObservedAt: s.ObservedAt, ReceivedAt: store.FormatTime(now), Pseudonym: Pseudonym(in.PseudonymKey, who.Subject),
 	}
 	if s.Reporter != nil {
 		rep.Organization = s.Reporter.Organization

@@ -196,7 +196,7 @@ func benchNewCaseItems(ctx context.Context, tb store.Table, n int, withKey bool)
 		return nil, err
 	}
 	caseID, reportID := ident.New("c_", now), ident.New("r_", now)
-	ps := Pseudonym("bench-reporter")
+	ps := Pseudonym(nil, "bench-reporter")
 	ev, err := history.New(caseID, 1, history.Genesis, "case_opened", "reporter:"+ps, now, map[string]any{
 		"report_id": reportID, "url": s.URL, "canonical_url": c.URL, "platform": c.Platform,
 	})
@@ -258,7 +258,7 @@ func benchJoinItems(tb store.Table, caseID string, seq int, head string) (func(c
 	in := Intake{Table: tb}
 	now := time.Now()
 	reportID := ident.New("r_", now)
-	ps := Pseudonym("bench-reporter")
+	ps := Pseudonym(nil, "bench-reporter")
 	rep, err := in.put(reportItem{PK: store.CasePK(caseID), SK: store.ReportSK(reportID), ReportID: reportID, CaseID: caseID,
 		URL: "https://bench.example/" + caseID, Text: "Dicari admin online Kamboja, gaji 15jt, visa turis, tiket ditanggung. WA 0812-5550-9911",
 		Category: "scam", ReporterSub: "bench-reporter", ReceivedAt: store.FormatTime(now), Duplicate: true, Pseudonym: ps})

@@ -15,6 +15,9 @@
 //	APPROVAL#<id>  META          approval request and its task token (package approval)
 //	REGISTRY       LICENCE#<n>   licensed recruiter registry (package registry)
 //
+// Every EVENT# item is also copied, from the stream, outside the table
+// (package anchor), so a rewritten history is seen.
+//
 // GSI ByStatus (GSI1PK=STATUS#<status>, GSI1SK=<created_at>#<id>) and
 // ByPlatform (GSI2PK=PLATFORM#<platform>, GSI2SK=<created_at>#<id>) serve
 // auditors' listings without a Scan.
@@ -70,6 +73,23 @@ func CaseIDOf(pk string) (string, bool) {
 
 // EventSK is the sort key of the seq-th event of a case.
 func EventSK(seq int) string { return fmt.Sprintf("%s%010d", PrefixEvent, seq) }
+
+// EventSeqOf returns the sequence number of an event's sort key, ok false
+// for any other sort key.
+func EventSeqOf(sk string) (int, bool) {
+	rest, ok := strings.CutPrefix(sk, PrefixEvent)
+	if !ok || rest == "" {
+		return 0, false
+	}
+	n := 0
+	for _, c := range rest {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
 
 // ReportSK is the sort key of a report.
 func ReportSK(id string) string { return PrefixReport + id }

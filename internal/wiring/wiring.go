@@ -16,11 +16,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/tangkal/tangkal/internal/anchor"
 	"github.com/tangkal/tangkal/internal/api"
 	"github.com/tangkal/tangkal/internal/approval"
 	"github.com/tangkal/tangkal/internal/audit"
@@ -71,6 +73,12 @@ type Deps struct {
 	// EvidenceLinks signs the evidence links in notices and checks them
 	// on GET /evidence/{sha256}.
 	EvidenceLinks *evidence.Links
+	// Anchor is the append-only store every event's hash is copied to;
+	// AnchorMAC makes and checks its records' MACs.
+	Anchor    anchor.Store
+	AnchorMAC anchor.MAC
+	// PseudonymKey keys reporters' pseudonyms.
+	PseudonymKey []byte
 }
 
 // Settings are what a deployment configures: the template's parameters as
@@ -93,6 +101,9 @@ type Settings struct {
 	// EvidenceLinkLifetime is how long a link to an evidence copy in a
 	// notice works (0: evidence.DefaultLinkLifetime).
 	EvidenceLinkLifetime time.Duration
+	// AnchorBucket is the Object Lock bucket of the history's external
+	// copy, AnchorKeyID the KMS HMAC key of its MACs.
+	AnchorBucket, AnchorKeyID string
 }
 
 // Secrets are the keys the handlers use.
@@ -108,6 +119,11 @@ type Secrets struct {
 	CursorKey []byte
 	// EvidenceLinkKey signs links to evidence copies in notices.
 	EvidenceLinkKey []byte
+	// AnchorKey is the local MAC key of the history's external copy (in
+	// AWS the key stays in KMS: Settings.AnchorKeyID).
+	AnchorKey []byte
+	// PseudonymKey keys reporters' pseudonyms (HMAC-SHA256).
+	PseudonymKey []byte
 }
 
 // Services are the clients and stand-ins handlers talk to: AWS's in a
@@ -127,7 +143,13 @@ type Services struct {
 	// Tokens verifies bearer tokens handlers check themselves; nil means
 	// the Cognito pool of Settings.
 	Tokens auth.Verifier
-	Now    func() time.Time
+	// Anchor is the history's external copy (the local stack's folder);
+	// nil means S3 (Settings.AnchorBucket).
+	Anchor anchor.Store
+	// S3 and KMS clients, when Settings name a bucket or key.
+	S3  *s3.Client
+	KMS *kms.Client
+	Now func() time.Time
 }
 
 // SlackPostURL is Slack's Web API method that posts a message.
@@ -149,12 +171,23 @@ func Build(st Settings, sec Secrets, svc Services) (Deps, error) {
 		Fetcher:  safefetch.New(svc.Fetch),
 		Evidence: svc.Evidence, Mailer: svc.Mailer, Sender: st.Sender,
 		ApproverTiers: st.ApproverTiers, CursorKey: sec.CursorKey, Tokens: svc.Tokens,
+		PseudonymKey: sec.PseudonymKey,
 	}
 	var err error
 	if d.Tokens == nil && st.UserPoolID != "" {
 		if d.Tokens, err = auth.NewCognito(st.UserPoolID, st.UserPoolClientID); err != nil {
 			return Deps{}, err
 		}
+	}
+	d.Anchor = svc.Anchor
+	if d.Anchor == nil && st.AnchorBucket != "" && svc.S3 != nil {
+		d.Anchor = anchor.S3{Client: svc.S3, Bucket: st.AnchorBucket}
+	}
+	switch {
+	case len(sec.AnchorKey) > 0:
+		d.AnchorMAC = anchor.HMAC{Key: sec.AnchorKey}
+	case st.AnchorKeyID != "" && svc.KMS != nil:
+		d.AnchorMAC = anchor.KMS{Client: svc.KMS, KeyID: st.AnchorKeyID}
 	}
 	if d.Rules, err = risk.DefaultRules(); err != nil {
 		return Deps{}, fmt.Errorf("load risk rules: %w", err)
@@ -202,6 +235,7 @@ func FromEnv(ctx context.Context) (Deps, error) {
 		PlatformsJSON: os.Getenv("TANGKAL_PLATFORMS"), ApproverTiers: ParseTiers(os.Getenv("TANGKAL_APPROVERS")),
 		SlackChannel: os.Getenv("TANGKAL_SLACK_CHANNEL"),
 		UserPoolID:   os.Getenv("TANGKAL_USER_POOL_ID"), UserPoolClientID: os.Getenv("TANGKAL_USER_POOL_CLIENT_ID"),
+		AnchorBucket: os.Getenv("TANGKAL_ANCHOR_BUCKET"), AnchorKeyID: os.Getenv("TANGKAL_ANCHOR_KEY_ID"),
 	}
 	if st.SlackApprovers, err = ParseSlackApprovers(os.Getenv("TANGKAL_SLACK_APPROVERS")); err != nil {
 		return Deps{}, err
@@ -213,6 +247,7 @@ func FromEnv(ctx context.Context) (Deps, error) {
 		ApprovalKey: []byte(os.Getenv(approval.SecretEnv)), WebhookKey: webhookSecret,
 		CursorKey:       audit.CursorKey(os.Getenv("TANGKAL_CURSOR_SECRET"), os.Getenv(approval.SecretEnv)),
 		EvidenceLinkKey: []byte(os.Getenv(evidence.LinkSecretEnv)),
+		PseudonymKey:    []byte(os.Getenv("TANGKAL_PSEUDONYM_SECRET")),
 	}
 	if id := os.Getenv("TANGKAL_SLACK_SECRET_ARN"); id != "" {
 		var slackKeys struct {
@@ -227,9 +262,10 @@ func FromEnv(ctx context.Context) (Deps, error) {
 	svc := Services{
 		DynamoDB: dynamodb.NewFromConfig(cfg), SFN: sfn.NewFromConfig(cfg),
 		Mailer: outbox.NewSES(sesv2.NewFromConfig(cfg)),
+		S3:     s3.NewFromConfig(cfg), KMS: kms.NewFromConfig(cfg),
 	}
 	if b := os.Getenv("TANGKAL_EVIDENCE_BUCKET"); b != "" {
-		svc.Evidence = evidence.S3{Client: s3.NewFromConfig(cfg), Bucket: b}
+		svc.Evidence = evidence.S3{Client: svc.S3, Bucket: b}
 	}
 	return Build(st, sec, svc)
 }
@@ -303,7 +339,10 @@ type apiHandler = func(context.Context, api.Request) (api.Response, error)
 
 // SubmitReport is SubmitReportFunction's handler.
 func SubmitReport(d Deps) apiHandler {
-	h := report.Handler{Intake: report.Intake{Table: d.Table, Now: d.Now}}
+	h := report.Handler{Intake: report.Intake{Table: d.Table, Now: d.Now, PseudonymKey: d.PseudonymKey}}
+	if len(d.PseudonymKey) == 0 {
+		slog.Warn("no TANGKAL_PSEUDONYM_SECRET: reporters' pseudonyms are unkeyed hashes")
+	}
 	return api.Handle(h.Submit)
 }
 
@@ -315,6 +354,9 @@ func CasesAPI(d Deps) apiHandler {
 	r.CursorKey = d.CursorKey
 	if len(r.CursorKey) == 0 {
 		slog.Warn("no TANGKAL_CURSOR_SECRET: paging cursors are signed with a key of this instance only")
+	}
+	if d.Anchor != nil && d.AnchorMAC != nil {
+		r.Anchors = &anchor.Verifier{Store: d.Anchor, MAC: d.AnchorMAC, Now: d.Now}
 	}
 	if d.Platforms != nil {
 		r.Platforms = d.Platforms.Config.IDs()
@@ -373,6 +415,18 @@ func RecordReports(d Deps) func(context.Context, events.DynamoDBEvent) (events.D
 	return report.Recorder{Table: d.Table, Now: d.Now}.Record
 }
 
+// Anchor is AnchorFunction's handler: every history event's hash to the
+// external copy, and the daily signed digest of all heads.
+func Anchor(d Deps) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	w := anchor.Writer{Store: d.Anchor, MAC: d.AnchorMAC, Now: d.Now}
+	return func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+		if w.Store == nil || w.MAC == nil {
+			return events.DynamoDBEventResponse{}, errors.New("anchor: no store or MAC key (TANGKAL_ANCHOR_BUCKET, TANGKAL_ANCHOR_KEY_ID)")
+		}
+		return w.Handle(ctx, ev)
+	}
+}
+
 // VerifyAd is VerifyAdFunction's handler.
 func VerifyAd(d Deps) func(context.Context, workflow.CaseInput) (workflow.VerifyOutput, error) {
 	return d.steps().VerifyAd
@@ -412,6 +466,7 @@ func Handlers(d Deps) map[string]any {
 		"EvidenceFunction":        Evidence(d),
 		"StartWorkflowFunction":   StartWorkflow(d),
 		"RecordReportsFunction":   RecordReports(d),
+		"AnchorFunction":          Anchor(d),
 		"VerifyAdFunction":        VerifyAd(d),
 		"RequestApprovalFunction": RequestApproval(d),
 		"SendTakedownFunction":    SendTakedown(d),
