@@ -26,6 +26,7 @@ import (
 	"github.com/tangkal/tangkal/internal/audit"
 	"github.com/tangkal/tangkal/internal/auth"
 	"github.com/tangkal/tangkal/internal/awsenv"
+	"github.com/tangkal/tangkal/internal/console"
 	"github.com/tangkal/tangkal/internal/evidence"
 	"github.com/tangkal/tangkal/internal/history"
 	"github.com/tangkal/tangkal/internal/logging"
@@ -71,6 +72,11 @@ type Deps struct {
 	// EvidenceLinks signs the evidence links in notices and checks them
 	// on GET /evidence/{sha256}.
 	EvidenceLinks *evidence.Links
+	// ConsoleKey signs the console's sessions and CSRF tokens.
+	ConsoleKey []byte
+	// SignIn is how people sign in to the console: the Cognito hosted UI
+	// in AWS, the local members page in the local stack.
+	SignIn console.SignIn
 }
 
 // Settings are what a deployment configures: the template's parameters as
@@ -93,6 +99,10 @@ type Settings struct {
 	// EvidenceLinkLifetime is how long a link to an evidence copy in a
 	// notice works (0: evidence.DefaultLinkLifetime).
 	EvidenceLinkLifetime time.Duration
+	// ConsoleAuthDomain is the Cognito hosted UI's base URL and
+	// ConsoleClientID its app client for the console; ConsoleURL the
+	// console's public URL (empty: from each request's host).
+	ConsoleAuthDomain, ConsoleClientID, ConsoleURL string
 }
 
 // Secrets are the keys the handlers use.
@@ -108,6 +118,8 @@ type Secrets struct {
 	CursorKey []byte
 	// EvidenceLinkKey signs links to evidence copies in notices.
 	EvidenceLinkKey []byte
+	// ConsoleKey signs the console's sessions and CSRF tokens.
+	ConsoleKey []byte
 }
 
 // Services are the clients and stand-ins handlers talk to: AWS's in a
@@ -127,7 +139,10 @@ type Services struct {
 	// Tokens verifies bearer tokens handlers check themselves; nil means
 	// the Cognito pool of Settings.
 	Tokens auth.Verifier
-	Now    func() time.Time
+	// ConsoleMembers, when set, replace the hosted UI with the local
+	// sign-in page listing them (the local stack only).
+	ConsoleMembers []console.Member
+	Now            func() time.Time
 }
 
 // SlackPostURL is Slack's Web API method that posts a message.
@@ -149,8 +164,19 @@ func Build(st Settings, sec Secrets, svc Services) (Deps, error) {
 		Fetcher:  safefetch.New(svc.Fetch),
 		Evidence: svc.Evidence, Mailer: svc.Mailer, Sender: st.Sender,
 		ApproverTiers: st.ApproverTiers, CursorKey: sec.CursorKey, Tokens: svc.Tokens,
+		ConsoleKey: sec.ConsoleKey,
 	}
 	var err error
+	switch {
+	case len(svc.ConsoleMembers) > 0:
+		d.SignIn = console.LocalSignIn{Members: svc.ConsoleMembers}
+	case st.ConsoleAuthDomain != "" && st.ConsoleClientID != "" && st.UserPoolID != "":
+		v, err := auth.NewCognito(st.UserPoolID, st.ConsoleClientID)
+		if err != nil {
+			return Deps{}, fmt.Errorf("console sign-in: %w", err)
+		}
+		d.SignIn = console.HostedUI{Domain: st.ConsoleAuthDomain, ClientID: st.ConsoleClientID, ConsoleURL: st.ConsoleURL, Tokens: v}
+	}
 	if d.Tokens == nil && st.UserPoolID != "" {
 		if d.Tokens, err = auth.NewCognito(st.UserPoolID, st.UserPoolClientID); err != nil {
 			return Deps{}, err
@@ -202,6 +228,8 @@ func FromEnv(ctx context.Context) (Deps, error) {
 		PlatformsJSON: os.Getenv("TANGKAL_PLATFORMS"), ApproverTiers: ParseTiers(os.Getenv("TANGKAL_APPROVERS")),
 		SlackChannel: os.Getenv("TANGKAL_SLACK_CHANNEL"),
 		UserPoolID:   os.Getenv("TANGKAL_USER_POOL_ID"), UserPoolClientID: os.Getenv("TANGKAL_USER_POOL_CLIENT_ID"),
+		ConsoleAuthDomain: os.Getenv("TANGKAL_CONSOLE_AUTH_DOMAIN"), ConsoleClientID: os.Getenv("TANGKAL_CONSOLE_CLIENT_ID"),
+		ConsoleURL: os.Getenv("TANGKAL_CONSOLE_URL"),
 	}
 	if st.SlackApprovers, err = ParseSlackApprovers(os.Getenv("TANGKAL_SLACK_APPROVERS")); err != nil {
 		return Deps{}, err
@@ -213,6 +241,7 @@ func FromEnv(ctx context.Context) (Deps, error) {
 		ApprovalKey: []byte(os.Getenv(approval.SecretEnv)), WebhookKey: webhookSecret,
 		CursorKey:       audit.CursorKey(os.Getenv("TANGKAL_CURSOR_SECRET"), os.Getenv(approval.SecretEnv)),
 		EvidenceLinkKey: []byte(os.Getenv(evidence.LinkSecretEnv)),
+		ConsoleKey:      []byte(os.Getenv("TANGKAL_CONSOLE_SECRET")),
 	}
 	if id := os.Getenv("TANGKAL_SLACK_SECRET_ARN"); id != "" {
 		var slackKeys struct {
@@ -311,6 +340,11 @@ func SubmitReport(d Deps) apiHandler {
 // GET /stats/compliance covers the configured platforms (the bundled
 // configuration when Deps has no platform client).
 func CasesAPI(d Deps) apiHandler {
+	return api.Handle(d.reader().Route)
+}
+
+// reader is the read API, for CasesApiFunction and the console alike.
+func (d Deps) reader() audit.Reader {
 	r := audit.Reader{Table: d.Table, Now: d.Now}
 	r.CursorKey = d.CursorKey
 	if len(r.CursorKey) == 0 {
@@ -321,7 +355,22 @@ func CasesAPI(d Deps) apiHandler {
 	} else if pc, err := platform.Default(); err == nil {
 		r.Platforms = pc.IDs()
 	}
-	return api.Handle(r.Route)
+	return r
+}
+
+// Console is ConsoleFunction's handler: the web console's pages, calling
+// the same domain packages as the JSON API.
+func Console(d Deps) apiHandler {
+	c := &console.Console{
+		Key: d.ConsoleKey, SignIn: d.SignIn, Table: d.Table, Now: d.Now,
+		Intake: report.Intake{Table: d.Table, Now: d.Now}, Reader: d.reader(),
+		Approvals: d.approvals(), Decided: approval.Completer{SFN: d.SFN}.Decided,
+		ApproverTiers: d.ApproverTiers,
+	}
+	if d.Platforms != nil {
+		c.Platforms = d.Platforms.Config
+	}
+	return c.Handle
 }
 
 // Evidence is EvidenceFunction's handler: the evidence copies notices
@@ -410,6 +459,7 @@ func Handlers(d Deps) map[string]any {
 		"CasesApiFunction":        CasesAPI(d),
 		"ApprovalsFunction":       Approvals(d),
 		"EvidenceFunction":        Evidence(d),
+		"ConsoleFunction":         Console(d),
 		"StartWorkflowFunction":   StartWorkflow(d),
 		"RecordReportsFunction":   RecordReports(d),
 		"VerifyAdFunction":        VerifyAd(d),
