@@ -85,14 +85,14 @@ func outcomeChart(lang string, ps []audit.PlatformStats) chart {
 }
 
 // medianChart: median hours to removal per platform.
-func medianChart(ps []audit.PlatformStats) chart {
+func medianChart(lang string, ps []audit.PlatformStats) chart {
 	max := 0
 	for _, p := range ps {
 		if p.MedianSecondsToRemoval != nil && int(*p.MedianSecondsToRemoval) > max {
 			max = int(*p.MedianSecondsToRemoval)
 		}
 	}
-	c := newChart("", len(ps))
+	c := newChart(t(lang, "figures.median"), len(ps))
 	for i, p := range ps {
 		var segs []chartSeg
 		val := "–"
@@ -107,14 +107,14 @@ func medianChart(ps []audit.PlatformStats) chart {
 
 // escalationChart: cases past their deadline (overdue) and closed as
 // non-compliant after warning 3, per platform.
-func escalationChart(ps []audit.PlatformStats) chart {
+func escalationChart(lang string, ps []audit.PlatformStats) chart {
 	max := 0
 	for _, p := range ps {
 		if n := p.Overdue + p.NonCompliant; n > max {
 			max = n
 		}
 	}
-	c := newChart("", len(ps))
+	c := newChart(t(lang, "figures.escalations"), len(ps))
 	for i, p := range ps {
 		c.row(i, p.Platform, []chartSeg{
 			{W: scale(p.Overdue, max), Class: "late", Title: fmt.Sprintf("overdue %d", p.Overdue)},

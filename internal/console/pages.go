@@ -414,7 +414,7 @@ func (c *Console) figuresPage(r *request) (api.Response, error) {
 	}
 	sort.Slice(st.Platforms, func(i, j int) bool { return st.Platforms[i].Platform < st.Platforms[j].Platform })
 	return c.render(r, 200, "figures", "figures.title", figuresView{Stats: st, Chart: outcomeChart(r.lang, st.Platforms),
-		Median: medianChart(st.Platforms), Esc: escalationChart(st.Platforms)})
+		Median: medianChart(r.lang, st.Platforms), Esc: escalationChart(r.lang, st.Platforms)})
 }
 
 // ---------------------------------------------------------------- admin
