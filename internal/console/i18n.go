@@ -152,6 +152,7 @@ var messages = map[string][2]string{
 	"col.sent":                {"Dikirim", "Sent"},
 	"col.status":              {"Status", "Status"},
 	"col.outcome":             {"Hasil", "Outcome"},
+	"col.org":                 {"Organisasi", "Organisation"},
 	"col.platform":            {"Platform", "Platform"},
 	"col.urgency":             {"Urgensi", "Urgency"},
 	"col.deadline":            {"Batas waktu", "Deadline"},
