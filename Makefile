@@ -5,7 +5,7 @@ FUNCTIONS := $(notdir $(wildcard functions/*))
 BUILD_DIR ?= build
 GOBUILD_LAMBDA = CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w"
 
-.PHONY: run test lint build bench conformance deps check-tools check-lint-tools clean
+.PHONY: run test lint build bench conformance deps check-tools check-lint-tools browser clean
 
 ## run: start the local stack in the foreground (Ctrl-C stops it cleanly)
 ## The binary is built, then exec'd: it gets Ctrl-C and make's SIGTERM itself
@@ -15,7 +15,8 @@ run: deps
 	@exec $(BUILD_DIR)/tangkal run $(ARGS)
 
 ## test: one DynamoDB Local for the whole run, then go test -race ./...
-test: deps
+## (the console's browser tests need Chromium: installed here when root, else they say what to install)
+test: deps browser
 	$(GO) run ./cmd/tangkal with-dynamodb -- $(GO) test -race -count=1 ./...
 
 ## lint: gofmt, go vet, cfn-lint on template.yaml, asl-validator on workflows
@@ -69,6 +70,14 @@ check-lint-tools:
 infra/node_modules/.installed: infra/package.json infra/package-lock.json
 	npm ci --prefix infra --no-audit --no-fund --loglevel=error
 	@touch $@
+
+## browser: Debian's headless Chromium for the console's browser tests (root only; others are told)
+browser:
+	@if command -v chromium >/dev/null || command -v chromium-browser >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing chromium for the console's browser tests"; \
+		(apt-get install -y -qq chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)) || exit 1; \
+	else echo "chromium not found: the console's browser tests skip (install it: sudo apt-get install -y chromium)"; fi
 
 clean:
 	rm -rf $(BUILD_DIR) .aws-sam

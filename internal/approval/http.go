@@ -17,6 +17,7 @@ import (
 
 	"github.com/tangkal/tangkal/internal/api"
 	"github.com/tangkal/tangkal/internal/auth"
+	"github.com/tangkal/tangkal/internal/console/theme"
 )
 
 // Handler serves the approval review page (GET /approvals/{id}) and takes
@@ -95,7 +96,7 @@ func (h *Handler) Get(ctx context.Context, req api.Request) (api.Response, error
 	if err := reviewPage.Execute(&b, v); err != nil {
 		return api.Response{}, fmt.Errorf("render approval %s: %w", id, err)
 	}
-	return api.HTML(http.StatusOK, b.String()), nil
+	return page(b.String()), nil
 }
 
 // Post decides once. Fields (form-encoded or JSON): decision ("approve" or
@@ -162,7 +163,7 @@ func (h *Handler) Post(ctx context.Context, req api.Request) (api.Response, erro
 	if err := donePage.Execute(&b, a); err != nil {
 		return api.Response{}, fmt.Errorf("render decision on approval %s: %w", id, err)
 	}
-	return api.HTML(http.StatusOK, b.String()), nil
+	return page(b.String()), nil
 }
 
 // checkRole: a request with an authenticated principal must be an approver
@@ -353,14 +354,25 @@ type pageView struct {
 	Pending bool
 }
 
-const style = `<style>body{font-family:sans-serif;max-width:48em;margin:2em auto;padding:0 1em}
-th{text-align:left;padding-right:1em}li{margin:.3em 0}.muted{color:#555}
-button{font-size:1.1em;padding:.4em 1.2em;margin-right:1em}textarea{width:100%}</style>`
+// style links the console's stylesheet (same origin), so the confirm page
+// looks like the console; page() sends the console's strict CSP with it.
+const style = `<link rel="stylesheet" href="` + theme.StylesheetPath + `">`
+
+// header and footer are the console's page frame.
+const header = `<header class="top"><div class="bar"><span class="brand">` + theme.Brand + `</span></div></header><main id="main" class="card">`
+const footer = `</main>`
+
+// page answers an approval page with the console's Content-Security-Policy.
+func page(body string) api.Response {
+	resp := api.HTML(http.StatusOK, body)
+	resp.Headers["Content-Security-Policy"] = theme.CSP
+	return resp
+}
 
 var reviewPage = template.Must(template.New("review").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="referrer" content="no-referrer">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Takedown approval {{.A.CaseID}}</title>` + style + `</head>
-<body><h1>Takedown approval</h1>
+<body>` + header + `<h1>Persetujuan penurunan / Takedown approval</h1>
 {{with .A.Summary}}<table>
 <tr><th>Case</th><td>{{.CaseID}}</td></tr>
 <tr><th>Ad</th><td>{{.URL}}</td></tr>
@@ -388,10 +400,10 @@ var reviewPage = template.Must(template.New("review").Parse(`<!doctype html>
 {{else}}
 <p><strong>Already decided:</strong> {{.A.Status}}{{with .A.DecidedBy}} by {{.}}{{end}}{{if not .A.DecidedAt.IsZero}} at {{.A.DecidedAt.UTC.Format "2006-01-02 15:04 MST"}}{{end}}.</p>
 {{end}}
-</body></html>`))
+` + footer + `</body></html>`))
 
 var donePage = template.Must(template.New("done").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Decision recorded</title>` + style + `</head>
-<body><h1>Decision recorded</h1>
-<p>Case {{.CaseID}}: <strong>{{.Status}}</strong> by {{.DecidedBy}}.</p>{{with .Reason}}<p>Reason: {{.}}</p>{{end}}
-</body></html>`))
+<body>` + header + `<h1>Decision recorded</h1>
+<p>Keputusan dicatat / Case {{.CaseID}}: <strong>{{.Status}}</strong> by {{.DecidedBy}}.</p>{{with .Reason}}<p>Reason: {{.}}</p>{{end}}
+` + footer + `</body></html>`))

@@ -27,6 +27,7 @@ import (
 	"github.com/tangkal/tangkal/internal/api"
 	"github.com/tangkal/tangkal/internal/approval"
 	"github.com/tangkal/tangkal/internal/audit"
+	"github.com/tangkal/tangkal/internal/console"
 	"github.com/tangkal/tangkal/internal/evidence"
 	"github.com/tangkal/tangkal/internal/history"
 	"github.com/tangkal/tangkal/internal/ident"
@@ -162,15 +163,16 @@ func newSampleEnv(t *testing.T, tpl *samtemplate.Template) *sampleEnv {
 	}, wiring.Secrets{
 		ApprovalKey: []byte(sampleApprovalSecret), WebhookKey: func(string) []byte { return webhookSecret },
 		SlackSigningSecret: []byte(sampleSlackSecret), EvidenceLinkKey: []byte(sampleEvidenceSecret),
-		AnchorKey: []byte(sampleAnchorKey), PseudonymKey: []byte("sample-pseudonym-key-for-local-invoke"),
+		AnchorKey: []byte(sampleAnchorKey), PseudonymKey: []byte("sample-pseudonym-key-for-local-invoke"), ConsoleKey: []byte(strings.Repeat("c", 32)),
 	}, wiring.Services{
 		Anchor:   anchor.Folder{Dir: t.TempDir()},
 		DynamoDB: db, SFN: sfn.NewFromConfig(aws.Config{Region: "ap-southeast-3", BaseEndpoint: aws.String(sfnSrv.URL),
 			Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}),
 		Mailer: e.outbox, Slack: e.outbox, Evidence: evidence.Folder{Dir: t.TempDir()},
-		Fetch:        safefetch.Options{Routes: routes, Clock: now},
-		PlatformHTTP: &http.Client{Timeout: 10 * time.Second, Transport: toSim{addr: simAddr}},
-		Now:          now,
+		Fetch:          safefetch.Options{Routes: routes, Clock: now},
+		PlatformHTTP:   &http.Client{Timeout: 10 * time.Second, Transport: toSim{addr: simAddr}},
+		ConsoleMembers: []console.Member{{Subject: "ngo-sari", Name: "Sari", Roles: []string{"reporter"}}},
+		Now:            now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -491,6 +493,13 @@ func TestSampleEventsDriveTheRealHandlers(t *testing.T) {
 	calls = e.sfn.seen()
 	if len(calls) != 4 || calls[3] != calls[1] {
 		t.Fatalf("after the replay, Step Functions calls %v", calls)
+	}
+
+	// The console: its root sends the browser on, its sign-in page offers
+	// the configured members in a form.
+	e.http(t, use("console-get-root.json"), 303)
+	if page := e.http(t, use("console-get-signin.json"), 200)["html"].(string); !strings.Contains(page, `value="ngo-sari"`) {
+		t.Fatalf("console sign-in page: %s", page)
 	}
 
 	for _, f := range files {

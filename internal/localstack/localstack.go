@@ -26,6 +26,7 @@ import (
 	"github.com/tangkal/tangkal/internal/anchor"
 	"github.com/tangkal/tangkal/internal/approval"
 	"github.com/tangkal/tangkal/internal/auth"
+	"github.com/tangkal/tangkal/internal/console"
 	"github.com/tangkal/tangkal/internal/dynamolocal"
 	"github.com/tangkal/tangkal/internal/evidence"
 	"github.com/tangkal/tangkal/internal/localapi"
@@ -90,6 +91,10 @@ type Stack struct {
 	Deps wiring.Deps
 	// EvidenceLinks signs the evidence links in notices to platforms.
 	EvidenceLinks *evidence.Links
+	// ConsoleURL is the web console; Members are who its local sign-in
+	// page offers.
+	ConsoleURL string
+	Members    []console.Member
 
 	invoker timedInvoker
 	closers []func()
@@ -123,7 +128,7 @@ func AWSConfig(endpoint string) aws.Config {
 
 // keys are the local stack's secrets, kept under the data folder.
 type keys struct {
-	jwt, approval, webhook, slack, cursor, evidence, anchor, pseudonym []byte
+	jwt, approval, webhook, slack, cursor, evidence, anchor, pseudonym, console []byte
 }
 
 func loadKeys(dataDir string) (keys, error) {
@@ -131,7 +136,7 @@ func loadKeys(dataDir string) (keys, error) {
 	for _, f := range []struct {
 		name string
 		dst  *[]byte
-	}{{"signing.key", &k.jwt}, {"approval.key", &k.approval}, {"webhook.key", &k.webhook}, {"slack.key", &k.slack}, {"cursor.key", &k.cursor}, {"evidence.key", &k.evidence}, {"anchor.key", &k.anchor}, {"pseudonym.key", &k.pseudonym}} {
+	}{{"signing.key", &k.jwt}, {"approval.key", &k.approval}, {"webhook.key", &k.webhook}, {"slack.key", &k.slack}, {"cursor.key", &k.cursor}, {"evidence.key", &k.evidence}, {"anchor.key", &k.anchor}, {"pseudonym.key", &k.pseudonym}, {"console.key", &k.console}} {
 		key, err := auth.LoadOrCreateKey(filepath.Join(dataDir, "auth", f.name))
 		if err != nil {
 			return keys{}, err
@@ -163,6 +168,7 @@ func (s *Stack) listen(cfg Config) (listeners, error) {
 		s.closers = append(s.closers, func() { lis.Close() })
 	}
 	s.APIURL, s.SFNURL = "http://"+ls.api.Addr().String(), "http://"+ls.sfn.Addr().String()
+	s.ConsoleURL = s.APIURL + "/console/"
 	s.OutboxURL, s.PlatformURL = "http://"+ls.outbox.Addr().String(), "http://"+ls.sim.Addr().String()
 	return ls, nil
 }
@@ -361,8 +367,9 @@ func (s *Stack) build(cfg Config, dataDir string, k keys, routes map[string]stri
 	sec := wiring.Secrets{
 		ApprovalKey: k.approval, WebhookKey: func(string) []byte { return k.webhook },
 		SlackSigningSecret: k.slack, SlackBotToken: "xoxb-local", CursorKey: k.cursor,
-		EvidenceLinkKey: k.evidence, AnchorKey: k.anchor, PseudonymKey: k.pseudonym,
+		EvidenceLinkKey: k.evidence, AnchorKey: k.anchor, PseudonymKey: k.pseudonym, ConsoleKey: k.console,
 	}
+	s.Members = LocalMembers(approvers)
 	svc := wiring.Services{
 		DynamoDB: s.Table.DB, SFN: sfn.NewFromConfig(AWSConfig(s.SFNURL)),
 		Mailer: s.Outbox, Slack: s.Outbox, Evidence: evidence.Folder{Dir: filepath.Join(dataDir, "evidence")},
@@ -371,8 +378,9 @@ func (s *Stack) build(cfg Config, dataDir string, k keys, routes map[string]stri
 		Tokens:       auth.LocalVerifier{Signer: s.Signer},
 		// The history's external copy: a write-once folder (S3 with
 		// Object Lock in AWS).
-		Anchor: anchor.Folder{Dir: filepath.Join(dataDir, "anchor")},
-		Now:    now,
+		Anchor:         anchor.Folder{Dir: filepath.Join(dataDir, "anchor")},
+		ConsoleMembers: s.Members,
+		Now:            now,
 	}
 	d, err := wiring.Build(st, sec, svc)
 	if err != nil {
@@ -380,6 +388,23 @@ func (s *Stack) build(cfg Config, dataDir string, k keys, routes map[string]stri
 	}
 	s.Links, s.EvidenceLinks = d.Links, d.EvidenceLinks
 	return d, nil
+}
+
+// LocalMembers are the people the local console's sign-in page offers: a
+// reporter, every configured approver (agency KP2MI), an auditor and an
+// admin. Approvers sign in with their configured address, so the requests
+// mailed to them are the ones in their inbox.
+func LocalMembers(approvers [][]string) []console.Member {
+	ms := []console.Member{{Subject: "ngo-sari", Name: "Sari (LSM / NGO)", Roles: []string{auth.Reporter}}}
+	for _, tier := range approvers {
+		for _, a := range tier {
+			name, _, _ := strings.Cut(a, "@")
+			ms = append(ms, console.Member{Subject: "approver-" + name, Email: a, Name: a, Roles: []string{auth.Approver}, Agency: "KP2MI"})
+		}
+	}
+	return append(ms,
+		console.Member{Subject: "auditor-1", Email: "auditor@bpk.local", Name: "Auditor (BPK)", Roles: []string{auth.Auditor}},
+		console.Member{Subject: "admin-1", Email: "admin@kp2mi.local", Name: "Admin", Roles: []string{auth.Admin}})
 }
 
 // registerFunctions registers a handler for every function of the
@@ -524,12 +549,14 @@ func (s *Stack) Token(sub string, roles ...string) (string, error) {
 
 // PrintReady prints one line per service, for people and scripts.
 func (s *Stack) PrintReady(w io.Writer, dataDir string) {
+	fmt.Fprintf(w, "Console: %s\n", s.ConsoleURL)
 	fmt.Fprintf(w, "API: %s\n", s.APIURL)
 	fmt.Fprintf(w, "DynamoDB: %s\n", s.DynamoDBURL)
 	fmt.Fprintf(w, "Step Functions: %s\n", s.SFNURL)
 	fmt.Fprintf(w, "Outbox: %s\n", s.OutboxURL)
 	fmt.Fprintf(w, "Platforms: %s\n", s.PlatformURL)
 	fmt.Fprintf(w, "# data kept in %s\n", dataDir)
+	fmt.Fprintf(w, "# console: open %s and choose a member on the local sign-in page\n", s.ConsoleURL)
 	fmt.Fprintln(w, "# tokens: go run ./cmd/tangkal token --role reporter|approver|auditor|admin")
 	fmt.Fprintf(w, "# approval e-mails and Slack messages: open %s\n", s.OutboxURL)
 	fmt.Fprintf(w, "# move time forward (deadlines, approval timeouts): go run ./cmd/tangkal clock advance 24h --endpoint %s\n", s.SFNURL)

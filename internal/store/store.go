@@ -14,6 +14,7 @@
 //	ENTITY#<k>#<v> CASE#<id>     recruiter entity → case (package entity)
 //	APPROVAL#<id>  META          approval request and its task token (package approval)
 //	REGISTRY       LICENCE#<n>   licensed recruiter registry (package registry)
+//	REPORTER#<pseudonym> REPORT#<received_at>#<id>  a report sent through the console, for its reporter's "my reports" (package console)
 //
 // Every EVENT# item is also copied, from the stream, outside the table
 // (package anchor), so a rewritten history is seen.
@@ -51,6 +52,7 @@ const (
 	PrefixLicence  = "LICENCE#"
 	PrefixStatus   = "STATUS#"
 	PrefixPlatform = "PLATFORM#"
+	PrefixReporter = "REPORTER#"
 
 	SKMeta  = "META"
 	SKClaim = "CLAIM"
@@ -119,6 +121,15 @@ func ApprovalPK(id string) string { return PrefixApproval + id }
 
 // LicenceSK is the sort key of a licence in the registry partition.
 func LicenceSK(number string) string { return PrefixLicence + number }
+
+// ReporterPK is the partition of the reports one reporter (by pseudonym)
+// sent through the console.
+func ReporterPK(pseudonym string) string { return PrefixReporter + pseudonym }
+
+// ReporterReportSK sorts a reporter's reports by the time received.
+func ReporterReportSK(receivedAt time.Time, reportID string) string {
+	return PrefixReport + FormatTime(receivedAt) + "#" + reportID
+}
 
 // StatusKey is the ByStatus partition of a status.
 func StatusKey(status string) string { return PrefixStatus + status }

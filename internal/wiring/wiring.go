@@ -28,6 +28,7 @@ import (
 	"github.com/tangkal/tangkal/internal/audit"
 	"github.com/tangkal/tangkal/internal/auth"
 	"github.com/tangkal/tangkal/internal/awsenv"
+	"github.com/tangkal/tangkal/internal/console"
 	"github.com/tangkal/tangkal/internal/evidence"
 	"github.com/tangkal/tangkal/internal/history"
 	"github.com/tangkal/tangkal/internal/logging"
@@ -79,6 +80,11 @@ type Deps struct {
 	AnchorMAC anchor.MAC
 	// PseudonymKey keys reporters' pseudonyms.
 	PseudonymKey []byte
+	// ConsoleKey signs the console's sessions and CSRF tokens.
+	ConsoleKey []byte
+	// SignIn is how people sign in to the console: the Cognito hosted UI
+	// in AWS, the local members page in the local stack.
+	SignIn console.SignIn
 }
 
 // Settings are what a deployment configures: the template's parameters as
@@ -104,6 +110,10 @@ type Settings struct {
 	// AnchorBucket is the Object Lock bucket of the history's external
 	// copy, AnchorKeyID the KMS HMAC key of its MACs.
 	AnchorBucket, AnchorKeyID string
+	// ConsoleAuthDomain is the Cognito hosted UI's base URL and
+	// ConsoleClientID its app client for the console; ConsoleURL the
+	// console's public URL (empty: from each request's host).
+	ConsoleAuthDomain, ConsoleClientID, ConsoleURL string
 }
 
 // Secrets are the keys the handlers use.
@@ -124,6 +134,8 @@ type Secrets struct {
 	AnchorKey []byte
 	// PseudonymKey keys reporters' pseudonyms (HMAC-SHA256).
 	PseudonymKey []byte
+	// ConsoleKey signs the console's sessions and CSRF tokens.
+	ConsoleKey []byte
 }
 
 // Services are the clients and stand-ins handlers talk to: AWS's in a
@@ -149,7 +161,10 @@ type Services struct {
 	// S3 and KMS clients, when Settings name a bucket or key.
 	S3  *s3.Client
 	KMS *kms.Client
-	Now func() time.Time
+	// ConsoleMembers, when set, replace the hosted UI with the local
+	// sign-in page listing them (the local stack only).
+	ConsoleMembers []console.Member
+	Now            func() time.Time
 }
 
 // SlackPostURL is Slack's Web API method that posts a message.
@@ -172,8 +187,19 @@ func Build(st Settings, sec Secrets, svc Services) (Deps, error) {
 		Evidence: svc.Evidence, Mailer: svc.Mailer, Sender: st.Sender,
 		ApproverTiers: st.ApproverTiers, CursorKey: sec.CursorKey, Tokens: svc.Tokens,
 		PseudonymKey: sec.PseudonymKey,
+		ConsoleKey:   sec.ConsoleKey,
 	}
 	var err error
+	switch {
+	case len(svc.ConsoleMembers) > 0:
+		d.SignIn = console.LocalSignIn{Members: svc.ConsoleMembers}
+	case st.ConsoleAuthDomain != "" && st.ConsoleClientID != "" && st.UserPoolID != "":
+		v, err := auth.NewCognito(st.UserPoolID, st.ConsoleClientID)
+		if err != nil {
+			return Deps{}, fmt.Errorf("console sign-in: %w", err)
+		}
+		d.SignIn = console.HostedUI{Domain: st.ConsoleAuthDomain, ClientID: st.ConsoleClientID, ConsoleURL: st.ConsoleURL, Tokens: v}
+	}
 	if d.Tokens == nil && st.UserPoolID != "" {
 		if d.Tokens, err = auth.NewCognito(st.UserPoolID, st.UserPoolClientID); err != nil {
 			return Deps{}, err
@@ -236,6 +262,8 @@ func FromEnv(ctx context.Context) (Deps, error) {
 		SlackChannel: os.Getenv("TANGKAL_SLACK_CHANNEL"),
 		UserPoolID:   os.Getenv("TANGKAL_USER_POOL_ID"), UserPoolClientID: os.Getenv("TANGKAL_USER_POOL_CLIENT_ID"),
 		AnchorBucket: os.Getenv("TANGKAL_ANCHOR_BUCKET"), AnchorKeyID: os.Getenv("TANGKAL_ANCHOR_KEY_ID"),
+		ConsoleAuthDomain: os.Getenv("TANGKAL_CONSOLE_AUTH_DOMAIN"), ConsoleClientID: os.Getenv("TANGKAL_CONSOLE_CLIENT_ID"),
+		ConsoleURL: os.Getenv("TANGKAL_CONSOLE_URL"),
 	}
 	if st.SlackApprovers, err = ParseSlackApprovers(os.Getenv("TANGKAL_SLACK_APPROVERS")); err != nil {
 		return Deps{}, err
@@ -248,6 +276,7 @@ func FromEnv(ctx context.Context) (Deps, error) {
 		CursorKey:       audit.CursorKey(os.Getenv("TANGKAL_CURSOR_SECRET"), os.Getenv(approval.SecretEnv)),
 		EvidenceLinkKey: []byte(os.Getenv(evidence.LinkSecretEnv)),
 		PseudonymKey:    []byte(os.Getenv("TANGKAL_PSEUDONYM_SECRET")),
+		ConsoleKey:      []byte(os.Getenv("TANGKAL_CONSOLE_SECRET")),
 	}
 	if id := os.Getenv("TANGKAL_SLACK_SECRET_ARN"); id != "" {
 		var slackKeys struct {
@@ -339,17 +368,27 @@ type apiHandler = func(context.Context, api.Request) (api.Response, error)
 
 // SubmitReport is SubmitReportFunction's handler.
 func SubmitReport(d Deps) apiHandler {
-	h := report.Handler{Intake: report.Intake{Table: d.Table, Now: d.Now, PseudonymKey: d.PseudonymKey}}
+	h := report.Handler{Intake: d.intake()}
+	return api.Handle(h.Submit)
+}
+
+// intake is how reports are recorded, by the API and the console alike.
+func (d Deps) intake() report.Intake {
 	if len(d.PseudonymKey) == 0 {
 		slog.Warn("no TANGKAL_PSEUDONYM_SECRET: reporters' pseudonyms are unkeyed hashes")
 	}
-	return api.Handle(h.Submit)
+	return report.Intake{Table: d.Table, Now: d.Now, PseudonymKey: d.PseudonymKey}
 }
 
 // CasesAPI is CasesApiFunction's handler.
 // GET /stats/compliance covers the configured platforms (the bundled
 // configuration when Deps has no platform client).
 func CasesAPI(d Deps) apiHandler {
+	return api.Handle(d.reader().Route)
+}
+
+// reader is the read API, for CasesApiFunction and the console alike.
+func (d Deps) reader() audit.Reader {
 	r := audit.Reader{Table: d.Table, Now: d.Now}
 	r.CursorKey = d.CursorKey
 	if len(r.CursorKey) == 0 {
@@ -363,7 +402,22 @@ func CasesAPI(d Deps) apiHandler {
 	} else if pc, err := platform.Default(); err == nil {
 		r.Platforms = pc.IDs()
 	}
-	return api.Handle(r.Route)
+	return r
+}
+
+// Console is ConsoleFunction's handler: the web console's pages, calling
+// the same domain packages as the JSON API.
+func Console(d Deps) apiHandler {
+	c := &console.Console{
+		Key: d.ConsoleKey, SignIn: d.SignIn, Table: d.Table, Now: d.Now,
+		Intake: d.intake(), Reader: d.reader(),
+		Approvals: d.approvals(), Decided: approval.Completer{SFN: d.SFN}.Decided,
+		ApproverTiers: d.ApproverTiers,
+	}
+	if d.Platforms != nil {
+		c.Platforms = d.Platforms.Config
+	}
+	return c.Handle
 }
 
 // Evidence is EvidenceFunction's handler: the evidence copies notices
@@ -464,6 +518,7 @@ func Handlers(d Deps) map[string]any {
 		"CasesApiFunction":        CasesAPI(d),
 		"ApprovalsFunction":       Approvals(d),
 		"EvidenceFunction":        Evidence(d),
+		"ConsoleFunction":         Console(d),
 		"StartWorkflowFunction":   StartWorkflow(d),
 		"RecordReportsFunction":   RecordReports(d),
 		"AnchorFunction":          Anchor(d),

@@ -1,0 +1,279 @@
+package console_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/tangkal/tangkal/internal/localstack"
+	"github.com/tangkal/tangkal/internal/samtemplate"
+	"github.com/tangkal/tangkal/internal/sfnlocal"
+	"github.com/tangkal/tangkal/internal/store"
+	"github.com/tangkal/tangkal/internal/testenv"
+)
+
+// An ad with strong trafficking signs (urgent: 4 h deadline).
+const scamAd = "LOWONGAN ADMIN ONLINE KAMBOJA gaji 15-25jt/bln, tanpa pengalaman, TANPA BIAYA tiket ditanggung, " +
+	"berangkat minggu ini pakai visa turis, paspor dipegang perusahaan. Minat WA 0812-5550-9911"
+
+// chromium finds headless Chromium: skipped when missing, except under
+// CI=true, where a missing browser fails the run.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	msg := "no Chromium: install Debian's package with `apt-get install -y chromium` (`make test` does it as root)"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+type browser struct {
+	t     *testing.T
+	ctx   context.Context
+	base  string
+	root  string
+	axe   string
+	shots string
+}
+
+func (b *browser) run(actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.t.Fatalf("browser: %v", err)
+	}
+}
+
+func value[T any](b *browser, a chromedp.Action[T]) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		b.t.Fatalf("browser: %v", err)
+	}
+	return v
+}
+
+func (b *browser) open(path string) {
+	b.t.Helper()
+	b.run(chromedp.Navigate(b.base + path))
+}
+
+func (b *browser) text(sel string) string {
+	return value(b, chromedp.Text(chromedp.CSS(sel)))
+}
+
+func (b *browser) body() string { return b.text("main") }
+
+// check screenshots the page at desktop and phone width and runs axe-core:
+// no serious or critical violation.
+func (b *browser) check(name string) {
+	b.t.Helper()
+	for _, size := range []struct {
+		suffix string
+		w, h   int64
+	}{{"desktop", 1280, 900}, {"390", 390, 844}} {
+		b.run(chromedp.EmulateViewport(size.w, size.h))
+		png := value(b, chromedp.FullScreenshot(100))
+		if err := os.WriteFile(filepath.Join(b.shots, name+"-"+size.suffix+".png"), png, 0o644); err != nil {
+			b.t.Fatal(err)
+		}
+	}
+	b.run(chromedp.EmulateViewport(1280, 900))
+	value(b, chromedp.Evaluate[any](b.axe))
+	out := value(b, chromedp.Evaluate[string](`axe.run(document, {resultTypes: ["violations"]}).then(r => JSON.stringify(
+			r.violations.filter(v => v.impact === "serious" || v.impact === "critical")
+			 .map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(" "))}))))`,
+		chromedp.EvalAwaitPromise))
+	var vs []map[string]any
+	if err := json.Unmarshal([]byte(out), &vs); err != nil {
+		b.t.Fatalf("axe on %s: %v (%s)", name, err, out)
+	}
+	for _, v := range vs {
+		b.t.Errorf("axe on %s: %v %v: %v at %v", name, v["impact"], v["id"], v["help"], v["nodes"])
+	}
+}
+
+func (b *browser) signIn(member string) {
+	b.t.Helper()
+	b.open("/console/signin")
+	b.run(chromedp.Click(chromedp.CSS(`button[value="`+member+`"]`)), chromedp.WaitVisible(chromedp.CSS(`form[action="/console/signout"]`)))
+}
+
+func (b *browser) signOut() {
+	b.t.Helper()
+	b.run(chromedp.Click(chromedp.CSS(`form[action="/console/signout"] button`)), chromedp.WaitVisible(chromedp.CSS(`form[action="/console/signin"]`)))
+}
+
+func waitStatus(t *testing.T, st *localstack.Stack, id, status string) *store.Case {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	var last string
+	for time.Now().Before(deadline) {
+		if c, err := st.Table.GetCase(context.Background(), id); err == nil {
+			if c.Status == status {
+				return c
+			}
+			last = c.Status
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("case %s: status %q after 60 s, want %q", id, last, status)
+	return nil
+}
+
+func startStack(t *testing.T) (*localstack.Stack, *sfnlocal.ManualClock) {
+	t.Helper()
+	clock := sfnlocal.NewManualClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	st, err := localstack.Start(ctx, localstack.Config{DynamoDBEndpoint: testenv.Endpoint(t), Table: testenv.UniqueName(t, "console"),
+		Clock: clock, Parameters: map[string]string{"ApprovalTimeoutSeconds": "3600", "ApprovalTiers": "2"}})
+	if err != nil {
+		t.Fatalf("start local stack: %v", err)
+	}
+	t.Cleanup(st.Close)
+	return st, clock
+}
+
+func newBrowser(t *testing.T, base string) *browser {
+	t.Helper()
+	exe := chromium(t)
+	tpl, err := samtemplate.Find(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Dir(tpl)
+	axe, err := os.ReadFile(filepath.Join(root, "infra", "node_modules", "axe-core", "axe.min.js"))
+	if err != nil {
+		t.Fatalf("axe-core: %v (run npm ci --prefix infra)", err)
+	}
+	shots := filepath.Join(root, "build", "screenshots")
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
+		chromedp.Flag("disable-gpu", true), chromedp.Flag("lang", "id-ID"), chromedp.WindowSize(1280, 900))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelB := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelB(); cancelA() })
+	b := &browser{t: t, ctx: ctx, base: strings.TrimSuffix(base, "/"), root: root, axe: string(axe), shots: shots}
+	// The first call starts the browser: without a timeout, which would stop it.
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return b
+}
+
+// TestConsoleStory is the whole job in a browser: a reporter submits an
+// ad, the approver finds it in the inbox and approves, the takedown is
+// sent, the clock moves, an auditor finds the case closed in time with its
+// chain valid. Every page is screenshot and checked with axe-core.
+func TestConsoleStory(t *testing.T) {
+	st, clock := startStack(t)
+	b := newBrowser(t, strings.TrimSuffix(st.APIURL, "/"))
+
+	b.open("/console/")
+	if !strings.Contains(b.body(), "Hanya lokal") {
+		t.Fatalf("sign-in page does not say it is local only: %q", b.body())
+	}
+	b.check("signin")
+
+	// Reporter: a bad URL is refused next to its field, then the ad goes in.
+	b.signIn("ngo-sari")
+	b.check("home-reporter")
+	b.open("/console/report")
+	b.run(chromedp.SetValue(chromedp.CSS("#url"), "ftp://example.com/x"), chromedp.Submit(chromedp.CSS("#url")),
+		chromedp.WaitVisible(chromedp.CSS("#url-error")))
+	if msg := b.text("#url-error"); !strings.Contains(msg, "Tidak dapat dipakai") {
+		t.Errorf("url error %q", msg)
+	}
+	b.check("report-invalid")
+	b.run(chromedp.SetValue(chromedp.CSS("#url"), "https://m.facebook.com/groups/lokerluarnegeri/posts/5550201/?mibextid=abc"),
+		chromedp.SetValue(chromedp.CSS("#text"), scamAd), chromedp.SetValue(chromedp.CSS("#organization"), "LSM Migran"),
+		chromedp.Submit(chromedp.CSS("#url")), chromedp.WaitVisible(chromedp.CSS(".alert.ok")))
+	caseID := b.text(".alert.ok strong")
+	if !strings.HasPrefix(caseID, "c_") {
+		t.Fatalf("no case id after submitting: %q", b.body())
+	}
+	waitStatus(t, st, caseID, store.StatusAwaitingApprove)
+	b.open("/console/reports")
+	if !strings.Contains(b.body(), caseID) || !strings.Contains(b.body(), "menunggu persetujuan") {
+		t.Errorf("my reports does not show the case awaiting approval: %q", b.body())
+	}
+	b.check("myreports")
+	b.signOut()
+
+	// Approver: the inbox, the case page, approve.
+	b.signIn("approver-approver")
+	b.open("/console/inbox")
+	if !strings.Contains(b.body(), caseID) || !strings.Contains(b.body(), "sisa") {
+		t.Fatalf("inbox does not list %s with its countdown: %q", caseID, b.body())
+	}
+	b.check("inbox")
+	b.run(chromedp.Click(chromedp.CSS(`a[href="/console/cases/`+caseID+`"]`)), chromedp.WaitVisible(chromedp.CSS("#yours")))
+	page := b.body()
+	for _, want := range []string{"paspor dipegang", "Indikator risiko", "Salinan bukti", "Kasus terkait"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("case page lacks %q", want)
+		}
+	}
+	b.check("case-approver")
+	b.run(chromedp.SetValue(chromedp.CSS("#reason"), "indikator terkonfirmasi"),
+		chromedp.Click(chromedp.CSS(`button[value="approve"]`)), chromedp.WaitVisible(chromedp.CSS(".alert.ok")))
+	waitStatus(t, st, caseID, store.StatusTakedownSent)
+	b.signOut()
+
+	// The platform removes the ad; the deadline passes.
+	clock.Advance(5 * time.Hour)
+	waitStatus(t, st, caseID, store.StatusRemovedInTime)
+
+	// Auditor: the search finds it closed in time, the chain is valid.
+	b.signIn("auditor-1")
+	b.open("/console/cases?status=removed_in_time")
+	if !strings.Contains(b.body(), caseID) {
+		t.Fatalf("search does not find %s: %q", caseID, b.body())
+	}
+	b.check("cases")
+	b.open("/console/cases/" + caseID + "/history")
+	if got := b.text("#chain"); !strings.Contains(got, "utuh") {
+		t.Errorf("chain badge %q, want valid", got)
+	}
+	if !strings.Contains(b.body(), "reporter:rp-") || strings.Contains(b.body(), "ngo-sari") { // keyed pseudonyms
+		t.Errorf("history does not show the report pseudonymously")
+	}
+	b.check("history")
+	b.open("/console/figures")
+	b.check("figures")
+	// English on the switch.
+	b.run(chromedp.Click(chromedp.CSS(`a[href^="/console/lang"]`)), chromedp.WaitReady(chromedp.CSS(`html[lang="en"]`)))
+	if h := b.text("main h1"); h != "Compliance figures" {
+		t.Errorf("after the switch the title is %q", h)
+	}
+	b.check("figures-en")
+	b.run(chromedp.Click(chromedp.CSS(`a[href^="/console/lang"]`)), chromedp.WaitReady(chromedp.CSS(`html[lang="id"]`)))
+	b.signOut()
+
+	b.signIn("admin-1")
+	b.open("/console/admin")
+	b.check("admin")
+	b.open("/console/cases/c_nonexistent")
+	b.check("error")
+	fmt.Fprintln(os.Stderr, "screenshots in", b.shots)
+}

@@ -1,0 +1,262 @@
+package console
+
+import (
+	"fmt"
+	"html/template"
+	"strings"
+	"time"
+)
+
+// Languages: Bahasa Indonesia first, English on a switch.
+const (
+	LangID = "id"
+	LangEN = "en"
+)
+
+// wib is Western Indonesian Time (UTC+7, no daylight saving).
+var wib = time.FixedZone("WIB", 7*60*60)
+
+var monthsID = [...]string{"Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November", "Desember"}
+
+// formatWhen writes t in WIB, the Indonesian way ("26 November 2026,
+// 16.00 WIB") or the English way ("26 November 2026, 16:00 WIB").
+func formatWhen(lang string, t time.Time) string {
+	w := t.In(wib)
+	if lang == LangEN {
+		return w.Format("2 January 2006, 15:04") + " WIB"
+	}
+	return fmt.Sprintf("%d %s %d, %02d.%02d WIB", w.Day(), monthsID[w.Month()-1], w.Year(), w.Hour(), w.Minute())
+}
+
+// when is a <time> element: WIB shown, UTC on hover.
+func when(lang string, v any) template.HTML {
+	t, ok := asTime(v)
+	if !ok {
+		return "–"
+	}
+	utc := t.UTC().Format("2006-01-02 15:04:05 UTC")
+	return template.HTML(`<time datetime="` + template.HTMLEscapeString(t.UTC().Format(time.RFC3339)) + `" title="` +
+		template.HTMLEscapeString(utc) + `">` + template.HTMLEscapeString(formatWhen(lang, t)) + `</time>`)
+}
+
+func asTime(v any) (time.Time, bool) {
+	switch x := v.(type) {
+	case time.Time:
+		return x, !x.IsZero()
+	case *time.Time:
+		if x == nil {
+			return time.Time{}, false
+		}
+		return *x, !x.IsZero()
+	case string:
+		if x == "" {
+			return time.Time{}, false
+		}
+		t, err := time.Parse(time.RFC3339Nano, x)
+		return t, err == nil
+	}
+	return time.Time{}, false
+}
+
+// duration says d in words: "3 jam 12 menit" / "3 h 12 min".
+func duration(lang string, d time.Duration) string {
+	neg := d < 0
+	if neg {
+		d = -d
+	}
+	h, m := int(d.Hours()), int(d.Minutes())%60
+	var s string
+	switch {
+	case h >= 48:
+		s = fmt.Sprintf("%d %s %d %s", h/24, pick(lang, "hari", "d"), h%24, pick(lang, "jam", "h"))
+	case h > 0:
+		s = fmt.Sprintf("%d %s %d %s", h, pick(lang, "jam", "h"), m, pick(lang, "menit", "min"))
+	default:
+		s = fmt.Sprintf("%d %s", m, pick(lang, "menit", "min"))
+	}
+	if neg {
+		return fmt.Sprintf(pick(lang, "lewat %s", "%s overdue"), s)
+	}
+	return fmt.Sprintf(pick(lang, "sisa %s", "%s left"), s)
+}
+
+func pick(lang, id, en string) string {
+	if lang == LangEN {
+		return en
+	}
+	return id
+}
+
+// t translates a message key. A missing key shows itself, so a test sees it.
+func t(lang, key string) string {
+	m, ok := messages[key]
+	if !ok {
+		return key
+	}
+	if lang == LangEN {
+		return m[1]
+	}
+	return m[0]
+}
+
+// label translates a code (status, role, urgency…) when it has a message
+// "code.<x>", else shows the code with spaces.
+func label(lang, code string) string {
+	if _, ok := messages["code."+code]; ok {
+		return t(lang, "code."+code)
+	}
+	return strings.ReplaceAll(code, "_", " ")
+}
+
+var messages = map[string][2]string{
+	"app.tagline":             {"Koordinasi penurunan iklan penempatan pekerja migran ilegal", "Takedown coordination for illegal migrant-worker placement ads"},
+	"nav.skip":                {"Langsung ke isi", "Skip to content"},
+	"nav.home":                {"Beranda", "Home"},
+	"nav.report":              {"Laporkan iklan", "Report an ad"},
+	"nav.myreports":           {"Laporan saya", "My reports"},
+	"nav.inbox":               {"Kotak persetujuan", "Approval inbox"},
+	"nav.cases":               {"Cari kasus", "Case search"},
+	"nav.figures":             {"Angka kepatuhan", "Compliance figures"},
+	"nav.admin":               {"Administrasi", "Administration"},
+	"nav.signout":             {"Keluar", "Sign out"},
+	"nav.lang":                {"English", "Bahasa Indonesia"},
+	"nav.signedin":            {"Masuk sebagai", "Signed in as"},
+	"signin.title":            {"Masuk", "Sign in"},
+	"signin.local":            {"Hanya lokal: halaman ini ada di `make run` saja. Di AWS, Anda masuk melalui Cognito.", "Local only: this page exists in `make run` only. In AWS you sign in through Cognito."},
+	"signin.pick":             {"Pilih anggota yang dikonfigurasi:", "Choose a configured member:"},
+	"signin.cognito":          {"Masuk dengan akun instansi", "Sign in with your agency account"},
+	"signin.expired":          {"Sesi Anda berakhir atau belum masuk. Silakan masuk.", "Your session ended or you are not signed in. Please sign in."},
+	"home.title":              {"Selamat datang", "Welcome"},
+	"home.intro":              {"Pilih pekerjaan Anda:", "Choose your task:"},
+	"report.title":            {"Laporkan iklan", "Report an ad"},
+	"report.intro":            {"Laporkan iklan lowongan kerja ke luar negeri yang mencurigakan. Iklan yang sama yang dilaporkan lagi digabung ke kasusnya.", "Report a suspicious overseas job ad. The same ad reported again joins its case."},
+	"report.url":              {"Alamat (URL) iklan", "Address (URL) of the ad"},
+	"report.url.hint":         {"Wajib, http atau https", "Required, http or https"},
+	"report.platform":         {"Platform", "Platform"},
+	"report.platform.auto":    {"Kenali dari alamat", "Detect from the address"},
+	"report.text":             {"Teks iklan", "Text of the ad"},
+	"report.text.hint":        {"Salin teks iklan apa adanya (paling banyak 10.000 karakter)", "Copy the ad's text as it is (at most 10,000 characters)"},
+	"report.category":         {"Kategori", "Category"},
+	"report.category.none":    {"Tidak tahu", "Don't know"},
+	"report.notes":            {"Catatan", "Notes"},
+	"report.org":              {"Organisasi Anda", "Your organisation"},
+	"report.submit":           {"Kirim laporan", "Send report"},
+	"report.sent":             {"Laporan diterima. Nomor kasus:", "Report received. Case number:"},
+	"report.duplicate":        {"Iklan ini sudah dilaporkan; laporan Anda digabung ke kasusnya.", "This ad was already reported; your report joined its case."},
+	"report.bad":              {"Tidak dapat dipakai:", "Cannot be used:"},
+	"report.fix":              {"Periksa kolom yang ditandai.", "Check the marked fields."},
+	"myreports.title":         {"Laporan saya", "My reports"},
+	"myreports.none":          {"Anda belum mengirim laporan melalui konsol.", "You have not sent reports through the console yet."},
+	"col.case":                {"Kasus", "Case"},
+	"col.ad":                  {"Iklan", "Ad"},
+	"col.sent":                {"Dikirim", "Sent"},
+	"col.status":              {"Status", "Status"},
+	"col.outcome":             {"Hasil", "Outcome"},
+	"col.org":                 {"Organisasi", "Organisation"},
+	"col.platform":            {"Platform", "Platform"},
+	"col.urgency":             {"Urgensi", "Urgency"},
+	"col.deadline":            {"Batas waktu", "Deadline"},
+	"col.score":               {"Skor", "Score"},
+	"col.created":             {"Dibuat", "Created"},
+	"col.reports":             {"Laporan", "Reports"},
+	"inbox.title":             {"Kotak persetujuan", "Approval inbox"},
+	"inbox.intro":             {"Permintaan yang menunggu keputusan Anda, yang paling mendesak dulu.", "Requests waiting for your decision, most urgent first."},
+	"inbox.none":              {"Tidak ada permintaan yang menunggu.", "No requests are waiting."},
+	"inbox.open":              {"Buka", "Open"},
+	"inbox.agency":            {"Instansi", "Agency"},
+	"case.title":              {"Kasus", "Case"},
+	"case.ad":                 {"Teks iklan", "Ad text"},
+	"case.evidence":           {"Salinan bukti", "Evidence copy"},
+	"case.evidence.none":      {"Belum ada salinan bukti.", "No evidence copy yet."},
+	"case.indicators":         {"Indikator risiko", "Risk indicators"},
+	"case.registry":           {"Daftar perusahaan berizin (P3MI)", "Licensed recruiter registry (P3MI)"},
+	"case.registry.none":      {"Tidak ada perusahaan berizin yang disebut.", "No licensed company is named."},
+	"case.related":            {"Kasus terkait", "Related cases"},
+	"case.related.none":       {"Tidak ada kasus lain dengan kontak yang sama.", "No other case shares a contact."},
+	"case.via":                {"melalui", "via"},
+	"case.reports":            {"Laporan (pseudonim)", "Reports (pseudonymous)"},
+	"case.decisions":          {"Keputusan", "Decisions"},
+	"case.decide":             {"Keputusan Anda", "Your decision"},
+	"case.reason":             {"Alasan (dicatat dalam riwayat kasus)", "Reason (recorded in the case history)"},
+	"case.approve":            {"Setujui penurunan", "Approve takedown"},
+	"case.reject":             {"Tolak", "Reject"},
+	"case.final":              {"Keputusan bersifat final.", "The decision is final."},
+	"case.decided":            {"Keputusan dicatat.", "Decision recorded."},
+	"case.history":            {"Riwayat lengkap", "Full history"},
+	"case.facts":              {"Ringkasan", "Summary"},
+	"case.expires":            {"Berlaku sampai", "Open until"},
+	"history.title":           {"Riwayat kasus", "Case history"},
+	"chain.valid":             {"Rantai hash utuh", "Hash chain intact"},
+	"chain.invalid":           {"Rantai hash RUSAK", "Hash chain BROKEN"},
+	"chain.events":            {"peristiwa", "events"},
+	"cases.title":             {"Cari kasus", "Case search"},
+	"cases.status":            {"Status", "Status"},
+	"cases.platform":          {"Platform", "Platform"},
+	"cases.from":              {"Dari", "From"},
+	"cases.to":                {"Sampai", "To"},
+	"cases.any":               {"Semua", "Any"},
+	"cases.search":            {"Cari", "Search"},
+	"cases.next":              {"Halaman berikutnya", "Next page"},
+	"cases.none":              {"Tidak ada kasus yang cocok.", "No case matches."},
+	"cases.need":              {"Pilih status atau platform.", "Choose a status or a platform."},
+	"figures.title":           {"Angka kepatuhan", "Compliance figures"},
+	"figures.outcomes":        {"Hasil permintaan penurunan per platform", "Outcome of takedown requests per platform"},
+	"figures.median":          {"Median waktu sampai diturunkan (jam)", "Median time to removal (hours)"},
+	"figures.escalations":     {"Eskalasi", "Escalations"},
+	"figures.sent":            {"Permintaan dikirim", "Requests sent"},
+	"figures.intime":          {"Diturunkan tepat waktu", "Removed in time"},
+	"figures.late":            {"Diturunkan terlambat", "Removed late"},
+	"figures.live":            {"Masih tayang", "Still live"},
+	"figures.noncompliant":    {"Tidak patuh", "Non-compliant"},
+	"figures.overdue":         {"Lewat batas", "Overdue"},
+	"figures.p90":             {"p90", "p90"},
+	"figures.asof":            {"Per", "As of"},
+	"admin.title":             {"Administrasi", "Administration"},
+	"admin.platforms":         {"Platform yang dikonfigurasi", "Configured platforms"},
+	"admin.approvers":         {"Penyetuju per tingkat", "Approvers per tier"},
+	"admin.tier":              {"Tingkat", "Tier"},
+	"admin.channel":           {"Saluran", "Channel"},
+	"admin.deadlines":         {"Batas waktu (mendesak / biasa)", "Deadlines (urgent / normal)"},
+	"waits.title":             {"Menyusul", "Coming"},
+	"error.title":             {"Tidak dapat dilanjutkan", "Cannot continue"},
+	"error.back":              {"Kembali ke beranda", "Back to home"},
+	"error.csrf":              {"Formulir kedaluwarsa atau bukan dari konsol ini. Muat ulang halaman dan coba lagi.", "The form expired or did not come from this console. Reload the page and try again."},
+	"error.forbidden":         {"Peran Anda tidak boleh membuka halaman ini.", "Your role may not open this page."},
+	"code.reporter":           {"pelapor", "reporter"},
+	"code.approver":           {"penyetuju", "approver"},
+	"code.auditor":            {"auditor", "auditor"},
+	"code.admin":              {"admin", "admin"},
+	"code.urgent":             {"mendesak", "urgent"},
+	"code.normal":             {"biasa", "normal"},
+	"code.received":           {"diterima", "received"},
+	"code.verifying":          {"diverifikasi", "verifying"},
+	"code.awaiting_approval":  {"menunggu persetujuan", "awaiting approval"},
+	"code.approved":           {"disetujui", "approved"},
+	"code.takedown_requested": {"penurunan diminta", "takedown requested"},
+	"code.manual_queue":       {"antrean manual", "manual queue"},
+	"code.escalated":          {"dieskalasi", "escalated"},
+	"code.removed_in_time":    {"diturunkan tepat waktu", "removed in time"},
+	"code.removed_late":       {"diturunkan terlambat", "removed late"},
+	"code.non_compliant":      {"tidak patuh", "non-compliant"},
+	"code.rejected":           {"ditolak", "rejected"},
+	"code.approval_expired":   {"persetujuan kedaluwarsa", "approval expired"},
+	"code.not_actionable":     {"tidak dapat ditindak", "not actionable"},
+	"code.legitimate":         {"sah", "legitimate"},
+	"code.not_job_ad":         {"bukan iklan kerja", "not a job ad"},
+	"code.duplicate":          {"duplikat", "duplicate"},
+	"code.pending":            {"menunggu", "pending"},
+	"code.expired":            {"kedaluwarsa", "expired"},
+	"code.scam_compound":      {"kompleks penipuan (scam)", "scam compound"},
+	"code.visa_abuse":         {"penyalahgunaan visa", "visa abuse"},
+	"code.illegal_fees":       {"biaya ilegal / potong gaji", "illegal fees / salary cuts"},
+	"code.case_opened":        {"kasus dibuka", "case opened"},
+	"code.report_received":    {"laporan diterima", "report received"},
+	"code.verified":           {"diverifikasi", "verified"},
+	"code.approval_requested": {"persetujuan diminta", "approval requested"},
+	"code.approval_escalated": {"persetujuan dieskalasi", "approval escalated"},
+	"code.approval_decided":   {"persetujuan diputuskan", "approval decided"},
+	"code.warning_sent":       {"peringatan dikirim", "warning sent"},
+	"code.compliance_checked": {"kepatuhan diperiksa", "compliance checked"},
+	"code.case_closed":        {"kasus ditutup", "case closed"},
+	"code.notice_failed":      {"pengiriman gagal", "notice failed"},
+}
