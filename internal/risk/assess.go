@@ -69,6 +69,9 @@ type hit struct {
 // government site is evidence of an official announcement).
 func (a *Assessor) Assess(text, url string) Assessment {
 	folded, offsets := entity.Fold(text, true)
+	// See through "k4mb0ja", "K.a.m.b.o.j.a", spelled-out numbers...; the
+	// offsets still quote the words as written.
+	folded, offsets = entity.Reveal(folded, offsets)
 	if url != "" {
 		// The address is context ("...go.id/...") but never quoted as a match.
 		lu := strings.ToLower(url)

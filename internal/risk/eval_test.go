@@ -21,6 +21,7 @@ type labelledAd struct {
 	Urgency    *string    `json:"urgency"`
 	Indicators []string   `json:"indicators"`
 	Entities   entity.Set `json:"entities"`
+	Cluster    string     `json:"recruiter_cluster"`
 }
 
 func loadDev(t *testing.T) []labelledAd { return loadSet(t, "testdata/dev.jsonl") }
