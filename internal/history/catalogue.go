@@ -57,6 +57,21 @@ type VerifiedData struct {
 	Related     []entity.RelatedCase `json:"related"`
 	Evidence    Evidence             `json:"evidence"`
 	DuplicateOf string               `json:"duplicate_of,omitempty"`
+	// Repost: an earlier case whose ad text is (nearly) the same, posted
+	// again by this or another account.
+	Repost *Repost `json:"repost,omitempty"`
+}
+
+// Repost is the earlier case a reposted ad repeats, as it stood when the
+// repost was verified.
+type Repost struct {
+	CaseID     string  `json:"case_id"`
+	Similarity float64 `json:"similarity"`
+	Status     string  `json:"status"`
+	// At is when the earlier case reached that status (RFC 3339), if known.
+	At string `json:"at,omitempty"`
+	// Sentence says it to approvers, Bahasa Indonesia then English.
+	Sentence string `json:"sentence"`
 }
 
 // Evidence is what fetching the ad found.
