@@ -37,6 +37,9 @@ type CaseOpenedData struct {
 	URL          string `json:"url"`
 	CanonicalURL string `json:"canonical_url"`
 	Platform     string `json:"platform"`
+	// Reopens: the earlier case of this ad, closed as removed; the ad was
+	// reported again after it.
+	Reopens string `json:"reopens,omitempty"`
 }
 
 // ReportReceivedData: a further report of the same ad.

@@ -231,7 +231,7 @@ func (s *Steps) fetch(ctx context.Context, c *store.Case) (ev history.Evidence, 
 		return ev, text, "", nil
 	}
 	text = strings.TrimSpace(text + "\n" + res.Title + "\n" + res.Excerpt)
-	dup, err := report.ClaimFinalURL(ctx, s.Table, c.ID, c.CanonicalURL, res.FinalURL)
+	dup, err := report.ClaimFinalURL(ctx, s.Table, c.ID, c.CanonicalURL, res.FinalURL, c.Reopens)
 	if err != nil {
 		return ev, "", "", transient(stepVerify, c.ID, "claim the final URL", err)
 	}
