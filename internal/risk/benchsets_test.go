@@ -1,3 +1,3 @@
 package risk
 
-var benchSets = []string{"testdata/dev.jsonl", advDev, advDev2, advHoldout}
+var benchSets = []string{"testdata/dev.jsonl", advDev, advDev2, advDev3, advHoldout}
