@@ -29,6 +29,15 @@ func (r *Registry) Match(text string) []Match {
 	if r == nil || len(r.entries) == 0 {
 		return nil
 	}
+	return r.MatchPhones(text, entity.Extract(text).Phones)
+}
+
+// MatchPhones is Match for a caller that has already extracted the text's
+// phone numbers (E.164).
+func (r *Registry) MatchPhones(text string, phones []string) []Match {
+	if r == nil || len(r.entries) == 0 {
+		return nil
+	}
 	folded, offsets := entity.Fold(text, true)
 	folded, offsets = entity.Reveal(folded, offsets)
 	words := tokenize(folded)
@@ -59,7 +68,6 @@ func (r *Registry) Match(text string) []Match {
 			m.Licence = f.Value
 		}
 	}
-	phones := entity.Extract(text).Phones
 	for i, e := range r.entries {
 		if e.Phone != "" && slices.Contains(phones, e.Phone) {
 			m := get(i)
