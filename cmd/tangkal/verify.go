@@ -39,6 +39,10 @@ type verifyOutput struct {
 	// of the network and listed under mentioned_in instead.
 	Related     []string `json:"related"`
 	MentionedIn []string `json:"mentioned_in,omitempty"`
+	// RepostOf: the earlier input ad whose text this one repeats (nearly
+	// the same words once disguises are undone and numbers masked), as
+	// VerifyAd links a repost to the earlier case.
+	RepostOf string `json:"repost_of,omitempty"`
 }
 
 func verifyCmd(ctx context.Context, args []string) error {
@@ -82,6 +86,7 @@ func verifyCmd(ctx context.Context, args []string) error {
 func verify(ctx context.Context, a *risk.Assessor, in io.Reader, out, errs io.Writer) (bad int, err error) {
 	var outs []verifyOutput
 	var keys [][]entity.Key
+	var prints []entity.Fingerprint
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64*1024), 16<<20)
 	seen := map[string]int{}
@@ -123,6 +128,14 @@ func verify(ctx context.Context, a *risk.Assessor, in io.Reader, out, errs io.Wr
 			o.Urgency = &u
 		}
 		o.Entities = nonNil(o.Entities)
+		f := entity.TextFingerprint(ad.Text)
+		best := 0.0
+		for j, g := range prints {
+			if sim := f.Similarity(g); sim >= entity.RepostSimilarity && sim > best {
+				best, o.RepostOf = sim, outs[j].ID
+			}
+		}
+		prints = append(prints, f)
 		outs = append(outs, o)
 		var ks []entity.Key
 		for _, k := range as.Entities.Keys() {
@@ -197,7 +210,7 @@ func link(outs []verifyOutput, keys [][]entity.Key) {
 }
 
 func nonNil(s entity.Set) entity.Set {
-	for _, p := range []*[]string{&s.Phones, &s.Telegram, &s.Banks, &s.Companies, &s.Emails} {
+	for _, p := range []*[]string{&s.Phones, &s.Telegram, &s.Banks, &s.Companies, &s.Emails, &s.Wallets} {
 		if *p == nil {
 			*p = []string{}
 		}

@@ -24,6 +24,10 @@ func TestVerifyBatch(t *testing.T) {
 		`{"id":"w","text":"WASPADA! Nomor 0812-5550-0371 merekrut ke Kamboja, modus TPPO, jangan mau berangkat."}`,
 		`{"url":"https://fb.test/9","text":"tanpa id"}`,
 		``,
+		// Disguised: spelled-out number and a DANA wallet with the same
+		// phone as a; its text reposted by another account as r2.
+		`{"id":"r1","text":"L0K3R CS online Kamboja, gaji 12 jt, tiket ditanggung, berangkat visa kunjungan dulu. DP via DANA 0812 5550 0371, hubungi nol delapan satu dua lima lima lima nol nol tiga tujuh satu"}`,
+		`{"id":"r2","text":"🔥 loker cs online kamboja gaji 12 jt tiket ditanggung berangkat visa kunjungan dulu. DP via DANA 0857 5550 9999, hubungi WA 0857 5550 9999"}`,
 	}, "\n")
 	var out, errs bytes.Buffer
 	bad, err := verify(context.Background(), risk.NewAssessor(rules, registry.Default()), strings.NewReader(in), &out, &errs)
@@ -43,6 +47,14 @@ func TestVerifyBatch(t *testing.T) {
 		got[o.ID] = o
 		order = append(order, o.ID)
 	}
+	if r1, r2 := got["r1"], got["r2"]; r1.RepostOf != "" || r2.RepostOf != "r1" ||
+		strings.Join(r1.Entities.Wallets, ",") != "DANA +6281255500371" || strings.Join(r1.Entities.Phones, ",") != "+6281255500371" ||
+		!strings.Contains(strings.Join(r1.Related, ","), "a") {
+		t.Fatalf("r1 %+v\nr2 %+v: want r2 a repost of r1, r1's wallet and spelled number linked to a", r1, r2)
+	}
+	delete(got, "r1")
+	delete(got, "r2")
+	order = order[:len(order)-2]
 	if strings.Join(order, ",") != "a,b,c,w" {
 		t.Fatalf("output order %v", order)
 	}
@@ -50,11 +62,11 @@ func TestVerifyBatch(t *testing.T) {
 		t.Fatalf("a: %+v", a)
 	}
 	// a and b share a phone; b and c a bank account: one network.
-	if r := strings.Join(got["a"].Related, ","); r != "b,c" {
-		t.Fatalf("a related %q, want b,c", r)
+	if r := strings.Join(got["a"].Related, ","); r != "b,c,r1" {
+		t.Fatalf("a related %q, want b,c,r1", r)
 	}
-	if r := strings.Join(got["c"].Related, ","); r != "a,b" {
-		t.Fatalf("c related %q, want a,b", r)
+	if r := strings.Join(got["c"].Related, ","); r != "a,b,r1" {
+		t.Fatalf("c related %q, want a,b,r1", r)
 	}
 	// The warning quotes the number but is not part of the network.
 	if w := got["w"]; w.Label != risk.LabelNotJobAd || w.Urgency != nil || len(w.Related) != 0 {

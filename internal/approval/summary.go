@@ -22,6 +22,9 @@ type Summary struct {
 	Reports    int         `json:"reports,omitempty"`
 	Indicators []Indicator `json:"indicators,omitempty"`
 	Related    []Related   `json:"related,omitempty"`
+	// Repost says the ad's text repeats an earlier case, and what became
+	// of it ("Teks sama dengan c_…, disetujui … / Same text as c_…, …").
+	Repost string `json:"repost,omitempty"`
 }
 
 // Indicator is one risk indicator with its explanation.
@@ -122,7 +125,9 @@ Ad text: "{{.}}"
 {{end}}{{if .Indicators}}
 Why it was flagged:
 {{range .Indicators}}  - {{.Label}}{{with .Explanation}}: {{.}}{{end}}{{with .Evidence}} [matched: "{{.}}"]{{end}}
-{{end}}{{end}}{{if .Related}}
+{{end}}{{end}}{{with .Repost}}
+{{.}}
+{{end}}{{if .Related}}
 Related cases:
 {{range .Related}}  - {{.Sentence}}
 {{end}}{{end}}
@@ -144,6 +149,7 @@ var htmlMail = htmltemplate.Must(htmltemplate.New("html").Parse(`<!doctype html>
 </table>
 {{with .Excerpt}}<blockquote>{{.}}</blockquote>{{end}}
 {{if .Indicators}}<h3>Why it was flagged</h3><ul>{{range .Indicators}}<li><strong>{{.Label}}</strong>{{with .Explanation}}: {{.}}{{end}}{{with .Evidence}} <em>(matched: &ldquo;{{.}}&rdquo;)</em>{{end}}</li>{{end}}</ul>{{end}}
+{{with .Repost}}<p><strong>{{.}}</strong></p>{{end}}
 {{if .Related}}<h3>Related cases</h3><ul>{{range .Related}}<li>{{.Sentence}}</li>{{end}}</ul>{{end}}
 <p><a href="{{.Link}}">Review and decide</a> (opens a confirmation page; nothing is decided until you confirm there).</p>
 <p style="color:#666">This link is personal; do not forward it.</p>

@@ -18,6 +18,9 @@ type Set struct {
 	Banks     []string `json:"banks"`     // "BANK digits", e.g. "BRI 057101555021503"
 	Companies []string `json:"companies"` // as named, e.g. "PT Sagara Mitra Rantau"
 	Emails    []string `json:"emails"`    // lower-case
+	// Wallets are e-wallet accounts (DANA, OVO, GoPay, ShopeePay, LinkAja),
+	// "WALLET +62...": their ids are phone numbers, so they also link as one.
+	Wallets []string `json:"wallets"`
 }
 
 // Kinds of entity keys.
@@ -27,6 +30,7 @@ const (
 	KindBank     = "bank"
 	KindEmail    = "email"
 	KindCompany  = "company"
+	KindWallet   = "wallet"
 )
 
 // Key identifies one entity for indexing.
@@ -37,7 +41,7 @@ type Key struct {
 
 // Empty reports whether the set holds nothing.
 func (s Set) Empty() bool {
-	return len(s.Phones)+len(s.Telegram)+len(s.Banks)+len(s.Companies)+len(s.Emails) == 0
+	return len(s.Phones)+len(s.Telegram)+len(s.Banks)+len(s.Companies)+len(s.Emails)+len(s.Wallets) == 0
 }
 
 // Keys lists the set's entities as index keys. Company keys are lower-cased
@@ -56,6 +60,12 @@ func (s Set) Keys() []Key {
 	add(KindBank, s.Banks)
 	add(KindEmail, s.Emails)
 	add(KindCompany, s.Companies)
+	add(KindWallet, s.Wallets)
+	for _, w := range s.Wallets { // the wallet's id is a phone number
+		if _, phone, ok := strings.Cut(w, " "); ok {
+			add(KindPhone, []string{phone})
+		}
+	}
 	return uniqKeys(keys)
 }
 
@@ -75,11 +85,16 @@ func uniqKeys(keys []Key) []Key {
 func Extract(text string) Set {
 	folded, _ := Fold(text, false)
 	lower := strings.ToLower(folded)
+	// Numbers are read from the text with its disguises undone ("nol
+	// delapan...", "O812", "b r i"); handles and addresses as written.
+	revealed, _ := Reveal(lower, nil)
 	var s Set
 	s.Emails = emails(lower)
 	var taken [][2]int
-	s.Banks, taken = banks(lower)
-	s.Phones = phones(lower, taken)
+	s.Wallets, taken = wallets(revealed)
+	var bankTaken [][2]int
+	s.Banks, bankTaken = banks(revealed, taken)
+	s.Phones = phones(revealed, append(taken, bankTaken...))
 	s.Telegram = telegrams(lower)
 	s.Companies = companies(folded)
 	return s
@@ -116,8 +131,9 @@ func emails(lower string) []string {
 // ---- phones
 
 // phoneRE finds digit runs that may be phone numbers: an optional "+", then
-// digit groups separated by one space, dot, dash or parentheses.
-var phoneRE = regexp.MustCompile(`(?:\+ ?)?\(?\+?\d[\d().\-]*(?:[ ][\d().\-]*\d)*`)
+// digits, alone or in groups separated by up to three spaces, dots, dashes or
+// parentheses, or by a line break ("0 8 1 2 - 5 5 5 0", "0812\n5550\n6688").
+var phoneRE = regexp.MustCompile(`(?:\+ ?)?\(?\d(?:(?:[ \t.\-()]{1,3}|[ \t]*\n[ \t]*)?\d)*`)
 
 func phones(lower string, taken [][2]int) []string {
 	var out []string
@@ -127,17 +143,14 @@ func phones(lower string, taken [][2]int) []string {
 			continue
 		}
 		// A number glued to a word ("SIP/2025/0123", "abc123") is not a phone.
-		if start > 0 {
+		link := linkBefore(lower[:start])
+		if start > 0 && !link {
 			prev := lower[start-1]
-			if isAlnum(prev) || prev == '/' || prev == '_' || prev == '-' {
-				if !strings.HasSuffix(lower[:start], "wa.me/") && !strings.HasSuffix(lower[:start], "phone=") {
-					continue
-				}
+			if isAlnum(prev) || prev == '/' || prev == '_' || prev == '-' || prev == '=' {
+				continue
 			}
 		}
-		if p, ok := phoneFromCandidate(lower[start:end], linkBefore(lower[:start])); ok {
-			out = append(out, p)
-		}
+		out = append(out, phonesFromCandidate(lower[start:end], link)...)
 	}
 	return uniq(out)
 }
@@ -159,18 +172,33 @@ func overlaps(spans [][2]int, start, end int) bool {
 	return false
 }
 
-// phoneFromCandidate tries the whole candidate, then drops trailing digit
-// groups (a phone number followed by an unrelated number) until one is valid.
-func phoneFromCandidate(c string, link bool) (string, bool) {
+// phonesFromCandidate reads the phone numbers in one run of digit groups:
+// from each group, the longest run of groups that is a valid number (a
+// phone number followed by an unrelated number, or two numbers in a row).
+func phonesFromCandidate(c string, link bool) []string {
 	c = strings.TrimSpace(c)
 	plus := strings.HasPrefix(strings.TrimLeft(c, "( "), "+")
-	groups := strings.FieldsFunc(c, func(r rune) bool { return r == ' ' || r == '-' || r == '.' || r == '(' || r == ')' || r == '+' })
-	for k := len(groups); k >= 1; k-- {
-		if p, ok := NormalizePhone(strings.Join(groups[:k], ""), plus || link); ok {
-			return p, true
+	groups := strings.FieldsFunc(c, func(r rune) bool {
+		return r == ' ' || r == '-' || r == '.' || r == '(' || r == ')' || r == '+' || r == '\n' || r == '\t'
+	})
+	var out []string
+	for i := 0; i < len(groups); {
+		found := false
+		for k := len(groups); k > i; k-- {
+			if len(digitsOf(strings.Join(groups[i:k], ""))) > 17 {
+				continue
+			}
+			if p, ok := NormalizePhone(strings.Join(groups[i:k], ""), i == 0 && (plus || link)); ok {
+				out = append(out, p)
+				i, found = k, true
+				break
+			}
+		}
+		if !found {
+			i++
 		}
 	}
-	return "", false
+	return out
 }
 
 // NormalizePhone turns the digits of a phone number as written into E.164.
@@ -224,11 +252,24 @@ func indonesian(rest string) (string, bool) {
 
 var (
 	tmeRE    = regexp.MustCompile(`(?:t\.me|telegram\.me|telegram\.dog)/(?:s/)?([a-z][a-z0-9_]{3,31})\b`)
-	atRE     = regexp.MustCompile(`@([a-z][a-z0-9_]{3,31})\b`)
+	atRE     = regexp.MustCompile(`@ ?([a-z][a-z0-9_]{3,31})\b`)
 	tgCueRE  = regexp.MustCompile(`(?:\btele(?:gram)?|\btg|\btlg|\btelgram)\b[^@\n]{0,12}$`)
 	contCue  = regexp.MustCompile(`(?:daftar|japri|hub(?:ungi)?|kontak|contact|chat|cp|info|dm|pm|join|gabung)\b[^@\n]{0,6}$`)
 	otherNet = regexp.MustCompile(`(?:\big\b|insta(?:gram)?|tiktok|\btt\b|twitter|\bx\b|youtube|\byt\b|\bfb\b|facebook)[^@\n]{0,12}$`)
+	// A handle named right after "tele", "tg"..., without "@", possibly
+	// split by dots or spaced dots ("tg admin . loker_88").
+	bareTgRE = regexp.MustCompile(`(?:\btele(?:gram)?|\btelgram|\btg|\btlg)\b\s{0,2}[:=\-]?\s{0,2}((?:[a-z0-9_]+(?:\.|\s\.\s|\s_|_\s))*[a-z0-9_]+)`)
 )
+
+// notHandles are words that follow "tele"/"tg" but name nobody.
+var notHandles = map[string]bool{
+	"admin": true, "kami": true, "resmi": true, "official": true, "langsung": true, "sekarang": true,
+	"channel": true, "group": true, "grup": true, "untuk": true, "dengan": true, "atau": true, "yang": true,
+	"juga": true, "only": true, "kakak": true, "nomor": true, "number": true, "grupnya": true, "saja": true,
+	"ajaa": true, "dulu": true, "admin_": true, "bisa": true, "tersedia": true, "dibawah": true, "berikut": true,
+	"gratis": true, "lengkap": true, "khusus": true, "private": true, "pribadi": true, "kerja": true,
+	"lowongan": true, "loker": true, "info": true, "japri": true, "terbatas": true,
+}
 
 func telegrams(lower string) []string {
 	var out []string
@@ -237,7 +278,7 @@ func telegrams(lower string) []string {
 			out = append(out, "@"+m[1])
 		}
 	}
-	mentionsTelegram := strings.Contains(lower, "tele") || strings.Contains(lower, "t.me/")
+	mentionsTelegram := strings.Contains(lower, "tele") || strings.Contains(lower, "t.me/") || strings.Contains(lower, "tg")
 	for _, loc := range atRE.FindAllStringSubmatchIndex(lower, -1) {
 		start := loc[0]
 		if start > 0 && (isAlnum(lower[start-1]) || strings.ContainsRune("._-", rune(lower[start-1]))) {
@@ -248,10 +289,67 @@ func telegrams(lower string) []string {
 			continue
 		}
 		if tgCueRE.MatchString(before) || (contCue.MatchString(before) && (mentionsTelegram || !strings.Contains(before, "dm"))) {
-			out = append(out, "@"+lower[loc[2]:loc[3]])
+			out = append(out, "@"+joinHandle(lower[loc[2]:loc[3]], lower[loc[3]:]))
 		}
 	}
+	for _, m := range bareTgRE.FindAllStringSubmatchIndex(lower, -1) {
+		if m[0] > 0 && (isAlnum(lower[m[0]-1]) || lower[m[0]-1] == '.' || lower[m[0]-1] == '/') {
+			continue
+		}
+		h := strings.NewReplacer(" ", "", ".", "").Replace(lower[m[2]:m[3]])
+		if !handleRE.MatchString("@"+h) || len(h) < 5 || notHandles[h] {
+			continue
+		}
+		out = append(out, "@"+h)
+	}
 	return uniq(out)
+}
+
+// joinHandle adds to a handle the pieces written after it with spaced dots
+// or underscores ("@admin . loker_88").
+func joinHandle(h, after string) string {
+	for {
+		m := handleTailRE.FindStringSubmatch(after)
+		if m == nil {
+			return h
+		}
+		h += strings.TrimSpace(m[1])
+		after = after[len(m[0]):]
+	}
+}
+
+var (
+	handleRE     = regexp.MustCompile(`^@[a-z][a-z0-9_]{3,31}$`)
+	handleTailRE = regexp.MustCompile(`^(?:\.|\s\.\s)([a-z0-9_]+)|^(\s?_[a-z0-9_]+)`)
+)
+
+// ---- e-wallets
+
+var walletRE = regexp.MustCompile(`\b(dana|ovo|go[ \-]?pay|shopee[ \-]?pay|spay|link[ \-]?aja)\b[ \t]{0,2}(?:[:\-]|\b(?:ke|no\.?|nomor|number|id|acc)\b)?[ \t:.]{0,3}`)
+
+var walletNames = map[string]string{"dana": "DANA", "ovo": "OVO", "gopay": "GoPay", "go-pay": "GoPay", "shopeepay": "ShopeePay", "shopee pay": "ShopeePay", "spay": "ShopeePay", "linkaja": "LinkAja", "link aja": "LinkAja"}
+
+func walletKey(name string) string { return strings.NewReplacer(" ", "", "-", "").Replace(name) }
+
+// wallets finds e-wallet accounts: a wallet's name followed by the phone
+// number that is its id ("DANA 0812...", "OVO: +62 812...").
+func wallets(lower string) ([]string, [][2]int) {
+	var out []string
+	var taken [][2]int
+	for _, m := range walletRE.FindAllStringSubmatchIndex(lower, -1) {
+		rest := lower[m[1]:]
+		loc := phoneRE.FindStringIndex(rest)
+		if loc == nil || loc[0] != 0 {
+			continue
+		}
+		ps := phonesFromCandidate(rest[:loc[1]], false)
+		if len(ps) == 0 || !strings.HasPrefix(ps[0], "+628") {
+			continue
+		}
+		out = append(out, walletNames[walletKey(lower[m[2]:m[3]])]+" "+ps[0])
+		taken = append(taken, [2]int{m[1], m[1] + loc[1]})
+	}
+	return uniq(out), taken
 }
 
 // ---- banks
@@ -308,7 +406,7 @@ func bankName(match []int) string {
 	return ""
 }
 
-func banks(lower string) ([]string, [][2]int) {
+func banks(lower string, skip [][2]int) ([]string, [][2]int) {
 	names := bankRE.FindAllStringSubmatchIndex(lower, -1)
 	var out []string
 	var taken [][2]int
@@ -317,7 +415,7 @@ func banks(lower string) ([]string, [][2]int) {
 		raw := lower[start:end]
 		// Trim a trailing group that is clearly not part of the account.
 		d := digitsOf(raw)
-		if len(d) < 8 || len(d) > 18 {
+		if len(d) < 8 || len(d) > 18 || overlaps(skip, start, end) {
 			continue
 		}
 		if start > 0 && (lower[start-1] == '+' || isAlnum(lower[start-1])) {
@@ -500,7 +598,7 @@ func Normalize(kind, value string) (string, error) {
 			v = v[i+len("t.me/"):]
 		}
 		v = "@" + strings.TrimPrefix(v, "@")
-		if !regexp.MustCompile(`^@[a-z][a-z0-9_]{3,31}$`).MatchString(v) {
+		if !handleRE.MatchString(v) {
 			return "", &ValueError{Kind: kind, Value: value, Reason: "not a Telegram username"}
 		}
 		return v, nil
@@ -527,12 +625,23 @@ func Normalize(kind, value string) (string, error) {
 			return "", &ValueError{Kind: kind, Value: value, Reason: "not an email address"}
 		}
 		return v, nil
+	case KindWallet:
+		lv := strings.ToLower(v)
+		m := walletRE.FindStringSubmatchIndex(lv)
+		if m == nil || m[0] != 0 {
+			return "", &ValueError{Kind: kind, Value: value, Reason: "not an e-wallet (want DANA, OVO, GoPay, ShopeePay or LinkAja and its phone number)"}
+		}
+		p, ok := NormalizePhone(lv[m[1]:], strings.HasPrefix(strings.TrimSpace(lv[m[1]:]), "+"))
+		if !ok {
+			return "", &ValueError{Kind: kind, Value: value, Reason: "the e-wallet's phone number is not valid"}
+		}
+		return walletNames[walletKey(lv[m[2]:m[3]])] + " " + p, nil
 	case KindCompany:
 		v = strings.ToLower(spaceRE.ReplaceAllString(v, " "))
 		v = regexp.MustCompile(`^(pt|cv|ud)\.\s*`).ReplaceAllString(v, "$1 ")
 		return v, nil
 	}
-	return "", &ValueError{Kind: kind, Value: value, Reason: "unknown kind (want phone, telegram, bank, email or company)"}
+	return "", &ValueError{Kind: kind, Value: value, Reason: "unknown kind (want phone, telegram, bank, email, company or wallet)"}
 }
 
 // ValueError says why a value could not be normalised.

@@ -32,12 +32,31 @@ func TestExtract(t *testing.T) {
 		{"companies", "PT. SAGARA MITRA RANTAU Surabaya dan CV Jalur Rantau Global. Lewat PT ribet, cek PT-nya",
 			Set{Companies: []string{"PT Sagara Mitra Rantau", "CV Jalur Rantau Global"}}},
 		{"email", "Lamaran ke HRD@Contoh-Pabrik.co.id ya", Set{Emails: []string{"hrd@contoh-pabrik.co.id"}}},
+		// The way syndicates write numbers to slip past moderation.
+		{"spaced digits", "WA 0 8 1 2 - 5 5 5 0 - 7 7 3 1", Set{Phones: []string{"+6281255507731"}}},
+		{"split across lines", "WA:\n0812\n5550\n6688\nslot 3", Set{Phones: []string{"+6281255506688"}}},
+		{"Indonesian words", "hub nol delapan satu dua lima lima lima nol tujuh tujuh tiga satu", Set{Phones: []string{"+6281255507731"}}},
+		{"Javanese words", "nol wolu siji telu limo limo limo nol papat papat enem pitu", Set{Phones: []string{"+6281355504467"}}},
+		{"Sundanese words", "enol dalapan hiji tilu lima lima lima enol hiji dalapan salapan opat", Set{Phones: []string{"+6281355501894"}}},
+		{"Malay words", "kosong lapan satu dua lima lima lima kosong enam enam dua satu", Set{Phones: []string{"+6281255506621"}}},
+		{"English words", "zero eight five three five five five zero eight eight four two", Set{Phones: []string{"+6285355508842"}}},
+		{"keycaps", "WA 0️⃣8️⃣1️⃣3️⃣ 5️⃣5️⃣5️⃣0️⃣ 2️⃣2️⃣4️⃣6️⃣", Set{Phones: []string{"+6281355502246"}}},
+		{"full-width and circled", "WA ０８１２ ５５５０ ３３７７ atau ⓪⑧①② ⑤⑤⑤⓪ ③④⑥⑦", Set{Phones: []string{"+6281255503377", "+6281255503467"}}},
+		{"letters for digits", "WA O812 555O 88l9, hub. O85l-5550-O7l3", Set{Phones: []string{"+6281255508819", "+6285155500713"}}},
+		{"whatsapp links", "wa.me/+6285355508842 api.whatsapp.com/send?phone=6281755504419&text=daftar", Set{Phones: []string{"+6285355508842", "+6281755504419"}}},
+		{"two numbers in a row", "WA 0812 5550 9911 0813 5550 1234", Set{Phones: []string{"+6281255509911", "+6281355501234"}}},
+		{"bare and split handles", "tele: adminloker_88, tg admin . loker_88, tlg hrdasia_99, telegram : @ hrd_kokko, no tele no WA",
+			Set{Telegram: []string{"@hrd_kokko", "@adminloker_88", "@hrdasia_99"}}}, // "@" handles first
+		{"spaced bank names", "transfer ke B R I 0571-0155-5021-503 atau B.C.A 8 2 1 5 5 5 0 4 4 7",
+			Set{Banks: []string{"BRI 057101555021503", "BCA 8215550447"}}},
+		{"e-wallets", "DP via DANA 0812 5550 4410, OVO: 0896 5550 7712, Go Pay 0838-5550-1276, Shopee Pay 0882-5550-7310, Link Aja 0813 5550 9981",
+			Set{Wallets: []string{"DANA +6281255504410", "OVO +6289655507712", "GoPay +6283855501276", "ShopeePay +6288255507310", "LinkAja +6281355509981"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := Extract(tt.text)
 			norm := func(s Set) Set {
-				for _, p := range []*[]string{&s.Phones, &s.Telegram, &s.Banks, &s.Companies, &s.Emails} {
+				for _, p := range []*[]string{&s.Phones, &s.Telegram, &s.Banks, &s.Companies, &s.Emails, &s.Wallets} {
 					if len(*p) == 0 {
 						*p = nil
 					}

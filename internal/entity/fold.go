@@ -36,6 +36,12 @@ func Fold(text string, lower bool) (string, []int) {
 				continue
 			}
 		}
+		if r == 0xFE0F || r == 0x20E3 || r == 0x200B || r == 0x200C || r == 0x200D || r == 0x2060 || r == 0xFEFF {
+			// Emoji variation selector and keycap mark ("0️⃣" is "0"),
+			// zero-width characters hidden inside words and numbers.
+			i += size
+			continue
+		}
 		r = plain(r)
 		if lower {
 			r = unicode.ToLower(r)
@@ -76,6 +82,34 @@ func plain(r rune) rune {
 		return '-'
 	case r == 0x00A0 || r == 0x2007 || r == 0x202F:
 		return ' '
+	case r >= 0x2460 && r <= 0x2468: // circled digits 1-9
+		return '1' + r - 0x2460
+	case r >= 0x2474 && r <= 0x247C: // parenthesised digits
+		return '1' + r - 0x2474
+	case r >= 0x2488 && r <= 0x2490: // digits with full stop
+		return '1' + r - 0x2488
+	case r >= 0x2776 && r <= 0x277E: // negative circled digits
+		return '1' + r - 0x2776
+	case r >= 0x2780 && r <= 0x2788, r >= 0x278A && r <= 0x2792: // sans-serif circled
+		return '1' + (r-0x2780)%10
+	case r == 0x24EA || r == 0x24FF || r == 0x1F100:
+		return '0'
+	case r == 0x2070 || r == 0x2080:
+		return '0'
+	case r == 0x00B9:
+		return '1'
+	case r == 0x00B2 || r == 0x00B3:
+		return '2' + r - 0x00B2
+	case r >= 0x2074 && r <= 0x2079: // superscripts
+		return '4' + r - 0x2074
+	case r >= 0x2081 && r <= 0x2089: // subscripts
+		return '1' + r - 0x2081
+	case unicode.IsDigit(r): // any other decimal digit (Arabic-Indic, Thai, Devanagari...)
+		z := r
+		for unicode.IsDigit(z - 1) {
+			z--
+		}
+		return '0' + (r-z)%10
 	}
 	return r
 }

@@ -37,6 +37,9 @@ type CaseOpenedData struct {
 	URL          string `json:"url"`
 	CanonicalURL string `json:"canonical_url"`
 	Platform     string `json:"platform"`
+	// Reopens: the earlier case of this ad, closed as removed; the ad was
+	// reported again after it.
+	Reopens string `json:"reopens,omitempty"`
 }
 
 // ReportReceivedData: a further report of the same ad.
@@ -57,6 +60,21 @@ type VerifiedData struct {
 	Related     []entity.RelatedCase `json:"related"`
 	Evidence    Evidence             `json:"evidence"`
 	DuplicateOf string               `json:"duplicate_of,omitempty"`
+	// Repost: an earlier case whose ad text is (nearly) the same, posted
+	// again by this or another account.
+	Repost *Repost `json:"repost,omitempty"`
+}
+
+// Repost is the earlier case a reposted ad repeats, as it stood when the
+// repost was verified.
+type Repost struct {
+	CaseID     string  `json:"case_id"`
+	Similarity float64 `json:"similarity"`
+	Status     string  `json:"status"`
+	// At is when the earlier case reached that status (RFC 3339), if known.
+	At string `json:"at,omitempty"`
+	// Sentence says it to approvers, Bahasa Indonesia then English.
+	Sentence string `json:"sentence"`
 }
 
 // Evidence is what fetching the ad found.

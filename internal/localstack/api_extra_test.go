@@ -3,11 +3,13 @@ package localstack
 import (
 	"encoding/json"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/tangkal/tangkal/internal/audit"
 	"github.com/tangkal/tangkal/internal/auth"
+	"github.com/tangkal/tangkal/internal/history"
 	"github.com/tangkal/tangkal/internal/platformsim"
 	"github.com/tangkal/tangkal/internal/store"
 )
@@ -182,5 +184,48 @@ func TestComplianceFiguresAfterInTimeAndLateRemovals(t *testing.T) {
 	decode(t, out, &all)
 	if all.Total.Cases != 0 {
 		t.Fatalf("period before the cases: %+v", all.Total)
+	}
+}
+
+// An ad removed after its takedown that is live again and reported again
+// opens a new case (a new workflow run) linked to the old one; the approver
+// reads that its text is the earlier case's, approved and removed. The same
+// text posted elsewhere by another account says so too.
+func TestRemovedAdReappearsAndRepostsAreLinked(t *testing.T) {
+	f := startFlow(t, Config{})
+	const adURL = "https://www.facebook.com/groups/lokerluarnegeri/posts/5557701/"
+	first := f.submit(adURL, scamAd)
+	f.waitStatus(first, store.StatusAwaitingApprove)
+	f.approveFirstLink(first, "approve")
+	f.waitStatus(first, store.StatusTakedownSent)
+	f.advance(4*time.Hour + time.Minute)
+	f.waitStatus(first, store.StatusRemovedInTime)
+
+	// The ad is back, and reported again.
+	if err := f.st.Sim.Seed(adURL, scamAd); err != nil {
+		t.Fatal(err)
+	}
+	code, out := f.st.as(t, auth.Reporter).do("POST", "/reports", map[string]any{"url": adURL, "text": scamAd}, nil)
+	again, _ := out["case_id"].(string)
+	if code != 202 || again == first || out["reopens"] != first || out["duplicate"] != false {
+		t.Fatalf("report after removal: %d %v, want a new case reopening %s", code, out, first)
+	}
+	c := f.waitStatus(again, store.StatusAwaitingApprove)
+	if c.Reopens != first {
+		t.Fatalf("new case %+v does not name %s", c, first)
+	}
+	found := false
+	for _, e := range f.events(again) {
+		if e.Type != history.Verified {
+			continue
+		}
+		var v history.VerifiedData
+		if err := e.Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+		found = v.Repost != nil && v.Repost.CaseID == first && strings.Contains(v.Repost.Sentence, "Same text as "+first+", approved and removed")
+	}
+	if !found {
+		t.Fatalf("the reopened case's verification does not link %s as the same text:\n%s", first, f.history(again))
 	}
 }

@@ -209,7 +209,8 @@ func (s *Sim) SetURLBehavior(adURL string, b Behavior) error {
 	return s.saveLocked()
 }
 
-// Seed publishes an ad: its page shows text until it is taken down.
+// Seed publishes an ad: its page shows text until it is taken down. Seeding
+// an ad that was taken down publishes it again.
 func (s *Sim) Seed(adURL, text string) error {
 	key, pid, err := s.key(adURL)
 	if err != nil {
@@ -219,6 +220,9 @@ func (s *Sim) Seed(adURL, text string) error {
 	defer s.mu.Unlock()
 	if a, ok := s.ads[key]; ok {
 		a.text = text
+		if a.removed(s.now()) { // published again after its takedown
+			a.requestedAt, a.removeAt = time.Time{}, time.Time{}
+		}
 	} else {
 		s.ads[key] = &ad{url: adURL, platform: pid, text: text}
 	}

@@ -10,13 +10,16 @@ import (
 
 // Match is one registry company an ad refers to, and how.
 type Match struct {
-	Entry     Entry  `json:"entry"`
-	Name      string `json:"name,omitempty"`    // the company name as written, when matched by name
-	Licence   string `json:"licence,omitempty"` // the licence number as written, when matched by licence
-	Phone     string `json:"phone,omitempty"`   // the office phone, when the ad gives it
-	ByName    bool   `json:"by_name"`
-	ByLicence bool   `json:"by_licence"`
-	ByPhone   bool   `json:"by_phone"`
+	Entry   Entry  `json:"entry"`
+	Name    string `json:"name,omitempty"`    // the company name as written, when matched by name
+	Licence string `json:"licence,omitempty"` // the licence number as written, when matched by licence
+	Phone   string `json:"phone,omitempty"`   // the office phone, when the ad gives it
+	ByName  bool   `json:"by_name"`
+	// Lookalike: the name is written differently from the registry's
+	// spelling (letters changed, added or dropped), as impersonators do.
+	Lookalike bool `json:"lookalike,omitempty"`
+	ByLicence bool `json:"by_licence"`
+	ByPhone   bool `json:"by_phone"`
 }
 
 // Match finds the registry companies a text names (tolerating "PT."
@@ -26,7 +29,17 @@ func (r *Registry) Match(text string) []Match {
 	if r == nil || len(r.entries) == 0 {
 		return nil
 	}
+	return r.MatchPhones(text, entity.Extract(text).Phones)
+}
+
+// MatchPhones is Match for a caller that has already extracted the text's
+// phone numbers (E.164).
+func (r *Registry) MatchPhones(text string, phones []string) []Match {
+	if r == nil || len(r.entries) == 0 {
+		return nil
+	}
 	folded, offsets := entity.Fold(text, true)
+	folded, offsets = entity.Reveal(folded, offsets)
 	words := tokenize(folded)
 	byIdx := map[int]*Match{}
 	var order []int
@@ -44,6 +57,8 @@ func (r *Registry) Match(text string) []Match {
 			m := get(i)
 			m.ByName = true
 			m.Name = strings.TrimSpace(text[offsets[s]:offsets[end]])
+			written, _ := entity.Fold(m.Name, true)
+			m.Lookalike = strings.Join(nameWords(written), "") != strings.Join(nameWords(e.Company), "")
 		}
 	}
 	for _, f := range LicenceNumbers(folded) {
@@ -53,7 +68,6 @@ func (r *Registry) Match(text string) []Match {
 			m.Licence = f.Value
 		}
 	}
-	phones := entity.Extract(text).Phones
 	for i, e := range r.entries {
 		if e.Phone != "" && slices.Contains(phones, e.Phone) {
 			m := get(i)
@@ -165,4 +179,39 @@ func levenshtein(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// Renamed finds a suspended or revoked company that a company name named in
+// an ad looks like a new name for: the same first words, another ending
+// ("PT Sentanu Karya Mandiri" for the suspended "PT Sentanu Karya
+// Manunggal"). Names the registry itself holds (active companies) are not
+// renamings.
+func (r *Registry) Renamed(company string) (Entry, bool) {
+	if r == nil {
+		return Entry{}, false
+	}
+	got := nameWords(company)
+	if len(got) < 2 {
+		return Entry{}, false
+	}
+	for _, e := range r.entries {
+		want := nameWords(e.Company)
+		if slices.Equal(got, want) {
+			return Entry{}, false
+		}
+	}
+	for _, e := range r.entries {
+		if e.Status != StatusSuspended && e.Status != StatusRevoked {
+			continue
+		}
+		want := nameWords(e.Company)
+		shared := 0
+		for shared < len(got) && shared < len(want) && got[shared] == want[shared] {
+			shared++
+		}
+		if shared >= 2 && shared >= len(want)-2 && shared < len(want) {
+			return e, true
+		}
+	}
+	return Entry{}, false
 }

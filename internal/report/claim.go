@@ -18,8 +18,9 @@ import (
 // (a short link, a redirect) join the case, as reports of its own canonical
 // URL do. It returns the id of another case that already holds that URL
 // (the ad was reported before under that address), or "" when the claim is
-// the case's own or the URL is the one reported.
-func ClaimFinalURL(ctx context.Context, t store.Table, caseID, canonicalURL, finalURL string) (string, error) {
+// the case's own or the URL is the one reported. reopens is the removed case
+// this one reopens (see Intake.Submit), if any: its claims pass to this case.
+func ClaimFinalURL(ctx context.Context, t store.Table, caseID, canonicalURL, finalURL, reopens string) (string, error) {
 	fc, err := urlcanon.Canonicalize(finalURL)
 	if err != nil || fc.URL == canonicalURL {
 		return "", nil
@@ -29,10 +30,15 @@ func ClaimFinalURL(ctx context.Context, t store.Table, caseID, canonicalURL, fin
 	if err != nil {
 		return "", fmt.Errorf("claim %s for case %s: %w", fc.URL, caseID, err)
 	}
+	cond := "attribute_not_exists(PK) OR case_id = :me"
+	vals := map[string]types.AttributeValue{":me": &types.AttributeValueMemberS{Value: caseID}}
+	if reopens != "" {
+		cond += " OR case_id = :old"
+		vals[":old"] = &types.AttributeValueMemberS{Value: reopens}
+	}
 	_, err = t.DB.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(t.Name), Item: av,
-		ConditionExpression:       aws.String("attribute_not_exists(PK) OR case_id = :me"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":me": &types.AttributeValueMemberS{Value: caseID}},
+		ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals,
 	})
 	switch {
 	case err == nil:

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -35,6 +36,9 @@ type Receipt struct {
 	Status    string `json:"status"`
 	// Warnings say what intake changed in the report (see Warning).
 	Warnings []Warning `json:"warnings,omitempty"`
+	// Reopens: the ad's earlier case, closed as removed; this report of
+	// the ad opened a new case for it.
+	Reopens string `json:"reopens,omitempty"`
 }
 
 // Intake records reports.
@@ -151,12 +155,21 @@ func (in Intake) Submit(ctx context.Context, who auth.Principal, s Submission, c
 	// retry, and one opens while the other joins.
 	for attempt := 0; ; attempt++ {
 		caseID, err := in.claimedCase(ctx, c)
+		reopens := ""
 		switch {
 		case err == nil:
-			return in.join(ctx, caseID, rep, idem, receipt.Warnings)
+			r, err := in.join(ctx, caseID, rep, idem, receipt.Warnings)
+			if !errors.Is(err, errRemoved) {
+				return r, err
+			}
+			// The ad's case closed as removed and the ad is reported again:
+			// a new case (and workflow run) for it, linked to the old one.
+			// Verification checks whether it is live again.
+			reopens = caseID
 		case !errors.Is(err, errNoClaim):
 			return Receipt{}, err
 		}
+		receipt.Reopens = reopens
 		err = in.open(ctx, now, c, platform, s, rep, receipt, idem)
 		switch {
 		case err == nil:
@@ -182,12 +195,16 @@ var (
 	errIdemRace = errors.New("idempotency key written concurrently")
 	errConflict = errors.New("concurrent transaction on the same items")
 	errNoClaim  = errors.New("url not claimed")
+	errRemoved  = errors.New("the case closed as removed")
 )
+
+// removedStatuses close a case because the ad was taken down.
+var removedStatuses = []string{store.StatusRemovedInTime, store.StatusRemovedLate}
 
 func (in Intake) open(ctx context.Context, now time.Time, c urlcanon.Canonical, platform string, s Submission, rep reportItem, receipt Receipt, idem *idemItem) error {
 	caseID := receipt.CaseID
 	ev, err := history.New(caseID, 1, history.Genesis, history.CaseOpened, "reporter:"+rep.Pseudonym, now, history.CaseOpenedData{
-		ReportID: rep.ReportID, URL: s.URL, CanonicalURL: c.URL, Platform: platform,
+		ReportID: rep.ReportID, URL: s.URL, CanonicalURL: c.URL, Platform: platform, Reopens: receipt.Reopens,
 	})
 	if err != nil {
 		return err
@@ -197,7 +214,7 @@ func (in Intake) open(ctx context.Context, now time.Time, c urlcanon.Canonical, 
 		Status: store.StatusReceived, Category: s.Category, Text: s.Text, ReportCount: 1,
 		CreatedAt: store.FormatTime(now), UpdatedAt: store.FormatTime(now), EventSeq: 1, LastHash: ev.Hash,
 		GSI1PK: store.StatusKey(store.StatusReceived), GSI1SK: store.TimeKey(now, caseID),
-		GSI2PK: store.PlatformKey(platform), GSI2SK: store.TimeKey(now, caseID),
+		GSI2PK: store.PlatformKey(platform), GSI2SK: store.TimeKey(now, caseID), Reopens: receipt.Reopens,
 	}
 	items := []types.TransactWriteItem{}
 	for _, v := range []any{claimItem{PK: claimPK(c), SK: store.SKClaim, CaseID: caseID, URL: c.URL}, cs, rep} {
@@ -206,6 +223,12 @@ func (in Intake) open(ctx context.Context, now time.Time, c urlcanon.Canonical, 
 			return err
 		}
 		items = append(items, p)
+	}
+	if receipt.Reopens != "" {
+		// Take the claim over from the removed case, unless another report
+		// already did (then this one joins the new case).
+		items[0].Put.ConditionExpression = aws.String("case_id = :old")
+		items[0].Put.ExpressionAttributeValues = map[string]types.AttributeValue{":old": &types.AttributeValueMemberS{Value: receipt.Reopens}}
 	}
 	evPut, err := history.Put(in.Table.Name, ev)
 	if err != nil {
@@ -265,9 +288,16 @@ func (in Intake) join(ctx context.Context, caseID string, rep reportItem, idem *
 	if err != nil {
 		return Receipt{}, err
 	}
+	// The case must exist and not be closed as removed (then the ad is
+	// reported again after its takedown: see Submit).
 	items := []types.TransactWriteItem{repPut, {ConditionCheck: &types.ConditionCheck{
 		TableName: aws.String(in.Table.Name), Key: store.Key(store.CasePK(caseID), store.SKMeta),
-		ConditionExpression: aws.String("attribute_exists(PK)"),
+		ConditionExpression:      aws.String("attribute_exists(PK) AND NOT (#s IN (:rit, :rl))"),
+		ExpressionAttributeNames: map[string]string{"#s": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":rit": &types.AttributeValueMemberS{Value: removedStatuses[0]},
+			":rl":  &types.AttributeValueMemberS{Value: removedStatuses[1]},
+		},
 	}}}
 	if idem != nil {
 		p, err := in.idemPut(idem, receipt)
@@ -280,6 +310,11 @@ func (in Intake) join(ctx context.Context, caseID string, rep reportItem, idem *
 	// Items: the report, the case check, the idempotency record.
 	if cancel, ok := store.Cancelled(err); ok && idem != nil && cancel.ConditionFailed(2) {
 		return in.replayAfterRace(ctx, idem)
+	}
+	if cancel, ok := store.Cancelled(err); ok && cancel.ConditionFailed(1) {
+		if st, serr := in.status(ctx, caseID); serr == nil && slices.Contains(removedStatuses, st) {
+			return Receipt{}, errRemoved
+		}
 	}
 	if err != nil {
 		return Receipt{}, fmt.Errorf("add report to case %s: %w", caseID, err)

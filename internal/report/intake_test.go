@@ -65,3 +65,75 @@ func TestCancelledOpenLeavesNothingBehind(t *testing.T) {
 		t.Fatalf("a new case wrote %d items, want 5", after-before)
 	}
 }
+
+// A report of an ad whose case closed as removed opens a new case (a new
+// workflow run, named after the new case id) linked to the old one, once
+// however many such reports arrive together; reports of a case still open,
+// or closed otherwise, join it.
+func TestReportAfterRemovalReopens(t *testing.T) {
+	tb := newTable(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	in := Intake{Table: tb, Now: func() time.Time { return now }}
+	who := auth.Principal{Subject: "r1", Roles: []string{auth.Reporter}}
+	submit := func(url string) Receipt {
+		t.Helper()
+		s, c, err := Parse([]byte(`{"url":"`+url+`"}`), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := in.Submit(ctx, who, s, c, nil, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	setStatus := func(id, status string) {
+		t.Helper()
+		if _, err := tb.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: aws.String(tb.Name), Key: store.Key(store.CasePK(id), store.SKMeta),
+			UpdateExpression: aws.String("SET #s = :s"), ExpressionAttributeNames: map[string]string{"#s": "status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":s": &types.AttributeValueMemberS{Value: status}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const url = "https://www.facebook.com/groups/loker/posts/8801"
+	first := submit(url)
+	for _, st := range []string{store.StatusTakedownSent, store.StatusRejected, store.StatusNonCompliant} {
+		setStatus(first.CaseID, st)
+		if r := submit(url); r.CaseID != first.CaseID || !r.Duplicate || r.Reopens != "" {
+			t.Fatalf("report of a %s case: %+v, want it to join %s", st, r, first.CaseID)
+		}
+	}
+	setStatus(first.CaseID, store.StatusRemovedInTime)
+	// Reported again, several times at once.
+	got := make(chan Receipt, 5)
+	for range 5 {
+		go func() { got <- submit(url) }()
+	}
+	var reopened string
+	for range 5 {
+		r := <-got
+		switch {
+		case r.CaseID == first.CaseID:
+			t.Fatalf("report after removal joined the closed case: %+v", r)
+		case !r.Duplicate:
+			if reopened != "" || r.Reopens != first.CaseID {
+				t.Fatalf("second new case or no link: %+v (reopened %q)", r, reopened)
+			}
+			reopened = r.CaseID
+		}
+	}
+	if reopened == "" {
+		t.Fatal("no report opened a new case")
+	}
+	c, err := tb.GetCase(ctx, reopened)
+	if err != nil || c.Reopens != first.CaseID || c.Status != store.StatusReceived {
+		t.Fatalf("new case %+v %v, want status received reopening %s", c, err, first.CaseID)
+	}
+	// Later reports join the new case.
+	if r := submit(url); r.CaseID != reopened || !r.Duplicate {
+		t.Fatalf("later report %+v, want it to join %s", r, reopened)
+	}
+}

@@ -69,6 +69,9 @@ type hit struct {
 // government site is evidence of an official announcement).
 func (a *Assessor) Assess(text, url string) Assessment {
 	folded, offsets := entity.Fold(text, true)
+	// See through "k4mb0ja", "K.a.m.b.o.j.a", spelled-out numbers...; the
+	// offsets still quote the words as written.
+	folded, offsets = entity.Reveal(folded, offsets)
 	if url != "" {
 		// The address is context ("...go.id/...") but never quoted as a match.
 		lu := strings.ToLower(url)
@@ -81,7 +84,7 @@ func (a *Assessor) Assess(text, url string) Assessment {
 	ents := entity.Extract(text)
 	var matches []registry.Match
 	if a.reg != nil {
-		matches = a.reg.Match(text)
+		matches = a.reg.MatchPhones(text, ents.Phones)
 	}
 
 	facts := contactFacts(ents)
@@ -115,6 +118,12 @@ func (a *Assessor) Assess(text, url string) Assessment {
 	}
 	find(KindFact)
 	find(KindRisk, KindLegit, KindNotAd, KindJob, KindInfo)
+	if _, ok := raw["scam_hub_destination"]; ok {
+		// A scam-compound hub is abroad, however the text leads up to it
+		// ("kerja di Poipet"): found once here rather than by a second
+		// scan of the whole hub lexicon among the overseas facts.
+		facts["overseas"] = true
+	}
 	has := func(id string) bool { _, ok := raw[id]; return ok || facts[id] }
 	// Pass 2: keep the hits whose conditions hold.
 	kept := map[string]hit{}

@@ -114,7 +114,12 @@ func (a *Assessor) derive(ents entity.Set, matches []registry.Match, licences []
 			label += " (" + m.Licence + ")"
 		}
 		if !m.ByName && !m.ByLicence {
-			continue // only the office phone: not a claim to be that company
+			// Only the office phone: not a claim to be that company, unless
+			// that company lost its licence and the ad names another one.
+			if (e.Status == registry.StatusSuspended || e.Status == registry.StatusRevoked) && len(ents.Companies) > 0 {
+				add("renamed_company", strings.Join(ents.Companies, ", ")+" gives "+m.Phone+", the registered office of "+entryLabel(e))
+			}
+			continue
 		}
 		anyRegistry = true
 		switch {
@@ -137,20 +142,47 @@ func (a *Assessor) derive(ents entity.Set, matches []registry.Match, licences []
 		if m.ByPhone {
 			add("official_contact", m.Phone+" is "+e.Company+"'s registered office number")
 		}
+		if m.Lookalike && !m.ByPhone && !m.ByLicence {
+			add("lookalike_company_name", m.Name+" imitates "+entryLabel(e))
+		}
 		corroborated := m.ByLicence || m.ByPhone || has("government_facilitated")
 		switch {
 		case personalOnly && !m.ByPhone && !has("government_facilitated"):
-			add("impersonated_company", m.Name+" is a licensed company, but the ad gives only personal contacts")
+			add("impersonated_company", m.Name+" is the licensed "+entryLabel(e)+", but the ad gives only personal contacts")
 		case corroborated:
 			add("licensed_company", label+": active licence in the registry")
 		default:
 			add("registry_company_mentioned", m.Name)
 		}
 	}
+	// Companies that look like a new name for a suspended or revoked one.
+	if a.reg != nil {
+		for _, c := range ents.Companies {
+			if isRegistryName(c, matches) {
+				continue
+			}
+			if e, ok := a.reg.Renamed(c); ok {
+				add("renamed_company", c+" looks like a new name for "+entryLabel(e))
+				anyRegistry = true
+			}
+		}
+	}
 	// Licence numbers not in the registry at all.
 	if a.reg != nil {
 		for _, f := range licences {
-			if _, ok := a.reg.ByLicence(f.Value); !ok {
+			if _, ok := a.reg.ByLicence(f.Value); ok {
+				continue
+			}
+			// A licensed company named with a licence number not its own.
+			var owner string
+			for _, m := range matches {
+				if m.ByName && !m.ByLicence {
+					owner = m.Entry.Company + "'s licence is " + m.Entry.Licence
+				}
+			}
+			if owner != "" {
+				add("licence_number_mismatch", f.Text+" is not in the registry; "+owner)
+			} else {
 				add("licence_number_mismatch", f.Text+" is not in the licensed-recruiter registry")
 			}
 		}
@@ -192,4 +224,20 @@ func isRegistryName(company string, matches []registry.Match) bool {
 		}
 	}
 	return false
+}
+
+// entryLabel names a registry entry for approvers: company, licence, status,
+// city and office phone.
+func entryLabel(e registry.Entry) string {
+	parts := []string{e.Licence}
+	if e.Status != "" && e.Status != registry.StatusActive {
+		parts = append(parts, "licence "+e.Status)
+	}
+	if e.City != "" {
+		parts = append(parts, e.City)
+	}
+	if e.Phone != "" {
+		parts = append(parts, "office "+e.Phone)
+	}
+	return e.Company + " (" + strings.Join(parts, ", ") + ")"
 }

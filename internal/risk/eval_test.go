@@ -21,11 +21,15 @@ type labelledAd struct {
 	Urgency    *string    `json:"urgency"`
 	Indicators []string   `json:"indicators"`
 	Entities   entity.Set `json:"entities"`
+	Cluster    string     `json:"recruiter_cluster"`
 }
 
-func loadDev(t *testing.T) []labelledAd {
+func loadDev(t *testing.T) []labelledAd { return loadSet(t, "testdata/dev.jsonl") }
+
+// loadSet reads a labelled set (JSON lines).
+func loadSet(t testing.TB, path string) []labelledAd {
 	t.Helper()
-	f, err := os.Open("testdata/dev.jsonl")
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +40,7 @@ func loadDev(t *testing.T) []labelledAd {
 	for line := 1; sc.Scan(); line++ {
 		var ad labelledAd
 		if err := json.Unmarshal(sc.Bytes(), &ad); err != nil {
-			t.Fatalf("dev.jsonl line %d: %v", line, err)
+			t.Fatalf("%s line %d: %v", path, line, err)
 		}
 		ads = append(ads, ad)
 	}

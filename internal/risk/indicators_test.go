@@ -57,6 +57,23 @@ func TestIndicators(t *testing.T) {
 			[]string{"Dicari cewek umur 16-20 th utk kerja restoran di Malaysia, WA 081255501111",
 				"Lowongan pabrik Taiwan min 17 thn, proses cepat. WA 0812 5550 2222"},
 			[]string{"Dicari operator produksi Taiwan usia 18-35 th. PT Lintang Samudra Insani SIP3MI 027/KP2MI/2025 telp 021 555 0102"}},
+		// Registry tricks: a name spelled slightly differently, a new name
+		// for a suspended company (by its office phone or its name).
+		{"lookalike_company_name",
+			[]string{"PT Nayaka Harsa Persadah membuka lowongan pabrik Malaysia, berangkat gratis. WA 0857 5550 3321",
+				"PT Sagara Mitra Rantauu rekrut pekerja pabrik Malaysia. WA 0812 5550 7714"},
+			[]string{"PT Nayaka Harsa Persada (SIP3MI 044/KP2MI/2025) membuka lowongan pabrik Malaysia. Kantor telp (021) 555-0114"}},
+		{"renamed_company",
+			[]string{"PT Sentanu Karya Mandiri buka loker pabrik Malaysia. Kantor: (021) 555-0123, WA 0813 5550 4402",
+				"PT Bintang Fajar Rantau Jaya rekrut pekerja kebun Malaysia, berangkat cepat. WA 0813 5550 2271"},
+			[]string{"PT Bintang Samudra Jaya rekrut pekerja kebun Malaysia. WA 0813 5550 2271",
+				"PT Giri Samudera Abhinaya (SIP3MI 015/KP2MI/2025) membuka lowongan caregiver Jepang. Telp (021) 555.0117"}},
+		{"licence_number_mismatch",
+			[]string{"PT Sekar Pawana Gemilang (SIP3MI 109/KP2MI/2023) buka program kerja Jepang, biaya pelatihan 25 jt. WA 0821 5550 6631"},
+			[]string{"PT Sekar Pawana Gemilang (SIP3MI 109/KP2MI/2025) buka program kerja Jepang. Telp (021) 555 0115"}},
+		{"hidden_contact",
+			[]string{"Kerja di Poipet, marketing crypto, gaji 17jt, tiket ditanggung. Serius minat DM aja."},
+			[]string{"Kerja di Poipet, marketing crypto, gaji 17jt. DM aja atau WA 0812 5550 1234"}},
 		{"urgent_departure",
 			[]string{"Butuh cepat 10 org kerja kebun Malaysia, berangkat minggu depan, WA 081255503333"},
 			[]string{"Lowongan Taiwan, proses resmi 4-6 bulan. PT Lintang Samudra Insani SIP3MI 027/KP2MI/2025 telp 021 555 0102"}},
@@ -225,5 +242,27 @@ func TestLoadRulesRequiresNames(t *testing.T) {
 				t.Fatalf("error %v, want it to name passport_held and %s", err, field)
 			}
 		})
+	}
+}
+
+// Impersonation indicators name the registry entry they imitate, and every
+// indicator still quotes the words as written, disguises and all.
+func TestMatchesNameTheImitatedEntryAndQuoteTheText(t *testing.T) {
+	a := assessor(t)
+	got := a.Assess("PT Nayaka Harsa Persadah rekrut CS online K.a.m.b.o.j.a, gaji 12jt, tiket ditanggung. WA 0857 5550 3321", "")
+	want := map[string]string{
+		"lookalike_company_name": "Nayaka Harsa Persadah imitates PT Nayaka Harsa Persada (SIP3MI 044/KP2MI/2025, Ponorogo, office +62215550114)",
+		"scam_hub_destination":   "K.a.m.b.o.j.a",
+	}
+	for _, in := range got.Indicators {
+		if w, ok := want[in.ID]; ok {
+			if !strings.Contains(in.Match, w) && in.Match != w {
+				t.Errorf("%s matched %q, want %q", in.ID, in.Match, w)
+			}
+			delete(want, in.ID)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("missing indicators %v in %+v", want, got.Indicators)
 	}
 }

@@ -80,6 +80,7 @@ var derivedIDs = []string{
 	"registry_company_mentioned", "impersonated_company", "suspended_licence", "revoked_licence",
 	"expired_licence", "licence_number_mismatch", "whatsapp_only_contact", "telegram_contact",
 	"foreign_phone_contact", "official_contact", "company_email", "scam_keywords_present",
+	"lookalike_company_name", "renamed_company",
 }
 
 // DefaultRules loads the rules bundled with tangkal.

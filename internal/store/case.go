@@ -65,6 +65,9 @@ type Case struct {
 	ExecutionARN string   `dynamodbav:"execution_arn,omitempty" json:"execution_arn,omitempty"`
 	ApprovalID   string   `dynamodbav:"approval_id,omitempty" json:"approval_id,omitempty"`
 	DuplicateOf  string   `dynamodbav:"duplicate_of,omitempty" json:"duplicate_of,omitempty"`
+	// Reopens: the case of the same ad that closed as removed; the ad was
+	// reported again, so this case is a new workflow run for it.
+	Reopens string `dynamodbav:"reopens,omitempty" json:"reopens,omitempty"`
 
 	GSI1PK string `dynamodbav:"GSI1PK" json:"-"`
 	GSI1SK string `dynamodbav:"GSI1SK" json:"-"`

@@ -12,6 +12,7 @@
 //	IDEM#<sha256>  IDEM          stored answer of an idempotent request (TTL)
 //	NOTICE#<key>   META          a notice sent to a platform, by idempotency key (TTL; package workflow)
 //	ENTITY#<k>#<v> CASE#<id>     recruiter entity → case (package entity)
+//	TEXT#<b>#<v>   CASE#<id>     one band of an ad text's fingerprint → case, to find reposts (package entity)
 //	APPROVAL#<id>  META          approval request and its task token (package approval)
 //	REGISTRY       LICENCE#<n>   licensed recruiter registry (package registry)
 //	REPORTER#<pseudonym> REPORT#<received_at>#<id>  a report sent through the console, for its reporter's "my reports" (package console)
@@ -48,6 +49,7 @@ const (
 	PrefixIdem     = "IDEM#"
 	PrefixNotice   = "NOTICE#"
 	PrefixEntity   = "ENTITY#"
+	PrefixText     = "TEXT#"
 	PrefixApproval = "APPROVAL#"
 	PrefixLicence  = "LICENCE#"
 	PrefixStatus   = "STATUS#"
@@ -112,6 +114,12 @@ func NoticePK(key string) string { return PrefixNotice + key }
 
 // EntityPK is the partition of a recruiter entity (kind and normalised value).
 func EntityPK(kind, value string) string { return PrefixEntity + kind + "#" + value }
+
+// TextPK is the partition of one band of ad-text fingerprints.
+func TextPK(band int, value string) string { return fmt.Sprintf("%s%d#%s", PrefixText, band, value) }
+
+// TextCaseSK is the sort key of a case under a fingerprint band.
+func TextCaseSK(caseID string) string { return PrefixCase + caseID }
 
 // EntityCaseSK is the sort key of an entity's link to a case.
 func EntityCaseSK(caseID string) string { return PrefixCase + caseID }

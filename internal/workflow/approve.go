@@ -155,6 +155,9 @@ func (s *Steps) summary(ctx context.Context, c *store.Case) (approval.Summary, e
 		return sum, err
 	}
 	sum.Excerpt = v.Evidence.Excerpt
+	if v.Repost != nil {
+		sum.Repost = v.Repost.Sentence
+	}
 	for _, ind := range v.Indicators {
 		if ind.Kind == "info" {
 			continue

@@ -3,11 +3,14 @@ package workflow
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/tangkal/tangkal/internal/compliance"
 	"github.com/tangkal/tangkal/internal/entity"
 	"github.com/tangkal/tangkal/internal/history"
+	"github.com/tangkal/tangkal/internal/platform"
 	"github.com/tangkal/tangkal/internal/report"
 	"github.com/tangkal/tangkal/internal/risk"
 	"github.com/tangkal/tangkal/internal/safefetch"
@@ -74,9 +77,16 @@ func (s *Steps) VerifyAd(ctx context.Context, in CaseInput) (out VerifyOutput, e
 			return VerifyOutput{}, transient(stepVerify, c.ID, "find related cases", err)
 		}
 	}
+	var repost *history.Repost
+	if a.Label != "" {
+		if repost, err = s.reposts(ctx, c.ID, text); err != nil {
+			return VerifyOutput{}, err
+		}
+	}
 	data := history.VerifiedData{
 		Route: out.Route, Label: out.Label, Urgency: out.Urgency, Score: a.Score, Indicators: a.Indicators,
 		Entities: a.Entities, Registry: a.Registry, Related: related, Evidence: ev, DuplicateOf: duplicateOf,
+		Repost: repost,
 	}
 	if _, err := s.record(ctx, stepVerify, c.ID, stepVerify, history.Verified, data, history.Change{Set: verifiedCase(data)}); err != nil {
 		return VerifyOutput{}, err
@@ -107,7 +117,88 @@ func verifiedCase(v history.VerifiedData) map[string]any {
 	if v.DuplicateOf != "" {
 		set["duplicate_of"] = v.DuplicateOf
 	}
+	if v.Repost != nil {
+		set["repost_of"] = v.Repost.CaseID
+	}
 	return set
+}
+
+// reposts finds the earliest case holding (nearly) the same ad text, and
+// records this case's text so later reposts find it.
+func (s *Steps) reposts(ctx context.Context, caseID, text string) (*history.Repost, error) {
+	f := entity.TextFingerprint(text)
+	if !f.Valid() {
+		return nil, nil
+	}
+	found, err := entity.FindReposts(ctx, s.Table, caseID, f)
+	if err != nil {
+		return nil, transient(stepVerify, caseID, "find reposts", err)
+	}
+	if err := entity.IndexText(ctx, s.Table, caseID, f); err != nil {
+		return nil, transient(stepVerify, caseID, "index the ad text", err)
+	}
+	if len(found) == 0 {
+		return nil, nil
+	}
+	// The most similar; among equals the oldest (case ids sort by time).
+	best := found[0]
+	for _, r := range found[1:] {
+		if r.Similarity == best.Similarity && r.CaseID < best.CaseID {
+			best = r
+		}
+	}
+	old, err := s.Table.GetCase(ctx, best.CaseID)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		return nil, transient(stepVerify, caseID, "read the earlier case "+best.CaseID, err)
+	}
+	r := &history.Repost{CaseID: old.ID, Similarity: best.Similarity, Status: old.Status}
+	r.At, r.Sentence = repostSentence(old)
+	return r, nil
+}
+
+// repostSentence tells approvers what became of the earlier case.
+func repostSentence(old *store.Case) (at, sentence string) {
+	when := func(ts string) (string, string, string) {
+		t, err := time.Parse(time.RFC3339Nano, ts)
+		if ts == "" || err != nil {
+			return ts, "", ""
+		}
+		return ts, " pada " + platform.WaktuID(t), " on " + platform.DateEN(t) + fmt.Sprintf(" %02d.%02d WIB", t.In(platform.Jakarta).Hour(), t.In(platform.Jakarta).Minute())
+	}
+	var id, en string
+	switch old.Status {
+	case store.StatusRemovedInTime, store.StatusRemovedLate:
+		ts := old.RemovedAt
+		if ts == "" {
+			ts = old.ClosedAt
+		}
+		var wid, wen string
+		at, wid, wen = when(ts)
+		id, en = "disetujui dan sudah diturunkan"+wid, "approved and removed"+wen
+	case store.StatusApproved, store.StatusTakedownSent, store.StatusManualQueue, store.StatusEscalated, store.StatusNonCompliant:
+		var wid, wen string
+		at, wid, wen = when(old.TakedownAt)
+		id, en = "disetujui, permintaan penurunan dikirim"+wid, "approved, takedown requested"+wen
+		if old.Status == store.StatusNonCompliant {
+			id, en = id+", platform tidak menurunkannya", en+", the platform did not remove it"
+		}
+	case store.StatusRejected:
+		var wid, wen string
+		at, wid, wen = when(old.ClosedAt)
+		id, en = "ditolak oleh pemberi persetujuan"+wid, "rejected by the approver"+wen
+	case store.StatusAwaitingApprove:
+		id, en = "masih menunggu persetujuan", "still awaiting approval"
+	case store.StatusLegitimate:
+		id, en = "dinilai iklan sah", "judged a legitimate ad"
+	case store.StatusNotJobAd:
+		id, en = "dinilai bukan iklan lowongan", "judged not a job ad"
+	default:
+		id, en = "berstatus "+old.Status, "status "+old.Status
+	}
+	return at, fmt.Sprintf("Teks sama dengan %s, %s. / Same text as %s, %s.", old.ID, id, old.ID, en)
 }
 
 // fetch gets the ad and stores its body. The text to assess is what the
@@ -140,7 +231,7 @@ func (s *Steps) fetch(ctx context.Context, c *store.Case) (ev history.Evidence, 
 		return ev, text, "", nil
 	}
 	text = strings.TrimSpace(text + "\n" + res.Title + "\n" + res.Excerpt)
-	dup, err := report.ClaimFinalURL(ctx, s.Table, c.ID, c.CanonicalURL, res.FinalURL)
+	dup, err := report.ClaimFinalURL(ctx, s.Table, c.ID, c.CanonicalURL, res.FinalURL, c.Reopens)
 	if err != nil {
 		return ev, "", "", transient(stepVerify, c.ID, "claim the final URL", err)
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
@@ -213,5 +215,59 @@ func TestTaskErrorsNameStepAndCase(t *testing.T) {
 	}
 	if _, err := s.VerifyAd(context.Background(), CaseInput{}); err == nil || !strings.Contains(err.Error(), "case_id") {
 		t.Fatalf("no case id: %v", err)
+	}
+}
+
+func TestVerifyAdLinksRepostToEarlierCase(t *testing.T) {
+	s := newSteps(t, pages{}) // pages unreachable: the reported text is assessed
+	ctx := context.Background()
+	const ad = "LOWONGAN ADMIN ONLINE KAMBOJA gaji 15jt, tiket ditanggung, berangkat pakai visa turis, paspor dipegang kantor. Minat langsung WA 0812-5550-9911"
+	first := openCase(t, s, fmt.Sprintf(`{"url":"https://www.facebook.com/groups/loker/posts/71","text":%q}`, ad))
+	if _, err := s.VerifyAd(ctx, CaseInput{CaseID: first}); err != nil {
+		t.Fatal(err)
+	}
+	// The first case was approved and the ad removed.
+	removed := time.Date(2026, 11, 20, 3, 30, 0, 0, time.UTC)
+	if _, err := s.Table.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.Table.Name), Key: store.Key(store.CasePK(first), store.SKMeta),
+		UpdateExpression:         aws.String("SET #s = :s, removed_at = :r"),
+		ExpressionAttributeNames: map[string]string{"#s": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":s": &types.AttributeValueMemberS{Value: store.StatusRemovedInTime},
+			":r": &types.AttributeValueMemberS{Value: store.FormatTime(removed)},
+		},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Another account posts it again, with its own number and emoji.
+	repost := "🔥 lowongan admin online kamboja gaji 15jt, tiket ditanggung, berangkat pakai visa turis, paspor dipegang kantor. minat langsung WA 0857 5550 1234 🔥"
+	second := openCase(t, s, fmt.Sprintf(`{"url":"https://twitter.com/lokerasia/status/72","text":%q}`, repost))
+	if _, err := s.VerifyAd(ctx, CaseInput{CaseID: second}); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := s.log().List(ctx, second, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _, err := history.LastVerified(evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Repost == nil || v.Repost.CaseID != first || v.Repost.Status != store.StatusRemovedInTime {
+		t.Fatalf("repost %+v, want a link to %s (removed_in_time)", v.Repost, first)
+	}
+	for _, want := range []string{"Teks sama dengan " + first + ", disetujui dan sudah diturunkan pada 20 November 2026 pukul 10.30 WIB", "Same text as " + first + ", approved and removed on 20 November 2026"} {
+		if !strings.Contains(v.Repost.Sentence, want) {
+			t.Errorf("sentence %q does not say %q", v.Repost.Sentence, want)
+		}
+	}
+	// An unrelated ad links to nothing.
+	other := openCase(t, s, `{"url":"https://www.facebook.com/groups/loker/posts/73","text":"Dicari operator chat di Myawaddy, gaji 20 jt, biaya tiket diganti potong gaji, paspor dititip ke bos. WA 0838 5550 9120"}`)
+	if _, err := s.VerifyAd(ctx, CaseInput{CaseID: other}); err != nil {
+		t.Fatal(err)
+	}
+	evs, _ = s.log().List(ctx, other, 0, 0)
+	if v, _, _ := history.LastVerified(evs); v.Repost != nil {
+		t.Errorf("unrelated ad linked as a repost of %+v", v.Repost)
 	}
 }
