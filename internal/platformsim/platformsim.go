@@ -19,6 +19,15 @@
 // (removes Delay after the request, on the injectable clock), never, flaky
 // (the first Failures notices for a URL answer 503, then prompt), down
 // (always 503).
+//
+// Modes in which the platform also answers through tangkal's platform API
+// (GET /platform/notices, POST /platform/notices/{ref}) the way a
+// trust-and-safety team does, once the takedown request is listed there
+// (Options.API): confirm (removes at the request and answers "removed"),
+// acknowledge (answers "acknowledged", removes Delay later; no delay:
+// never), ask (answers "needs_information"), object (objects, Sanggah,
+// and leaves the ad up), false_confirm (answers "removed" and leaves the
+// ad up).
 package platformsim
 
 import (
@@ -47,7 +56,28 @@ const (
 	Never  Mode = "never"
 	Flaky  Mode = "flaky"
 	Down   Mode = "down"
+	// Modes that answer through the platform API.
+	Confirm      Mode = "confirm"
+	Acknowledge  Mode = "acknowledge"
+	Ask          Mode = "ask"
+	Object       Mode = "object"
+	FalseConfirm Mode = "false_confirm"
 )
+
+// answers says what each answering mode posts.
+func (m Mode) answer() string {
+	switch m {
+	case Confirm, FalseConfirm:
+		return "removed"
+	case Acknowledge:
+		return "acknowledged"
+	case Ask:
+		return "needs_information"
+	case Object:
+		return "objected"
+	}
+	return ""
+}
 
 // Behavior configures a platform or a single ad.
 type Behavior struct {
@@ -60,7 +90,7 @@ type Behavior struct {
 
 func (b Behavior) validate() error {
 	switch b.Mode {
-	case Prompt, Never, Down:
+	case Prompt, Never, Down, Confirm, Acknowledge, Ask, Object, FalseConfirm:
 	case Late:
 		if b.Delay <= 0 {
 			return errors.New("field delay: late mode needs a positive delay")
@@ -90,6 +120,31 @@ type Options struct {
 	// every change, so a restarted simulator carries on where it stopped.
 	// Behaviors given here override saved ones for the same platform.
 	StatePath string
+	// API is tangkal's platform API the answering modes use; nil: they
+	// remove (or not) without answering.
+	API *API
+}
+
+// API is how the simulated platforms reach tangkal's platform API.
+type API struct {
+	// URL is the API's base URL.
+	URL string
+	// Token returns a platform-role token for the platform.
+	Token func(platformID string) (string, error)
+	// HTTP is the client (nil: 10 s timeout).
+	HTTP *http.Client
+	// Wait is how long a team waits for the notice to be listed (0: 30 s).
+	Wait time.Duration
+}
+
+// Answered is one answer a simulated platform posted.
+type Answered struct {
+	At         time.Time `json:"at"`
+	Platform   string    `json:"platform"`
+	CaseID     string    `json:"case_id"`
+	Answer     string    `json:"answer"`
+	StatusCode int       `json:"status_code"`
+	Error      string    `json:"error,omitempty"`
 }
 
 // Received is one notice as the platform saw it.
@@ -135,15 +190,21 @@ type Sim struct {
 	answers    map[string]answer // by idempotency key
 	attempts   map[string]int    // flaky: notices seen per ad key
 	received   []Received
+	answered   []Answered
 	seq        int
 	apiHosts   map[string]string // webhook/status host → platform
+
+	api  *API
+	stop chan struct{}
+	wg   sync.WaitGroup
 }
 
 // New returns a simulator.
 func New(o Options) (*Sim, error) {
 	s := &Sim{cfg: o.Config, secrets: o.Secrets, now: o.Now, def: o.Default, statePath: o.StatePath,
 		byPlatform: map[string]Behavior{}, byURL: map[string]Behavior{}, ads: map[string]*ad{},
-		answers: map[string]answer{}, attempts: map[string]int{}, apiHosts: map[string]string{}}
+		answers: map[string]answer{}, attempts: map[string]int{}, apiHosts: map[string]string{},
+		api: o.API, stop: make(chan struct{})}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -442,14 +503,22 @@ func (s *Sim) serveTakedown(w http.ResponseWriter, r *http.Request) {
 		a = &ad{url: p.URL, platform: pid}
 		s.ads[adKey] = a
 	}
-	if a.requestedAt.IsZero() {
+	first := a.requestedAt.IsZero()
+	if first {
 		a.requestedAt = now
 		switch b.Mode {
-		case Prompt, Flaky:
+		case Prompt, Flaky, Confirm:
 			a.removeAt = now
 		case Late:
 			a.removeAt = now.Add(b.Delay)
+		case Acknowledge:
+			if b.Delay > 0 {
+				a.removeAt = now.Add(b.Delay)
+			}
 		}
+	}
+	if first && b.Mode.answer() != "" && p.CaseID != "" {
+		s.answerLater(pid, p.CaseID, b.Mode)
 	}
 	s.seq++
 	ref := fmt.Sprintf("%s-%06d", strings.ToUpper(pid), s.seq)
@@ -652,7 +721,8 @@ func (s *Sim) serveRequests(w http.ResponseWriter, r *http.Request) {
 	view := struct {
 		Requests []Received `json:"requests"`
 		Ads      []AdState  `json:"ads"`
-	}{s.Requests(), s.Ads()}
+		Answers  []Answered `json:"answers"`
+	}{s.Requests(), s.Ads(), s.Answers()}
 	if strings.Contains(r.Header.Get("Accept"), "application/json") || r.URL.Query().Get("format") == "json" {
 		writeJSON(w, http.StatusOK, view)
 		return
@@ -670,6 +740,9 @@ var adminTmpl = template.Must(template.New("admin").Parse(`<!doctype html>
 {{if not .Requests}}<p>None yet.</p>{{else}}<table><tr><th>At</th><th>Platform</th><th>Kind</th><th>Case</th><th>URL</th><th>Key</th><th>Answer</th><th>Ref</th><th>Dup</th></tr>
 {{range .Requests}}<tr><td>{{.At.UTC.Format "2006-01-02 15:04:05"}}</td><td>{{.Platform}}</td><td>{{.Kind}}</td><td>{{.CaseID}}</td><td>{{.URL}}</td>
 <td>{{.IdempotencyKey}}</td><td>{{.StatusCode}}{{with .Error}} ({{.}}){{end}}</td><td>{{.Reference}}</td><td>{{if .Duplicate}}yes{{end}}</td></tr>{{end}}</table>{{end}}
+<h2>Answers through the platform API</h2>
+{{if not .Answers}}<p>None yet.</p>{{else}}<table><tr><th>At</th><th>Platform</th><th>Case</th><th>Answer</th><th>Status</th></tr>
+{{range .Answers}}<tr><td>{{.At.UTC.Format "2006-01-02 15:04:05"}}</td><td>{{.Platform}}</td><td>{{.CaseID}}</td><td>{{.Answer}}</td><td>{{.StatusCode}}{{with .Error}} ({{.}}){{end}}</td></tr>{{end}}</table>{{end}}
 <h2>Ads</h2>
 {{if not .Ads}}<p>None.</p>{{else}}<table><tr><th>URL</th><th>Platform</th><th>Seeded</th><th>Requested</th><th>Removal</th><th>Removed</th></tr>
 {{range .Ads}}<tr><td>{{.URL}}</td><td>{{.Platform}}</td><td>{{.Seeded}}</td><td>{{with .RequestedAt}}{{.UTC.Format "2006-01-02 15:04:05"}}{{end}}</td>
