@@ -110,6 +110,13 @@ func TestPlatformAPISeesOnlyItsOwnNoticesAndChecksAnswers(t *testing.T) {
 	if got := f.answered(xid, "needs_information"); got.Question == "" || got.Platform != "x" {
 		t.Fatalf("needs_information recorded as %+v", got)
 	}
+	// The same answer again (a retry) records nothing new.
+	if code, out := facebook.do("POST", "/platform/notices/"+fb, map[string]any{"answer": "acknowledged"}, nil); code != 200 || out["duplicate"] != true {
+		t.Fatalf("repeated answer: %d %v", code, out)
+	}
+	if n := strings.Count(f.history(fb), history.PlatformAnswered); n != 1 {
+		t.Fatalf("%d answers recorded, want 1: %s", n, f.history(fb))
+	}
 	c, _ := f.st.Table.GetCase(t.Context(), fb)
 	if c.PlatformAnswer != "acknowledged" {
 		t.Fatalf("case's platform answer %q", c.PlatformAnswer)
@@ -187,13 +194,22 @@ func TestFalseConfirmationIsContradictedAndTheLadderGoesOn(t *testing.T) {
 
 func TestAcknowledgedThenRemovedLate(t *testing.T) {
 	f := startFlow(t, Config{Platforms: map[string]platformsim.Behavior{"facebook": {Mode: platformsim.Acknowledge, Delay: 10 * time.Hour}}})
+	// A second ad whose team asks for more information instead.
+	asked := "https://www.facebook.com/groups/lokerluarnegeri/posts/5551402/"
+	if err := f.st.Sim.SetURLBehavior(asked, platformsim.Behavior{Mode: platformsim.Ask}); err != nil {
+		t.Fatal(err)
+	}
+	askID := f.takedownSent(asked)
+	if got := f.answered(askID, "needs_information"); got.Question == "" {
+		t.Fatalf("needs_information without a question: %+v", got)
+	}
 	id := f.takedownSent("https://www.facebook.com/groups/lokerluarnegeri/posts/5551401/")
 	f.answered(id, "acknowledged")
 	f.advance(4*time.Hour + time.Minute)
 	f.waitStatus(id, store.StatusEscalated)
 	f.advance(25 * time.Hour)
 	f.waitStatus(id, store.StatusRemovedLate)
-	if answers := f.st.Sim.Answers(); len(answers) != 1 || answers[0].StatusCode != 200 || answers[0].CaseID != id {
+	if answers := f.st.Sim.Answers(); len(answers) != 2 || answers[1].StatusCode != 200 || answers[1].CaseID != id {
 		t.Fatalf("the simulator's answers: %+v", answers)
 	}
 }

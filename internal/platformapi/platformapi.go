@@ -223,6 +223,11 @@ func (h Handler) Answer(ctx context.Context, req api.Request) (api.Response, err
 	if err != nil {
 		return api.Response{}, err
 	}
+	if n.LastAnswer == b.Answer && (b.Answer == workflow.AnswerAcknowledged || b.Answer == workflow.AnswerRemoved) {
+		// A team's retry (or a second click) of the same answer to the
+		// same notice records nothing new.
+		return api.JSON(200, map[string]any{"ref": ref, "answer": b.Answer, "level": n.Level, "duplicate": true}), nil
+	}
 	data := history.PlatformAnsweredData{Platform: p.Platform, Answer: b.Answer, Level: n.Level, Question: b.Question, Grounds: b.Grounds, Text: b.Text}
 	set := map[string]any{"platform_answer": b.Answer}
 	ch := history.Change{
