@@ -203,6 +203,9 @@ func TestAcknowledgedThenRemovedLate(t *testing.T) {
 	if got := f.answered(askID, "needs_information"); got.Question == "" {
 		t.Fatalf("needs_information without a question: %+v", got)
 	}
+	if fwd := f.mailTo(LocalAgencyEmail, "Permintaan informasi dari facebook"); !strings.Contains(fwd, "TKL/"+askID+"/PK/") {
+		t.Fatalf("the question forwarded to the agency:\n%s", fwd)
+	}
 	id := f.takedownSent("https://www.facebook.com/groups/lokerluarnegeri/posts/5551401/")
 	f.answered(id, "acknowledged")
 	f.advance(4*time.Hour + time.Minute)

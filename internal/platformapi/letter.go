@@ -57,3 +57,23 @@ func MailDecision(cfg platform.Config, m Mailer, from string, a platform.Agency,
 		return err
 	}
 }
+
+// MailQuestion forwards a platform's question about a notice to the
+// agency's addresses: Bahasa Indonesia first, then English.
+func MailQuestion(m Mailer, from string, a platform.Agency) func(ctx context.Context, n *store.OpenNotice, question string) error {
+	return func(ctx context.Context, n *store.OpenNotice, question string) error {
+		if len(a.Emails) == 0 {
+			return nil
+		}
+		text := fmt.Sprintf("Yth. %s,\n\nPlatform %s meminta informasi tambahan atas surat %s (kasus %s, %s):\n\n%s\n\n"+
+			"Mohon jawab platform dengan menyebutkan nomor surat tersebut.\n\n---\n\nDear %s,\n\nThe platform %s asks for more information about letter %s (case %s, %s):\n\n%s\n\n"+
+			"Please answer the platform quoting that letter number.\n\n%s\n",
+			a.Name, n.Platform, n.LetterNumber, n.Ref, n.URL, question, a.Name, n.Platform, n.LetterNumber, n.Ref, n.URL, question, platform.Signatory)
+		_, err := m.Send(ctx, outbox.Email{
+			From: from, To: a.Emails, Text: text,
+			Subject: fmt.Sprintf("Permintaan informasi dari %s – Nomor %s – Request for information", n.Platform, n.LetterNumber),
+			Headers: map[string]string{"X-Tangkal-Case": n.Ref},
+		})
+		return err
+	}
+}

@@ -56,6 +56,9 @@ type Handler struct {
 	// Notify tells the platform the agency's decision (a letter); nil
 	// tells it only through GET /platform/notices.
 	Notify func(ctx context.Context, c *store.Case, decision, reasons string) error
+	// Forward passes a platform's question (needs_information) on to
+	// the agency; nil only records it.
+	Forward func(ctx context.Context, n *store.OpenNotice, question string) error
 }
 
 // DefaultObjectionWindow is how long a platform may object when no window
@@ -274,6 +277,11 @@ func (h Handler) Answer(ctx context.Context, req api.Request) (api.Response, err
 		return api.Response{}, err
 	}
 	slog.InfoContext(ctx, "platform answered a notice", "case_id", ref, "platform", p.Platform, "answer", b.Answer)
+	if b.Answer == workflow.AnswerNeedsInformation && h.Forward != nil {
+		if err := h.Forward(ctx, n, b.Question); err != nil {
+			slog.WarnContext(ctx, "could not forward the platform's question", "case_id", ref, "err", err.Error())
+		}
+	}
 	return api.JSON(200, map[string]any{"ref": ref, "answer": b.Answer, "level": n.Level, "recorded_at": ev.At, "event_seq": ev.Seq}), nil
 }
 

@@ -451,6 +451,7 @@ func PlatformAPI(d Deps) apiHandler {
 	}
 	if d.Platforms != nil && d.Mailer != nil {
 		h.Notify = platformapi.MailDecision(d.Platforms.Config, d.Mailer, d.Sender, d.Sanctions.Agency, d.Now)
+		h.Forward = platformapi.MailQuestion(d.Mailer, d.Sender, d.Sanctions.Agency)
 	}
 	return api.Handle(h.Route)
 }
