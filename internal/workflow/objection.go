@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -100,8 +101,9 @@ func (s *Steps) RequestObjectionDecision(ctx context.Context, in ObjectionInput)
 	}
 	if first && s.Mailer != nil && len(agency.Emails) > 0 {
 		if _, err := s.Mailer.Send(ctx, s.objectionMail(c, agency, objection, expires)); err != nil {
-			// The request is recorded and listed; the mail is a courtesy.
-			return ObjectionOutput{}, nil
+			// The request is recorded (the case shows objection pending);
+			// a lost mail does not keep the ladder from its timeout.
+			slog.WarnContext(ctx, "could not mail the agency about the objection", "agency", agency.ID, "err", err.Error())
 		}
 	}
 	return ObjectionOutput{}, nil
