@@ -28,7 +28,7 @@ import (
 )
 
 func init() {
-	register("demo", "walk the README's story against a running local stack (make run): report, approve, takedown, warnings", demoCmd)
+	register("demo", "walk the README's story against a running local stack (make run): report, approve, takedown, warnings, sanctions", demoCmd)
 }
 
 // demoConfig says where the running local stack is.
@@ -183,7 +183,8 @@ func (d *demo) run(ctx context.Context) (demoResult, error) {
 	}
 	res.RemovedInTime = c1.ID
 
-	// The second ad: its platform never removes it, so warnings 1-3.
+	// The second ad: its platform never removes it, so warnings 1-3, the
+	// fine recommendation and the access-blocking referral.
 	var c2 demoCase
 	if err := d.begin("Iklan kedua, di platform yang tidak pernah menghapus", "A second ad, on a platform that never removes it", func() (err error) {
 		c2.ID, err = d.report(ctx, "https://twitter.com/lokerkamboja/status/"+n2+"?s=20", "demo-"+n2+"-1", "", 1)
@@ -206,13 +207,18 @@ func (d *demo) run(ctx context.Context) (demoResult, error) {
 	}); err != nil {
 		return res, err
 	}
-	for level := 1; level <= 3; level++ {
-		if err := d.begin(fmt.Sprintf("Batas waktu lewat, iklan masih tayang: peringatan %d", level),
-			fmt.Sprintf("Deadline passed, ad still live: warning %d", level), func() (err error) {
+	rungs := map[int][2]string{
+		1: {"peringatan 1", "warning 1"}, 2: {"peringatan 2", "warning 2"}, 3: {"peringatan 3", "warning 3"},
+		4: {"rekomendasi denda administratif", "administrative fine recommendation"},
+		5: {"rujukan pemutusan akses ke Komdigi", "access-blocking referral to Komdigi"},
+	}
+	for level := 1; level <= 5; level++ {
+		if err := d.begin("Batas waktu lewat, iklan masih tayang: "+rungs[level][0],
+			"Deadline passed, ad still live: "+rungs[level][1], func() (err error) {
 				if err = d.advancePast(ctx, c2); err != nil {
 					return err
 				}
-				c2, err = d.waitCase(ctx, c2.ID, fmt.Sprintf("warning %d", level), func(c demoCase) bool {
+				c2, err = d.waitCase(ctx, c2.ID, fmt.Sprintf("escalation %d", level), func(c demoCase) bool {
 					return c.Status == store.StatusEscalated && c.Escalation >= level
 				})
 				return err
@@ -220,7 +226,7 @@ func (d *demo) run(ctx context.Context) (demoResult, error) {
 			return res, err
 		}
 	}
-	if err := d.begin("Batas waktu peringatan 3 lewat: kasus ditutup", "Warning 3's deadline passed: case closed non_compliant", func() error {
+	if err := d.begin("Batas waktu rujukan pemutusan akses lewat: kasus ditutup", "The blocking referral's deadline passed: case closed non_compliant", func() error {
 		if err := d.advancePast(ctx, c2); err != nil {
 			return err
 		}

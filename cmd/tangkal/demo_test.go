@@ -68,8 +68,8 @@ func TestDemoWalksTheWholeStory(t *testing.T) {
 	if c, _ := st.Table.GetCase(context.Background(), res.RemovedInTime); c != nil && c.ReportCount != 2 {
 		t.Errorf("first case has %d reports, want 2 (the duplicate joins it)", c.ReportCount)
 	}
-	if c, _ := st.Table.GetCase(context.Background(), res.NonCompliant); c != nil && c.Escalation != 3 {
-		t.Errorf("second case ended at warning %d, want 3", c.Escalation)
+	if c, _ := st.Table.GetCase(context.Background(), res.NonCompliant); c != nil && c.Escalation != 5 {
+		t.Errorf("second case ended at escalation %d, want 5 (the access-blocking referral)", c.Escalation)
 	}
 	// What a person reads: each step titled in Bahasa Indonesia then
 	// English, with commands filled in with the real ids.
@@ -86,6 +86,8 @@ func TestDemoWalksTheWholeStory(t *testing.T) {
 		"/cases/" + res.RemovedInTime + "/events",
 		"/cases/" + res.NonCompliant + "/events",
 		"warning 3",
+		"administrative fine recommendation",
+		"access-blocking referral to Komdigi",
 		"chain valid",
 	} {
 		if !strings.Contains(text, want) {

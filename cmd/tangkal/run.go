@@ -104,7 +104,7 @@ func run(ctx context.Context, args []string) error {
 	if err := setFromEnv(params, "TANGKAL_PARAMS"); err != nil {
 		return err
 	}
-	fs.Var(platforms, "platform", "simulated platform behaviour, repeatable: facebook=prompt|never|down|late:10h|flaky:2 (env "+simBehaviorEnv+", space-separated)")
+	fs.Var(platforms, "platform", "simulated platform behaviour, repeatable: facebook=prompt|never|down|late:10h|flaky:2, or answering through the platform API: confirm|acknowledge[:10h]|ask|object|false_confirm (env "+simBehaviorEnv+", space-separated)")
 	fs.Var(params, "param", "template parameter override, repeatable: ApprovalTimeoutSeconds=3600 (env TANGKAL_PARAMS, space-separated)")
 	verbose := fs.Bool("v", false, "log every request and step as JSON on stderr")
 	if err := fs.Parse(args); err != nil {

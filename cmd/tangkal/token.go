@@ -5,15 +5,17 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/tangkal/tangkal/internal/auth"
 	"github.com/tangkal/tangkal/internal/localstack"
+	"github.com/tangkal/tangkal/internal/platform"
 )
 
 func init() {
-	register("token", "print a token the running local stack accepts: token --role auditor [--sub NAME]", token)
+	register("token", "print a token the running local stack accepts: token --role auditor [--sub NAME]; token --role platform --sub facebook", token)
 }
 
 func token(_ context.Context, args []string) error {
@@ -29,6 +31,29 @@ func token(_ context.Context, args []string) error {
 		return errors.New("--role is required (" + strings.Join(auth.AllRoles, ", ") + ")")
 	}
 	rs := strings.Split(*roles, ",")
+	if slices.Contains(rs, auth.Platform) {
+		// A platform's token names its platform and holds no other role.
+		if len(rs) != 1 {
+			return errors.New("--role platform cannot be combined with other roles")
+		}
+		cfg, err := platform.Default()
+		if err != nil {
+			return err
+		}
+		if _, err := cfg.Get(*sub); err != nil {
+			return fmt.Errorf("--sub must name the platform (%s): %w", strings.Join(cfg.IDs(), ", "), err)
+		}
+		key, err := auth.LoadOrCreateKey(localstack.KeyPath(*data))
+		if err != nil {
+			return err
+		}
+		tok, err := auth.Signer{Key: key}.IssuePlatform(*sub, *ttl)
+		if err != nil {
+			return err
+		}
+		fmt.Println(tok)
+		return nil
+	}
 	if *sub == "" {
 		*sub = "local-" + rs[0]
 	}

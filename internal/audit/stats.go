@@ -45,7 +45,11 @@ type PlatformStats struct {
 	RemovalsMeasured       int    `json:"removals_measured"`
 	MedianSecondsToRemoval *int64 `json:"median_seconds_to_removal"`
 	P90SecondsToRemoval    *int64 `json:"p90_seconds_to_removal"`
-	durations              []time.Duration
+	// Sanctions are the fine recommendations and access-blocking
+	// referrals the platform has received: counted since the start, not
+	// limited to the period.
+	Sanctions store.Sanctions `json:"sanctions"`
+	durations []time.Duration
 }
 
 // ComplianceResponse is the answer of GET /stats/compliance.
@@ -139,6 +143,11 @@ func (r Reader) platformStats(ctx context.Context, platform string, from, to, no
 		}
 	}
 	s.finish()
+	sanctions, err := r.Table.GetSanctions(ctx, platform)
+	if err != nil {
+		return s, err
+	}
+	s.Sanctions = sanctions
 	return s, nil
 }
 
@@ -188,6 +197,9 @@ func (s *PlatformStats) add(o PlatformStats) {
 	s.Overdue += o.Overdue
 	s.NonCompliant += o.NonCompliant
 	s.OtherClosed += o.OtherClosed
+	s.Sanctions.FinesRecommended += o.Sanctions.FinesRecommended
+	s.Sanctions.FineAmountIDR += o.Sanctions.FineAmountIDR
+	s.Sanctions.BlockingReferrals += o.Sanctions.BlockingReferrals
 	s.durations = append(s.durations, o.durations...)
 }
 

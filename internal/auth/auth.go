@@ -19,10 +19,18 @@ const (
 	Approver = "approver"
 	Auditor  = "auditor"
 	Admin    = "admin"
+	// Platform is a platform's trust-and-safety team: it reads the
+	// notices addressed to its platform and answers them, nothing else.
+	Platform = "platform"
 )
 
 // AllRoles lists every role.
-var AllRoles = []string{Reporter, Approver, Auditor, Admin}
+var AllRoles = []string{Reporter, Approver, Auditor, Admin, Platform}
+
+// PlatformClaim names the platform a user of the platform role answers
+// for (a Cognito custom attribute, set by the operator who creates the
+// user; locally `tangkal token --role platform --sub facebook`).
+const PlatformClaim = "custom:platform"
 
 // GroupsClaim is the claim that carries the roles.
 const GroupsClaim = "cognito:groups"
@@ -32,6 +40,9 @@ type Principal struct {
 	Subject string   `json:"sub"`
 	Email   string   `json:"email,omitempty"`
 	Roles   []string `json:"roles"`
+	// Platform is the platform a platform-role user answers for ("" for
+	// everyone else).
+	Platform string `json:"platform,omitempty"`
 }
 
 // HasAny reports whether p holds at least one of roles.
@@ -67,7 +78,7 @@ func FromRequest(req events.APIGatewayV2HTTPRequest) (Principal, bool) {
 	if sub == "" {
 		return Principal{}, false
 	}
-	return Principal{Subject: sub, Email: c["email"], Roles: ParseGroups(c[GroupsClaim])}, true
+	return Principal{Subject: sub, Email: c["email"], Roles: ParseGroups(c[GroupsClaim]), Platform: c[PlatformClaim]}, true
 }
 
 // ParseGroups reads a groups claim as API Gateway passes it: "[a b]" for a

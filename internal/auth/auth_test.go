@@ -78,3 +78,34 @@ func TestLoadOrCreateKeyKeepsTheKey(t *testing.T) {
 		t.Fatalf("key changed or short: %v", err)
 	}
 }
+
+func TestPlatformTokensNameTheirPlatform(t *testing.T) {
+	s := Signer{Key: []byte(strings.Repeat("k", 32))}
+	for _, tc := range []struct {
+		name     string
+		issue    func() (string, error)
+		platform string
+	}{
+		{"a platform's token", func() (string, error) { return s.IssuePlatform("facebook", time.Hour) }, "facebook"},
+		{"the role alone names no platform", func() (string, error) { return s.Issue("facebook", []string{Platform}, time.Hour) }, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tok, err := tc.issue()
+			if err != nil {
+				t.Fatal(err)
+			}
+			claims, err := s.Verify(tok)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var req events.APIGatewayV2HTTPRequest
+			req.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+				JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: AuthorizerClaims(claims)},
+			}
+			p, ok := FromRequest(req)
+			if !ok || !p.HasAny(Platform) || p.HasAny(Auditor, Approver, Reporter, Admin) || p.Platform != tc.platform {
+				t.Fatalf("principal = %+v, ok=%v; want role platform, platform %q", p, ok, tc.platform)
+			}
+		})
+	}
+}

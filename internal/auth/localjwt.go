@@ -44,6 +44,17 @@ func (s Signer) Issue(sub string, roles []string, ttl time.Duration) (string, er
 // IssueFor is Issue with an e-mail claim (as a Cognito ID token has),
 // left out when email is empty.
 func (s Signer) IssueFor(sub, email string, roles []string, ttl time.Duration) (string, error) {
+	return s.issue(sub, email, roles, nil, ttl)
+}
+
+// IssuePlatform returns a token of the platform role for platform id
+// (subject and PlatformClaim both the id), as a platform's Cognito user
+// carries its platform in a custom attribute.
+func (s Signer) IssuePlatform(id string, ttl time.Duration) (string, error) {
+	return s.issue(id, "", []string{Platform}, map[string]any{PlatformClaim: id}, ttl)
+}
+
+func (s Signer) issue(sub, email string, roles []string, extra map[string]any, ttl time.Duration) (string, error) {
 	if len(s.Key) < 32 {
 		return "", errors.New("signing key shorter than 32 bytes")
 	}
@@ -67,6 +78,9 @@ func (s Signer) IssueFor(sub, email string, roles []string, ttl time.Duration) (
 	}
 	if email != "" {
 		claims["email"], claims["email_verified"] = email, true
+	}
+	for k, v := range extra {
+		claims[k] = v
 	}
 	head := b64.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
 	body, err := json.Marshal(claims)

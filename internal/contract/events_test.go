@@ -379,6 +379,21 @@ func TestSampleEventsDriveTheRealHandlers(t *testing.T) {
 		if err != nil || !s.check(out) {
 			t.Fatalf("%s: %+v %v", s.file, out, err)
 		}
+		if s.file == "sendtakedown.json" {
+			// The platform lists the notice and answers it.
+			if got := toJSON(e.http(t, use("platformapi-list-notices.json"), 200)); !strings.Contains(got, `"ref":"`+sampleCase+`"`) || strings.Contains(got, "reporter") {
+				t.Fatalf("the platform's open notices: %s", got)
+			}
+			if got := e.http(t, use("platformapi-answer-notice.json"), 200); got["answer"] != "acknowledged" {
+				t.Fatalf("the platform's answer: %v", got)
+			}
+		}
+	}
+	// No objection is pending: the agency's decision is refused, and an
+	// objection task that lapsed records only that.
+	e.http(t, use("platformapi-decide-objection.json"), 409)
+	if out, err := e.invoke(t, use("requestobjectiondecision.json"), nil); err != nil || out.(workflow.ObjectionOutput).Decision != store.ObjectionLapsed {
+		t.Fatalf("requestobjectiondecision.json: %+v %v", out, err)
 	}
 	c, err := e.deps.Table.GetCase(context.Background(), sampleCase)
 	if err != nil || c.Status != store.StatusRemovedInTime || c.TakedownAt == "" {

@@ -29,7 +29,59 @@ const (
 	ComplianceChecked         Type = "compliance_checked"          // ComplianceCheckedData
 	CaseClosed                Type = "case_closed"                 // CaseClosedData
 	MovedToManualQueue        Type = "moved_to_manual_queue"       // CaseClosedData
+	// The platform's side and the sanctions after the warnings.
+	PlatformAnswered           Type = "platform_answered"            // PlatformAnsweredData
+	PlatformAnswerContradicted Type = "platform_answer_contradicted" // AnswerContradictedData
+	ObjectionDecisionRequested Type = "objection_decision_requested" // ObjectionRequestedData
+	ObjectionDecided           Type = "objection_decided"            // ObjectionDecidedData
+	ObjectionLapsed            Type = "objection_lapsed"             // ObjectionDecidedData
+	FineRecommended            Type = "fine_recommended"             // NoticeSentData
+	BlockingReferred           Type = "blocking_referred"            // NoticeSentData
 )
+
+// PlatformAnsweredData: the platform answered its notice through the
+// platform API (acknowledged, removed, needs_information or objected).
+type PlatformAnsweredData struct {
+	Platform string `json:"platform"`
+	Answer   string `json:"answer"`
+	// Level is the escalation level of the notice answered (0 the
+	// takedown request).
+	Level int `json:"level"`
+	// RemovedAt is the removal time a "removed" answer claims.
+	RemovedAt string `json:"removed_at,omitempty"`
+	// Question is what a needs_information answer asks.
+	Question string `json:"question,omitempty"`
+	// Grounds and Text are an objection's grounds and its statement.
+	Grounds string `json:"grounds,omitempty"`
+	Text    string `json:"text,omitempty"`
+}
+
+// AnswerContradictedData: the platform answered "removed", and the
+// compliance check after the deadline still found the ad online.
+type AnswerContradictedData struct {
+	Level            int    `json:"level"`
+	ClaimedRemovedAt string `json:"claimed_removed_at"`
+	CheckedAt        string `json:"checked_at"`
+	Method           string `json:"method"`
+}
+
+// ObjectionRequestedData: the escalation ladder paused and the deciding
+// agency was asked to decide the platform's objection by ExpiresAt.
+type ObjectionRequestedData struct {
+	Agency    string `json:"agency"`
+	Grounds   string `json:"grounds,omitempty"`
+	ExpiresAt string `json:"expires_at"`
+}
+
+// ObjectionDecidedData: the agency upheld or dismissed the objection
+// (objection_decided), or let its time pass (objection_lapsed: the ladder
+// resumes).
+type ObjectionDecidedData struct {
+	Agency    string `json:"agency"`
+	Decision  string `json:"decision"`
+	Reasons   string `json:"reasons,omitempty"`
+	DecidedBy string `json:"decided_by,omitempty"`
+}
 
 // CaseOpenedData: the first report of an ad opened the case.
 type CaseOpenedData struct {
@@ -123,7 +175,8 @@ type NoticeFailedData struct {
 }
 
 // NoticeSentData: the takedown request (level 0) or warning 1-3 reached the
-// platform.
+// platform; level 4 the fine recommendation (fine_recommended), level 5
+// the access-blocking referral (blocking_referred).
 type NoticeSentData struct {
 	Kind           string `json:"kind"`
 	Level          int    `json:"level"`
@@ -132,6 +185,11 @@ type NoticeSentData struct {
 	Channel        string `json:"channel"`
 	PlatformRef    string `json:"platform_ref"`
 	IdempotencyKey string `json:"idempotency_key"`
+	// FineAmountIDR is the administrative fine a fine recommendation
+	// proposes (rupiah, per item times items).
+	FineAmountIDR int64 `json:"fine_amount_idr,omitempty"`
+	// Agency is who an access-blocking referral goes to.
+	Agency string `json:"agency,omitempty"`
 }
 
 // ComplianceCheckedData: whether the ad was still up after a deadline, and

@@ -114,6 +114,10 @@ const (
 	localSlackUser    = "U0LOCALAPPROVER"
 )
 
+// LocalAgencyEmail is the deciding agency's (Komdigi's) address locally:
+// objections to decide and access-blocking referrals land in the outbox.
+const LocalAgencyEmail = "komdigi@komdigi.local"
+
 // DefaultApprovers are the local approver tiers.
 var DefaultApprovers = [][]string{{"approver@kp2mi.local"}, {"director@kp2mi.local"}}
 
@@ -307,7 +311,12 @@ func (s *Stack) startStandIns(cfg Config, dataDir string, k keys, now func() tim
 	for id := range pc.Platforms {
 		secrets[id] = k.webhook
 	}
-	simOpts := platformsim.Options{Config: pc, Secrets: secrets, Now: now, Behaviors: cfg.Platforms}
+	simOpts := platformsim.Options{Config: pc, Secrets: secrets, Now: now, Behaviors: cfg.Platforms,
+		// The platforms' teams answer through the platform API, with a
+		// platform-role token of their own platform.
+		API: &platformsim.API{URL: s.APIURL, Token: func(id string) (string, error) {
+			return s.Signer.IssuePlatform(id, time.Hour)
+		}}}
 	if cfg.DataDir != "" {
 		// The platforms' side survives a restart like everything else.
 		simOpts.StatePath = filepath.Join(cfg.DataDir, "platformsim.json")
@@ -315,6 +324,7 @@ func (s *Stack) startStandIns(cfg Config, dataDir string, k keys, now func() tim
 	if s.Sim, err = platformsim.New(simOpts); err != nil {
 		return nil, err
 	}
+	s.closers = append(s.closers, s.Sim.Close)
 	routes := map[string]string{}
 	for _, p := range pc.Platforms {
 		for _, h := range p.Hosts {
@@ -358,7 +368,25 @@ func (s *Stack) build(cfg Config, dataDir string, k keys, routes map[string]stri
 	if err != nil {
 		return wiring.Deps{}, err
 	}
+	fine, err := s.Template.Parameter("FinePerItemIdr", env)
+	if err != nil {
+		return wiring.Deps{}, err
+	}
+	window, err := s.Template.Parameter("ObjectionWindowSeconds", env)
+	if err != nil {
+		return wiring.Deps{}, err
+	}
+	agency, err := s.Template.Parameter("ObjectionAgency", env)
+	if err != nil {
+		return wiring.Deps{}, err
+	}
+	finePerItem, objectionWindow, err := wiring.ParseSanctions(fine, window)
+	if err != nil {
+		return wiring.Deps{}, err
+	}
 	st := wiring.Settings{
+		FinePerItemIDR: finePerItem, ObjectionWindow: objectionWindow,
+		ObjectionAgency: agency, AgencyEmails: []string{LocalAgencyEmail},
 		EvidenceLinkLifetime: lifetime,
 		Table:                cfg.Table, StateMachineARN: s.StateMachineARN, Sender: localSender, PublicURL: s.APIURL,
 		ApproverTiers: approvers, SlackChannel: localSlackChannel,
@@ -557,7 +585,7 @@ func (s *Stack) PrintReady(w io.Writer, dataDir string) {
 	fmt.Fprintf(w, "Platforms: %s\n", s.PlatformURL)
 	fmt.Fprintf(w, "# data kept in %s\n", dataDir)
 	fmt.Fprintf(w, "# console: open %s and choose a member on the local sign-in page\n", s.ConsoleURL)
-	fmt.Fprintln(w, "# tokens: go run ./cmd/tangkal token --role reporter|approver|auditor|admin")
+	fmt.Fprintln(w, "# tokens: go run ./cmd/tangkal token --role reporter|approver|auditor|admin, or --role platform --sub facebook")
 	fmt.Fprintf(w, "# approval e-mails and Slack messages: open %s\n", s.OutboxURL)
 	fmt.Fprintf(w, "# move time forward (deadlines, approval timeouts): go run ./cmd/tangkal clock advance 24h --endpoint %s\n", s.SFNURL)
 }

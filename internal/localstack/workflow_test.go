@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"mime"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -250,15 +251,65 @@ func TestNeverRemovedClimbsTheWholeLadder(t *testing.T) {
 		f.advance(25 * time.Hour)
 		waitFor(t, func() bool { return strings.Count(f.history(id), "warning_sent") == level })
 	}
+	// Past warning 3: the fine recommendation, then the access-blocking
+	// referral to Komdigi, each a letter with its own deadline.
+	f.advance(25 * time.Hour)
+	waitFor(t, func() bool { return strings.Contains(f.history(id), history.FineRecommended) })
+	f.advance(25 * time.Hour)
+	waitFor(t, func() bool { return strings.Contains(f.history(id), history.BlockingReferred) })
 	f.advance(25 * time.Hour)
 	f.waitStatus(id, store.StatusNonCompliant)
 	got := eventTypes(f.events(id))
 	if n := strings.Count(got, "warning_sent"); n != 3 {
 		t.Fatalf("%d warnings in %s, want 3", n, got)
 	}
-	if n := strings.Count(got, "compliance_checked"); n != 4 {
-		t.Fatalf("%d checks in %s, want 4", n, got)
+	if n := strings.Count(got, "compliance_checked"); n != 6 {
+		t.Fatalf("%d checks in %s, want 6", n, got)
 	}
+	fine := f.mailTo("country-legal@x.example", "Rekomendasi Sanksi Denda Administratif")
+	for _, want := range []string{"TKL/" + id + "/DA/", "Rp 500.000.000", "IDR 500,000,000", "Administrative fine recommendation"} {
+		if !strings.Contains(fine, want) {
+			t.Errorf("the fine recommendation lacks %q:\n%s", want, fine)
+		}
+	}
+	referral := f.mailTo(LocalAgencyEmail, "Rujukan Pemutusan Akses")
+	for _, want := range []string{"TKL/" + id + "/PA/", "Kepada / To: Kementerian Komunikasi dan Digital (Komdigi)", "Access-blocking referral", "pemutusan akses"} {
+		if !strings.Contains(referral, want) {
+			t.Errorf("the blocking referral lacks %q:\n%s", want, referral)
+		}
+	}
+	if strings.Index(referral, "BAHASA INDONESIA") > strings.Index(referral, "ENGLISH") {
+		t.Error("the referral is not Indonesian first")
+	}
+	// The non-compliance figures count the sanctions.
+	code, stats := f.st.as(t, auth.Auditor).do("GET", "/stats/compliance?platform=x", nil, nil)
+	if b, _ := json.Marshal(stats); code != 200 || !strings.Contains(string(b), `"fines_recommended":1`) || !strings.Contains(string(b), `"blocking_referrals":1`) || !strings.Contains(string(b), `"fine_amount_idr":500000000`) {
+		t.Fatalf("stats %d %s", code, b)
+	}
+}
+
+// mailTo returns the text of the outbox's mail to addr whose subject
+// holds subject.
+func (f *flow) mailTo(addr, subject string) string {
+	f.t.Helper()
+	files, _ := filepath.Glob(filepath.Join(f.st.Outbox.Dir, "*.eml"))
+	for _, file := range files {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			continue
+		}
+		m, err := mail.ReadMessage(bytes.NewReader(raw))
+		if err != nil || !strings.Contains(m.Header.Get("To"), addr) {
+			continue
+		}
+		dec := new(mime.WordDecoder)
+		subj, _ := dec.DecodeHeader(m.Header.Get("Subject"))
+		if strings.Contains(subj, subject) {
+			return mailText(f.t, raw)
+		}
+	}
+	f.t.Fatalf("no mail to %s with subject %q", addr, subject)
+	return ""
 }
 
 func TestRejected(t *testing.T) {

@@ -105,7 +105,9 @@ func (p Platform) Contacts(kind Kind) []string {
 		return p.Escalation.Warning1
 	case KindWarning2:
 		return p.Escalation.Warning2
-	case KindWarning3:
+	case KindWarning3, KindFine, KindBlocking:
+		// The sanctions go to the same senior contacts as warning 3 (a
+		// blocking referral to the agency first: Letters.Email).
 		return p.Escalation.Warning3
 	}
 	return nil

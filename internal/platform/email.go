@@ -28,6 +28,9 @@ func (l Letters) Email(p Platform, from string, req Request, now time.Time) (out
 		return outbox.Email{}, err
 	}
 	to := p.Contacts(lt.Request.Kind)
+	if lt.Request.Kind == KindBlocking {
+		to = append(append([]string(nil), lt.Request.Agency.Emails...), to...)
+	}
 	if len(to) == 0 {
 		return outbox.Email{}, fmt.Errorf("platform %s: no recipients configured for %s", p.ID, lt.Request.Kind)
 	}
@@ -56,7 +59,7 @@ const noticeHTML = `<!doctype html>
 <table>
 <tr><th align="left">Nomor / Number</th><td>{{.Number}}</td></tr>
 <tr><th align="left">Tanggal / Date</th><td>{{tanggal .Date}} / {{date .Date}}</td></tr>
-<tr><th align="left">Kepada / To</th><td>{{.Platform.DisplayName}}</td></tr>
+<tr><th align="left">Kepada / To</th><td>{{.Addressee}}</td></tr>
 <tr><th align="left">Perihal / Subject</th><td>{{.Title.ID}} / {{.Title.EN}}</td></tr>
 <tr><th align="left">Referensi kasus / Case reference</th><td>{{.Request.CaseID}}</td></tr>
 </table>

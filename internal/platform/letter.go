@@ -84,6 +84,8 @@ type Letter struct {
 	Indonesian, English Part
 	// Text is the whole letter as plain text.
 	Text string
+
+	platformName string
 }
 
 // Title is a notice kind's title in both languages.
@@ -111,9 +113,45 @@ var titles = map[Kind]Title{
 	KindWarning1: {"Peringatan Pertama", "First warning"},
 	KindWarning2: {"Peringatan Kedua", "Second warning"},
 	KindWarning3: {"Peringatan Ketiga dan Rekomendasi Sanksi", "Third warning and sanction recommendation"},
+	KindFine:     {"Rekomendasi Sanksi Denda Administratif", "Administrative fine recommendation"},
+	KindBlocking: {"Rujukan Pemutusan Akses", "Access-blocking referral"},
 }
 
-var numberCodes = map[Kind]string{KindTakedown: "PK", KindWarning1: "P1", KindWarning2: "P2", KindWarning3: "P3"}
+var numberCodes = map[Kind]string{KindTakedown: "PK", KindWarning1: "P1", KindWarning2: "P2", KindWarning3: "P3", KindFine: "DA", KindBlocking: "PA"}
+
+// LetterNumber is the number of the letter of that kind about a case,
+// written at now: TKL/<case id>/<PK|P1|P2|P3|DA|PA>/<year>.
+func LetterNumber(caseID string, kind Kind, now time.Time) string {
+	return fmt.Sprintf("TKL/%s/%s/%d", caseID, numberCodes[kind], now.In(Jakarta).Year())
+}
+
+// Addressee is who the letter is addressed to: the agency for an
+// access-blocking referral, the platform otherwise.
+func (l Letter) Addressee() string {
+	if l.Request.Kind == KindBlocking && l.Request.Agency.Name != "" {
+		return l.Request.Agency.Name
+	}
+	return l.platformName
+}
+
+// RupiahID writes an amount the Indonesian way: "Rp 500.000.000".
+func RupiahID(n int64) string { return "Rp " + group(n, ".") }
+
+// RupiahEN writes an amount the English way: "IDR 500,000,000".
+func RupiahEN(n int64) string { return "IDR " + group(n, ",") }
+
+func group(n int64, sep string) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + sep + s[i:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
 
 // DefaultLegalBasisEN is the English rendering of DefaultLegalBasis.
 const DefaultLegalBasisEN = "Regulation of the Minister of Communication and Informatics Number 5 of 2020 on " +
@@ -186,8 +224,7 @@ func (l Letters) Write(p Platform, req Request, now time.Time) (Letter, error) {
 		return Letter{}, err
 	}
 	t := titles[req.Kind]
-	lt := Letter{Request: req, Date: now, Title: t,
-		Number: fmt.Sprintf("TKL/%s/%s/%d", req.CaseID, numberCodes[req.Kind], now.In(Jakarta).Year())}
+	lt := Letter{Request: req, Date: now, Title: t, platformName: p.DisplayName, Number: LetterNumber(req.CaseID, req.Kind, now)}
 	lt.Subject = fmt.Sprintf("%s – Nomor %s – %s", t.ID, lt.Number, t.EN)
 	// Sorted: the case keeps its indicators as a set, and a notice sent
 	// again must read the same.
@@ -248,15 +285,34 @@ func indonesian(p Platform, l Letter, now time.Time) Part {
 	deadline, left := WaktuID(l.Request.Deadline), hoursID(l.Request.Deadline.Sub(now))
 	pt := Part{Greeting: "Dengan hormat,", SignOff: "Hormat kami,", ReasonsTo: "Alasan:"}
 	ask := fmt.Sprintf("Kami meminta %s menurunkan konten berikut atau memutus akses ke konten tersebut paling lambat %s (%s sejak surat ini).", p.DisplayName, deadline, left)
-	if l.Request.Kind == KindTakedown {
+	fine := l.Request.Fine
+	switch l.Request.Kind {
+	case KindTakedown:
 		pt.Opening = []string{ask + " Konten ini adalah iklan perekrutan pekerja migran secara ilegal."}
-	} else {
+	case KindFine:
+		pt.Opening = []string{
+			fmt.Sprintf("Konten berikut masih dapat diakses setelah batas waktu peringatan ketiga berakhir. Sesuai Peraturan Menteri Komunikasi dan Informatika Nomor 5 Tahun 2020, kami merekomendasikan pengenaan sanksi denda administratif kepada %s sebesar %s (%s per konten untuk %d konten).",
+				p.DisplayName, RupiahID(fine.TotalIDR()), RupiahID(fine.PerItemIDR), fine.Items),
+			ask,
+		}
+	case KindBlocking:
+		pt.Opening = []string{
+			fmt.Sprintf("%s tidak menurunkan konten berikut meskipun telah menerima permintaan penurunan konten, tiga surat peringatan dan rekomendasi sanksi denda administratif. Kami merujuk konten ini kepada %s untuk pemutusan akses sesuai Peraturan Menteri Komunikasi dan Informatika Nomor 5 Tahun 2020.", p.DisplayName, l.Addressee()),
+			fmt.Sprintf("Tembusan surat ini kami sampaikan kepada %s, yang masih dapat menurunkan konten tersebut paling lambat %s.", p.DisplayName, deadline),
+		}
+	default:
 		pt.Opening = []string{
 			fmt.Sprintf("Konten berikut, yang telah kami minta untuk diturunkan, masih dapat diakses setelah batas waktu berakhir. Surat ini adalah %s.", strings.ToLower(titles[l.Request.Kind].ID)),
 			ask,
 		}
 	}
 	pt.Facts = [][2]string{{"URL", l.Request.URL}, {"Tingkat urgensi", urgencyID(l.Request.Urgency)}, {"Batas waktu", deadline}}
+	if l.Request.Kind == KindFine {
+		pt.Facts = append(pt.Facts, [2]string{"Denda yang direkomendasikan", RupiahID(fine.TotalIDR())})
+	}
+	if l.Request.Kind == KindBlocking {
+		pt.Facts = append(pt.Facts, [2]string{"Platform", p.DisplayName})
+	}
 	for _, ind := range l.Indicators {
 		pt.Reasons = append(pt.Reasons, ind.Indonesian)
 	}
@@ -268,7 +324,10 @@ func indonesian(p Platform, l Letter, now time.Time) Part {
 		pt.Note = "Catatan: " + l.Request.Evidence
 	}
 	pt.LegalBasis = "Dasar hukum: " + l.Request.LegalBasis
-	pt.Closing = []string{"Mohon konfirmasi penurunan konten dengan membalas surat ini dan menyebutkan nomor surat di atas."}
+	pt.Closing = []string{"Mohon konfirmasi penurunan konten melalui API platform tangkal atau dengan membalas surat ini dan menyebutkan nomor surat di atas."}
+	if l.Request.Kind == KindBlocking {
+		pt.Closing = []string{"Mohon " + l.Addressee() + " menindaklanjuti rujukan ini dan memberitahukan keputusannya dengan menyebutkan nomor surat di atas."}
+	}
 	if l.Request.Kind == KindWarning3 {
 		pt.Closing = append([]string{"Apabila konten tidak diturunkan sebelum batas waktu tersebut, kami akan merekomendasikan pengenaan sanksi administratif sesuai Peraturan Menteri Komunikasi dan Informatika Nomor 5 Tahun 2020."}, pt.Closing...)
 	}
@@ -279,15 +338,34 @@ func english(p Platform, l Letter, now time.Time) Part {
 	deadline, left := TimeEN(l.Request.Deadline), hoursEN(l.Request.Deadline.Sub(now))
 	pt := Part{Greeting: "Dear Sir or Madam,", SignOff: "Yours faithfully,", ReasonsTo: "Reasons:"}
 	ask := fmt.Sprintf("We ask %s to remove the content below or block access to it by %s (%s from this letter).", p.DisplayName, deadline, left)
-	if l.Request.Kind == KindTakedown {
+	fine := l.Request.Fine
+	switch l.Request.Kind {
+	case KindTakedown:
 		pt.Opening = []string{ask + " It is an illegal migrant-worker recruitment advertisement."}
-	} else {
+	case KindFine:
+		pt.Opening = []string{
+			fmt.Sprintf("The content below is still available after the deadline of the third warning. Under Regulation of the Minister of Communication and Informatics Number 5 of 2020, we recommend an administrative fine on %s of %s (%s per item for %d items).",
+				p.DisplayName, RupiahEN(fine.TotalIDR()), RupiahEN(fine.PerItemIDR), fine.Items),
+			ask,
+		}
+	case KindBlocking:
+		pt.Opening = []string{
+			fmt.Sprintf("%s has not removed the content below despite the takedown request, three warnings and the administrative fine recommendation. We refer it to %s for access blocking under Regulation of the Minister of Communication and Informatics Number 5 of 2020.", p.DisplayName, l.Addressee()),
+			fmt.Sprintf("A copy of this letter goes to %s, which can still remove the content by %s.", p.DisplayName, deadline),
+		}
+	default:
 		pt.Opening = []string{
 			fmt.Sprintf("The content below, which we asked you to remove, is still available after the deadline. This letter is the %s.", strings.ToLower(titles[l.Request.Kind].EN)),
 			ask,
 		}
 	}
 	pt.Facts = [][2]string{{"URL", l.Request.URL}, {"Urgency", urgencyEN(l.Request.Urgency)}, {"Deadline", deadline}}
+	if l.Request.Kind == KindFine {
+		pt.Facts = append(pt.Facts, [2]string{"Recommended fine", RupiahEN(fine.TotalIDR())})
+	}
+	if l.Request.Kind == KindBlocking {
+		pt.Facts = append(pt.Facts, [2]string{"Platform", p.DisplayName})
+	}
 	for _, ind := range l.Indicators {
 		pt.Reasons = append(pt.Reasons, ind.English)
 	}
@@ -303,7 +381,10 @@ func english(p Platform, l Letter, now time.Time) Part {
 	} else {
 		pt.LegalBasis = "Legal basis: as cited in the Indonesian text above."
 	}
-	pt.Closing = []string{"Please confirm the removal by replying to this letter and quoting the letter number above."}
+	pt.Closing = []string{"Please confirm the removal through tangkal's platform API or by replying to this letter and quoting the letter number above."}
+	if l.Request.Kind == KindBlocking {
+		pt.Closing = []string{"We ask " + l.Addressee() + " to act on this referral and to let us know its decision, quoting the letter number above."}
+	}
 	if l.Request.Kind == KindWarning3 {
 		pt.Closing = append([]string{"If the content is not removed by that deadline, we will recommend administrative sanctions under Regulation of the Minister of Communication and Informatics Number 5 of 2020."}, pt.Closing...)
 	}
@@ -315,7 +396,7 @@ func (l Letter) text(p Platform) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Nomor / Number: %s\n", l.Number)
 	fmt.Fprintf(&b, "Tanggal: %s\nDate: %s\n", TanggalID(l.Date), DateEN(l.Date))
-	fmt.Fprintf(&b, "Kepada / To: %s\n", p.DisplayName)
+	fmt.Fprintf(&b, "Kepada / To: %s\n", l.Addressee())
 	fmt.Fprintf(&b, "Perihal: %s\nSubject: %s\n", l.Title.ID, l.Title.EN)
 	fmt.Fprintf(&b, "Referensi kasus / Case reference: %s\n", l.Request.CaseID)
 	for _, pt := range []struct {

@@ -271,3 +271,63 @@ func TestNoticeIsTheSameWhenSentAgain(t *testing.T) {
 		t.Fatalf("the same findings in another order give another letter:\n%s\n---\n%s", ea.Text, eb.Text)
 	}
 }
+
+func TestSanctionLetters(t *testing.T) {
+	l, _ := testLetters(t)
+	cfg, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := cfg.Get("telegram")
+	komdigi := Agency{ID: "komdigi", Name: "Kementerian Komunikasi dan Digital (Komdigi)", Emails: []string{"referrals@komdigi.example"}}
+	for _, tc := range []struct {
+		kind   Kind
+		mod    func(*Request)
+		to     []string
+		number string
+		wantID []string
+		wantEN []string
+	}{
+		{KindFine, func(r *Request) { r.Fine = Fine{PerItemIDR: 500_000_000, Items: 1} }, p.Escalation.Warning3, "/DA/",
+			[]string{"Rekomendasi Sanksi Denda Administratif", "sanksi denda administratif", "Rp 500.000.000"},
+			[]string{"Administrative fine recommendation", "IDR 500,000,000"}},
+		{KindBlocking, func(r *Request) { r.Agency = komdigi }, append([]string{"referrals@komdigi.example"}, p.Escalation.Warning3...), "/PA/",
+			[]string{"Rujukan Pemutusan Akses", "pemutusan akses", "Kepada / To: Kementerian Komunikasi dan Digital (Komdigi)"},
+			[]string{"Access-blocking referral", "access blocking"}},
+	} {
+		t.Run(string(tc.kind), func(t *testing.T) {
+			req := caseRequest(tc.kind)
+			tc.mod(&req)
+			e, err := l.Email(p, "tangkal@kp2mi.go.id", req, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(e.To, ",") != strings.Join(tc.to, ",") {
+				t.Errorf("to %v, want %v", e.To, tc.to)
+			}
+			if !strings.Contains(e.Subject, "TKL/c_01JQ7"+tc.number) {
+				t.Errorf("subject %q lacks the letter number", e.Subject)
+			}
+			id, en := parts(t, e.Text)
+			for _, w := range tc.wantID {
+				if !strings.Contains(e.Text[:strings.Index(e.Text, "\nENGLISH\n")], w) {
+					t.Errorf("Indonesian part lacks %q:\n%s", w, id)
+				}
+			}
+			for _, w := range tc.wantEN {
+				if !strings.Contains(en, w) && !strings.HasSuffix(e.Subject, w) {
+					t.Errorf("English part lacks %q:\n%s", w, en)
+				}
+			}
+			checkProse(t, string(tc.kind), e.Text)
+		})
+	}
+	// A fine recommendation without an amount, a referral without the
+	// agency's address, are not sent.
+	if _, err := l.Write(p, caseRequest(KindFine), t0); err == nil {
+		t.Error("fine recommendation without an amount was written")
+	}
+	if _, err := l.Write(p, caseRequest(KindBlocking), t0); err == nil {
+		t.Error("blocking referral without the agency was written")
+	}
+}

@@ -16,12 +16,17 @@ const (
 	KindWarning1 Kind = "warning_1"
 	KindWarning2 Kind = "warning_2"
 	KindWarning3 Kind = "warning_3"
+	// After warning 3 the ladder goes on with sanctions (Permenkominfo
+	// 5/2020): the administrative fine recommendation (level 4), then the
+	// access-blocking referral to the ministry (level 5).
+	KindFine     Kind = "fine_recommendation"
+	KindBlocking Kind = "blocking_referral"
 )
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool {
 	switch k {
-	case KindTakedown, KindWarning1, KindWarning2, KindWarning3:
+	case KindTakedown, KindWarning1, KindWarning2, KindWarning3, KindFine, KindBlocking:
 		return true
 	}
 	return false
@@ -50,6 +55,30 @@ type Request struct {
 	// Evidence is an optional note written in the notice as it is (the
 	// same text in both parts); Findings carry the reasons.
 	Evidence string
+	// Fine is what a fine recommendation proposes (KindFine).
+	Fine Fine
+	// Agency is the ministry an access-blocking referral is addressed to
+	// (KindBlocking); the platform's warning 3 contacts get a copy.
+	Agency Agency
+}
+
+// Fine is an administrative fine: an amount per item of content not
+// taken down, times the items.
+type Fine struct {
+	PerItemIDR int64 `json:"per_item_idr"`
+	Items      int   `json:"items"`
+}
+
+// TotalIDR is the fine's amount in rupiah.
+func (f Fine) TotalIDR() int64 { return f.PerItemIDR * int64(f.Items) }
+
+// Agency is a government agency a letter is addressed to.
+type Agency struct {
+	// ID names it in settings ("komdigi").
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Emails receive its letters.
+	Emails []string `json:"emails"`
 }
 
 // IdempotencyKey is case id + ":" + kind + ":" + attempt. A task that runs
@@ -82,6 +111,10 @@ func (r Request) normalized() (Request, error) {
 		return r, errors.New("request field platform: required")
 	case r.Deadline.IsZero():
 		return r, errors.New("request field deadline: required")
+	case r.Kind == KindFine && r.Fine.TotalIDR() <= 0:
+		return r, errors.New("request field fine: a fine recommendation needs a positive amount")
+	case r.Kind == KindBlocking && len(r.Agency.Emails) == 0:
+		return r, errors.New("request field agency: an access-blocking referral needs the agency's address")
 	}
 	return r, nil
 }

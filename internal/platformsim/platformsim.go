@@ -25,6 +25,15 @@
 // (removes Delay after the request, on the injectable clock), never, flaky
 // (the first Failures notices for a URL answer 503, then prompt), down
 // (always 503).
+//
+// Modes in which the platform also answers through tangkal's platform API
+// (GET /platform/notices, POST /platform/notices/{ref}) the way a
+// trust-and-safety team does, once the takedown request is listed there
+// (Options.API): confirm (removes at the request and answers "removed"),
+// acknowledge (answers "acknowledged", removes Delay later; no delay:
+// never), ask (answers "needs_information"), object (objects, Sanggah,
+// and leaves the ad up), false_confirm (answers "removed" and leaves the
+// ad up).
 package platformsim
 
 import (
@@ -54,7 +63,28 @@ const (
 	Never  Mode = "never"
 	Flaky  Mode = "flaky"
 	Down   Mode = "down"
+	// Modes that answer through the platform API.
+	Confirm      Mode = "confirm"
+	Acknowledge  Mode = "acknowledge"
+	Ask          Mode = "ask"
+	Object       Mode = "object"
+	FalseConfirm Mode = "false_confirm"
 )
+
+// answers says what each answering mode posts.
+func (m Mode) answer() string {
+	switch m {
+	case Confirm, FalseConfirm:
+		return "removed"
+	case Acknowledge:
+		return "acknowledged"
+	case Ask:
+		return "needs_information"
+	case Object:
+		return "objected"
+	}
+	return ""
+}
 
 // Behavior configures a platform or a single ad.
 type Behavior struct {
@@ -67,7 +97,7 @@ type Behavior struct {
 
 func (b Behavior) validate() error {
 	switch b.Mode {
-	case Prompt, Never, Down:
+	case Prompt, Never, Down, Confirm, Acknowledge, Ask, Object, FalseConfirm:
 	case Late:
 		if b.Delay <= 0 {
 			return errors.New("field delay: late mode needs a positive delay")
@@ -97,6 +127,31 @@ type Options struct {
 	// every change, so a restarted simulator carries on where it stopped.
 	// Behaviors given here override saved ones for the same platform.
 	StatePath string
+	// API is tangkal's platform API the answering modes use; nil: they
+	// remove (or not) without answering.
+	API *API
+}
+
+// API is how the simulated platforms reach tangkal's platform API.
+type API struct {
+	// URL is the API's base URL.
+	URL string
+	// Token returns a platform-role token for the platform.
+	Token func(platformID string) (string, error)
+	// HTTP is the client (nil: 10 s timeout).
+	HTTP *http.Client
+	// Wait is how long a team waits for the notice to be listed (0: 30 s).
+	Wait time.Duration
+}
+
+// Answered is one answer a simulated platform posted.
+type Answered struct {
+	At         time.Time `json:"at"`
+	Platform   string    `json:"platform"`
+	CaseID     string    `json:"case_id"`
+	Answer     string    `json:"answer"`
+	StatusCode int       `json:"status_code"`
+	Error      string    `json:"error,omitempty"`
 }
 
 // Received is one notice as the platform saw it.
@@ -142,15 +197,21 @@ type Sim struct {
 	answers    map[string]answer // by idempotency key
 	attempts   map[string]int    // flaky: notices seen per ad key
 	received   []Received
+	answered   []Answered
 	seq        int
 	apiHosts   map[string]string // webhook/status host → platform
+
+	api  *API
+	stop chan struct{}
+	wg   sync.WaitGroup
 }
 
 // New returns a simulator.
 func New(o Options) (*Sim, error) {
 	s := &Sim{cfg: o.Config, secrets: o.Secrets, now: o.Now, def: o.Default, statePath: o.StatePath,
 		byPlatform: map[string]Behavior{}, byURL: map[string]Behavior{}, ads: map[string]*ad{},
-		answers: map[string]answer{}, attempts: map[string]int{}, apiHosts: map[string]string{}}
+		answers: map[string]answer{}, attempts: map[string]int{}, apiHosts: map[string]string{},
+		api: o.API, stop: make(chan struct{})}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -456,14 +517,22 @@ func (s *Sim) serveTakedown(w http.ResponseWriter, r *http.Request) {
 		a = &ad{url: p.URL, platform: pid}
 		s.ads[adKey] = a
 	}
-	if a.requestedAt.IsZero() {
+	first := a.requestedAt.IsZero()
+	if first {
 		a.requestedAt = now
 		switch b.Mode {
-		case Prompt, Flaky:
+		case Prompt, Flaky, Confirm:
 			a.removeAt = now
 		case Late:
 			a.removeAt = now.Add(b.Delay)
+		case Acknowledge:
+			if b.Delay > 0 {
+				a.removeAt = now.Add(b.Delay)
+			}
 		}
+	}
+	if first && b.Mode.answer() != "" && p.CaseID != "" {
+		s.answerLater(pid, p.CaseID, b.Mode)
 	}
 	s.seq++
 	ref := fmt.Sprintf("%s-%06d", strings.ToUpper(pid), s.seq)
@@ -708,11 +777,12 @@ type view struct {
 	Platforms []PlatformState `json:"platforms,omitempty"`
 	Requests  []Received      `json:"requests"`
 	Ads       []AdState       `json:"ads"`
+	Answers   []Answered      `json:"answers"`
 }
 
 func (s *Sim) serveRequests(w http.ResponseWriter, r *http.Request) {
 	if wantsJSON(r) {
-		writeJSON(w, http.StatusOK, view{Requests: s.Requests(), Ads: s.Ads()})
+		writeJSON(w, http.StatusOK, view{Requests: s.Requests(), Ads: s.Ads(), Answers: s.Answers()})
 		return
 	}
 	s.serveIndex(w, r)
@@ -725,7 +795,7 @@ func wantsJSON(r *http.Request) bool {
 // serveIndex is the simulator's page for people: the platforms and their
 // behaviour, the published ads, the notices received and the endpoints.
 func (s *Sim) serveIndex(w http.ResponseWriter, r *http.Request) {
-	v := view{Platforms: s.Platforms(), Requests: s.Requests(), Ads: s.Ads()}
+	v := view{Platforms: s.Platforms(), Requests: s.Requests(), Ads: s.Ads(), Answers: s.Answers()}
 	if wantsJSON(r) {
 		writeJSON(w, http.StatusOK, v)
 		return
@@ -777,6 +847,11 @@ takes (m./www., tracking parameters, http): every form of it is served or gone t
 <tr><td><code>never</code></td><td>menerima permintaan, tidak pernah menurunkan</td><td class="en">accepts requests, never removes</td></tr>
 <tr><td><code>flaky</code> + <code>failures</code></td><td>permintaan pertama per iklan dijawab 503, lalu seperti prompt</td><td class="en">the first requests per ad answer 503, then as prompt</td></tr>
 <tr><td><code>down</code></td><td>selalu menjawab 503</td><td class="en">always answers 503</td></tr>
+<tr><td><code>confirm</code></td><td>menurunkan iklan dan menjawab "removed" lewat API platform</td><td class="en">removes the ad and answers "removed" through the platform API</td></tr>
+<tr><td><code>acknowledge</code> + <code>delay</code></td><td>menjawab "acknowledged", lalu menurunkan setelah jeda</td><td class="en">answers "acknowledged", then removes after the delay</td></tr>
+<tr><td><code>ask</code></td><td>menjawab "needs_information" dengan pertanyaan</td><td class="en">answers "needs_information" with a question</td></tr>
+<tr><td><code>object</code></td><td>mengajukan sanggahan ("objected")</td><td class="en">objects ("objected")</td></tr>
+<tr><td><code>false_confirm</code></td><td>menjawab "removed" tetapi iklan tetap tayang</td><td class="en">answers "removed" but leaves the ad up</td></tr>
 </table>
 <p>Atur per platform atau per iklan: <code>curl -X POST …/_sim/behavior -d '{"platform":"x","mode":"never"}'</code>,
 atau saat mulai: <code>tangkal run --platform x=never</code> (env <code>TANGKAL_SIM_BEHAVIOR</code>).
@@ -793,6 +868,11 @@ atau saat mulai: <code>tangkal run --platform x=never</code> (env <code>TANGKAL_
 {{if not .Requests}}<p>Belum ada. <span class="en">None yet.</span></p>{{else}}<table><tr><th>Waktu / At</th><th>Platform</th><th>Jenis / Kind</th><th>Kasus / Case</th><th>URL</th><th>Idempotency-Key</th><th>Jawaban / Answer</th><th>Ref</th><th>Ulangan / Repeat</th></tr>
 {{range .Requests}}<tr><td>{{wib .At}}</td><td>{{.Platform}}</td><td>{{.Kind}}</td><td>{{.CaseID}}</td><td>{{.URL}}</td>
 <td>{{.IdempotencyKey}}</td><td>{{.StatusCode}}{{with .Error}} ({{.}}){{end}}</td><td>{{.Reference}}</td><td>{{if .Duplicate}}ya / yes{{end}}</td></tr>
+{{end}}</table>{{end}}
+
+<h2>Jawaban lewat API platform <span class="en">/ Answers through the platform API</span></h2>
+{{if not .Answers}}<p>Belum ada. <span class="en">None yet.</span></p>{{else}}<table><tr><th>Waktu / At</th><th>Platform</th><th>Kasus / Case</th><th>Jawaban / Answer</th><th>Status</th></tr>
+{{range .Answers}}<tr><td>{{wib .At}}</td><td>{{.Platform}}</td><td>{{.CaseID}}</td><td>{{.Answer}}</td><td>{{.StatusCode}}{{with .Error}} ({{.}}){{end}}</td></tr>
 {{end}}</table>{{end}}
 
 <h2>Endpoint <span class="en">/ Endpoints</span></h2>

@@ -27,6 +27,7 @@ type snapshot struct {
 	Answers   map[string]savedAnswer `json:"answers,omitempty"`
 	Attempts  map[string]int         `json:"attempts,omitempty"`
 	Received  []Received             `json:"received,omitempty"`
+	Answered  []Answered             `json:"answered,omitempty"`
 	Seq       int                    `json:"seq"`
 }
 
@@ -82,6 +83,7 @@ func (s *Sim) load(path string) error {
 		s.attempts[rekey(k)] += n
 	}
 	s.received = snap.Received
+	s.answered = snap.Answered
 	s.seq = snap.Seq
 	return nil
 }
@@ -133,7 +135,7 @@ func (s *Sim) saveLocked() error {
 		return nil
 	}
 	snap := snapshot{Version: snapshotVersion, Platforms: s.byPlatform, URLs: s.byURL,
-		Answers: make(map[string]savedAnswer, len(s.answers)), Attempts: s.attempts, Received: s.received, Seq: s.seq}
+		Answers: make(map[string]savedAnswer, len(s.answers)), Attempts: s.attempts, Received: s.received, Answered: s.answered, Seq: s.seq}
 	for k, a := range s.ads {
 		snap.Ads = append(snap.Ads, savedAd{Key: k, URL: a.url, Platform: a.platform, Text: a.text, RequestedAt: a.requestedAt, RemoveAt: a.removeAt})
 	}
@@ -178,8 +180,10 @@ func writeAtomic(path string, b []byte) error {
 }
 
 // ParseBehavior reads a behaviour as written on a command line: "prompt",
-// "never", "down", "late:10h" (removal 10 hours after the notice) or
-// "flaky:2" (the first 2 notices per ad answer 503).
+// "never", "down", "late:10h" (removal 10 hours after the notice),
+// "flaky:2" (the first 2 notices per ad answer 503), or a mode answering
+// through the platform API: "confirm", "acknowledge[:10h]", "ask",
+// "object", "false_confirm".
 func ParseBehavior(s string) (Behavior, error) {
 	mode, arg, hasArg := strings.Cut(strings.TrimSpace(s), ":")
 	b := Behavior{Mode: Mode(strings.ToLower(mode))}
@@ -190,6 +194,14 @@ func ParseBehavior(s string) (Behavior, error) {
 			return Behavior{}, fmt.Errorf("behavior %q: late needs a delay such as late:10h", s)
 		}
 		b.Delay = d
+	case Acknowledge:
+		if hasArg {
+			d, err := time.ParseDuration(arg)
+			if err != nil {
+				return Behavior{}, fmt.Errorf("behavior %q: acknowledge takes a removal delay such as acknowledge:10h", s)
+			}
+			b.Delay = d
+		}
 	case Flaky:
 		n, err := strconv.Atoi(arg)
 		if err != nil {

@@ -20,6 +20,9 @@ const (
 	StatusTakedownSent    = "takedown_requested"
 	StatusManualQueue     = "manual_queue"
 	StatusEscalated       = "escalated"
+	// StatusObjected: the platform objected (Sanggah); the ladder waits
+	// for the agency's decision.
+	StatusObjected = "objected"
 	// Closed outcomes.
 	StatusRemovedInTime   = "removed_in_time"
 	StatusRemovedLate     = "removed_late"
@@ -30,6 +33,16 @@ const (
 	StatusLegitimate      = "legitimate"
 	StatusNotJobAd        = "not_job_ad"
 	StatusDuplicate       = "duplicate"
+	// StatusObjectionUpheld: the agency upheld the platform's objection.
+	StatusObjectionUpheld = "objection_upheld"
+)
+
+// Objection states of a case (Case.Objection).
+const (
+	ObjectionPending   = "pending"
+	ObjectionUpheld    = "upheld"
+	ObjectionDismissed = "dismissed"
+	ObjectionLapsed    = "lapsed"
 )
 
 // Case is the CASE#<id>/META item.
@@ -68,6 +81,14 @@ type Case struct {
 	// Reopens: the case of the same ad that closed as removed; the ad was
 	// reported again, so this case is a new workflow run for it.
 	Reopens string `dynamodbav:"reopens,omitempty" json:"reopens,omitempty"`
+	// PlatformAnswer is the platform's latest answer to its notice
+	// (acknowledged, removed, needs_information, objected), and
+	// ClaimedRemovedAt the removal time a "removed" answer gave: a claim
+	// until a compliance check confirms it.
+	PlatformAnswer   string `dynamodbav:"platform_answer,omitempty" json:"platform_answer,omitempty"`
+	ClaimedRemovedAt string `dynamodbav:"claimed_removed_at,omitempty" json:"claimed_removed_at,omitempty"`
+	// Objection is the state of the platform's objection (Objection*).
+	Objection string `dynamodbav:"objection,omitempty" json:"objection,omitempty"`
 
 	GSI1PK string `dynamodbav:"GSI1PK" json:"-"`
 	GSI1SK string `dynamodbav:"GSI1SK" json:"-"`
@@ -116,7 +137,7 @@ func Key(pk, sk string) map[string]types.AttributeValue {
 func IsClosed(status string) bool {
 	switch status {
 	case StatusRemovedInTime, StatusRemovedLate, StatusNonCompliant, StatusRejected,
-		StatusApprovalExpired, StatusNotActionable, StatusLegitimate, StatusNotJobAd, StatusDuplicate:
+		StatusApprovalExpired, StatusNotActionable, StatusLegitimate, StatusNotJobAd, StatusDuplicate, StatusObjectionUpheld:
 		return true
 	}
 	return false

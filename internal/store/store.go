@@ -15,6 +15,13 @@
 //	TEXT#<b>#<v>   CASE#<id>     one band of an ad text's fingerprint → case, to find reposts (package entity)
 //	APPROVAL#<id>  META          approval request and its task token (package approval)
 //	REGISTRY       LICENCE#<n>   licensed recruiter registry (package registry)
+//	OPENNOTICE#<p> CASE#<id>     a case's notice a platform still has to act on: what
+//	                             GET /platform/notices lists (written with each notice,
+//	                             deleted when the case closes; package workflow)
+//	OBJECTION#<id> META          a platform's objection (Sanggah) awaiting the agency's
+//	                             decision, with the workflow's task token (package workflow)
+//	STATS#<p>      SANCTIONS     per-platform counters of fine recommendations and
+//	                             access-blocking referrals (package workflow; read by audit)
 //	REPORTER#<pseudonym> REPORT#<received_at>#<id>  a report sent through the console, for its reporter's "my reports" (package console)
 //
 // Every EVENT# item is also copied, from the stream, outside the table
@@ -55,10 +62,15 @@ const (
 	PrefixStatus   = "STATUS#"
 	PrefixPlatform = "PLATFORM#"
 	PrefixReporter = "REPORTER#"
+	PrefixOpen     = "OPENNOTICE#"
+	PrefixObject   = "OBJECTION#"
+	PrefixStats    = "STATS#"
 
 	SKMeta  = "META"
 	SKClaim = "CLAIM"
 	SKIdem  = "IDEM"
+	// SKSanctions is the sort key of a platform's sanction counters.
+	SKSanctions = "SANCTIONS"
 	// PKRegistry is the partition of the licensed-recruiter registry.
 	PKRegistry = "REGISTRY"
 	// SKLastEvent sorts after every event of a case.
@@ -144,6 +156,18 @@ func StatusKey(status string) string { return PrefixStatus + status }
 
 // PlatformKey is the ByPlatform partition of a platform.
 func PlatformKey(platform string) string { return PrefixPlatform + platform }
+
+// OpenNoticePK is the partition listing the open notices of a platform.
+func OpenNoticePK(platform string) string { return PrefixOpen + platform }
+
+// OpenNoticeSK is the sort key of a case's open notice.
+func OpenNoticeSK(caseID string) string { return PrefixCase + caseID }
+
+// ObjectionPK is the partition of a case's objection.
+func ObjectionPK(caseID string) string { return PrefixObject + caseID }
+
+// StatsPK is the partition of a platform's counters.
+func StatsPK(platform string) string { return PrefixStats + platform }
 
 // TimeKey is the sort key used in both indexes: time first, id to break ties.
 func TimeKey(t time.Time, id string) string {

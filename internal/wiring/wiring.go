@@ -34,6 +34,7 @@ import (
 	"github.com/tangkal/tangkal/internal/logging"
 	"github.com/tangkal/tangkal/internal/outbox"
 	"github.com/tangkal/tangkal/internal/platform"
+	"github.com/tangkal/tangkal/internal/platformapi"
 	"github.com/tangkal/tangkal/internal/report"
 	"github.com/tangkal/tangkal/internal/risk"
 	"github.com/tangkal/tangkal/internal/safefetch"
@@ -85,6 +86,12 @@ type Deps struct {
 	// SignIn is how people sign in to the console: the Cognito hosted UI
 	// in AWS, the local members page in the local stack.
 	SignIn console.SignIn
+	// Sanctions configure the ladder after warning 3 (the fine per item,
+	// the agency receiving blocking referrals and deciding objections).
+	Sanctions workflow.Sanctions
+	// ObjectionWindow is how long after the takedown request a platform
+	// may object.
+	ObjectionWindow time.Duration
 }
 
 // Settings are what a deployment configures: the template's parameters as
@@ -114,6 +121,15 @@ type Settings struct {
 	// ConsoleClientID its app client for the console; ConsoleURL the
 	// console's public URL (empty: from each request's host).
 	ConsoleAuthDomain, ConsoleClientID, ConsoleURL string
+	// FinePerItemIDR is the administrative fine recommended per item
+	// (0: workflow.DefaultFinePerItemIDR).
+	FinePerItemIDR int64
+	// ObjectionAgency names the agency deciding objections and receiving
+	// blocking referrals ("komdigi"); AgencyEmails are its addresses.
+	ObjectionAgency string
+	AgencyEmails    []string
+	// ObjectionWindow is how long a platform may object (0: a day).
+	ObjectionWindow time.Duration
 }
 
 // Secrets are the keys the handlers use.
@@ -227,6 +243,14 @@ func Build(st Settings, sec Secrets, svc Services) (Deps, error) {
 			return Deps{}, err
 		}
 	}
+	d.Sanctions = workflow.Sanctions{FinePerItemIDR: st.FinePerItemIDR, Agency: Agency(st.ObjectionAgency, st.AgencyEmails)}
+	if d.Sanctions.FinePerItemIDR <= 0 {
+		d.Sanctions.FinePerItemIDR = workflow.DefaultFinePerItemIDR
+	}
+	d.ObjectionWindow = st.ObjectionWindow
+	if d.ObjectionWindow <= 0 {
+		d.ObjectionWindow = platformapi.DefaultObjectionWindow
+	}
 	d.Platforms = &platform.Client{Config: pc, Mailer: svc.Mailer, From: st.Sender, Now: svc.Now, HTTP: svc.PlatformHTTP,
 		Secret: sec.WebhookKey, Names: platform.IndicatorNames(d.Rules), EvidenceLinks: d.EvidenceLinks}
 	if len(sec.ApprovalKey) > 0 {
@@ -271,6 +295,10 @@ func FromEnv(ctx context.Context) (Deps, error) {
 	if st.EvidenceLinkLifetime, err = evidence.LifetimeDays(os.Getenv(evidence.LinkDaysEnv)); err != nil {
 		return Deps{}, err
 	}
+	if st.FinePerItemIDR, st.ObjectionWindow, err = ParseSanctions(os.Getenv("TANGKAL_FINE_PER_ITEM_IDR"), os.Getenv("TANGKAL_OBJECTION_WINDOW_SECONDS")); err != nil {
+		return Deps{}, err
+	}
+	st.ObjectionAgency, st.AgencyEmails = os.Getenv("TANGKAL_OBJECTION_AGENCY"), splitList(os.Getenv("TANGKAL_AGENCY_EMAILS"))
 	sec := Secrets{
 		ApprovalKey: []byte(os.Getenv(approval.SecretEnv)), WebhookKey: webhookSecret,
 		CursorKey:       audit.CursorKey(os.Getenv("TANGKAL_CURSOR_SECRET"), os.Getenv(approval.SecretEnv)),
@@ -305,6 +333,57 @@ func webhookSecret(name string) []byte {
 		return []byte(v)
 	}
 	return []byte(os.Getenv("TANGKAL_WEBHOOK_SECRET"))
+}
+
+// DefaultAgency is the agency deciding objections and receiving
+// blocking referrals when none is configured.
+const DefaultAgency = "komdigi"
+
+// agencyNames are the agencies' names in letters, until the agencies
+// file names them.
+var agencyNames = map[string]string{DefaultAgency: "Kementerian Komunikasi dan Digital (Komdigi)"}
+
+// Agency is the agency id (default komdigi) with its name and addresses.
+func Agency(id string, emails []string) platform.Agency {
+	id = strings.ToLower(strings.TrimSpace(id))
+	if id == "" {
+		id = DefaultAgency
+	}
+	name := agencyNames[id]
+	if name == "" {
+		name = strings.ToUpper(id)
+	}
+	return platform.Agency{ID: id, Name: name, Emails: emails}
+}
+
+// ParseSanctions reads the fine per item (rupiah) and the objection
+// window (seconds); empty values take the defaults.
+func ParseSanctions(fine, windowSeconds string) (int64, time.Duration, error) {
+	var f int64
+	var w time.Duration
+	if fine != "" {
+		if _, err := fmt.Sscan(fine, &f); err != nil || f <= 0 {
+			return 0, 0, fmt.Errorf("TANGKAL_FINE_PER_ITEM_IDR: %q is not a positive amount of rupiah", fine)
+		}
+	}
+	if windowSeconds != "" {
+		var n int64
+		if _, err := fmt.Sscan(windowSeconds, &n); err != nil || n <= 0 {
+			return 0, 0, fmt.Errorf("TANGKAL_OBJECTION_WINDOW_SECONDS: %q is not a positive number of seconds", windowSeconds)
+		}
+		w = time.Duration(n) * time.Second
+	}
+	return f, w, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // ParseTiers reads approver tiers: tiers separated by commas, addresses of
@@ -455,8 +534,27 @@ func (d Deps) steps() *workflow.Steps {
 		Table: d.Table, Now: d.Now, Fetcher: d.Fetcher, Evidence: d.Evidence, Assessors: d.assessors(),
 		Platforms: d.Platforms, Approvals: d.approvals(), Links: d.Links, Tasks: d.SFN, Mailer: d.Mailer,
 		Slack: d.Slack, SlackChannel: d.SlackChannel, SlackApprovers: d.SlackApprovers,
-		ApproverTiers: d.ApproverTiers, Sender: d.Sender,
+		ApproverTiers: d.ApproverTiers, Sender: d.Sender, Sanctions: d.Sanctions,
 	}
+}
+
+// PlatformAPI is PlatformApiFunction's handler: platforms list and answer
+// their notices; the deciding agency decides objections.
+func PlatformAPI(d Deps) apiHandler {
+	h := platformapi.Handler{Table: d.Table, Now: d.Now, ObjectionWindow: d.ObjectionWindow, Agency: d.Sanctions.Agency.ID}
+	if d.SFN != nil {
+		h.Tasks = d.SFN
+	}
+	if d.Platforms != nil && d.Mailer != nil {
+		h.Notify = platformapi.MailDecision(d.Platforms.Config, d.Mailer, d.Sender, d.Sanctions.Agency, d.Now)
+		h.Forward = platformapi.MailQuestion(d.Mailer, d.Sender, d.Sanctions.Agency)
+	}
+	return api.Handle(h.Route)
+}
+
+// RequestObjectionDecision is RequestObjectionDecisionFunction's handler.
+func RequestObjectionDecision(d Deps) func(context.Context, workflow.ObjectionInput) (workflow.ObjectionOutput, error) {
+	return d.steps().RequestObjectionDecision
 }
 
 // StartWorkflow is StartWorkflowFunction's handler.
@@ -528,5 +626,7 @@ func Handlers(d Deps) map[string]any {
 		"CheckComplianceFunction": CheckCompliance(d),
 		"EscalateFunction":        Escalate(d),
 		"CloseCaseFunction":       CloseCase(d),
+		"PlatformApiFunction":              PlatformAPI(d),
+		"RequestObjectionDecisionFunction": RequestObjectionDecision(d),
 	}
 }

@@ -20,6 +20,7 @@ var outcomes = map[string]bool{
 	store.StatusRemovedInTime: true, store.StatusRemovedLate: true, store.StatusNonCompliant: true,
 	store.StatusRejected: true, store.StatusApprovalExpired: true, store.StatusNotActionable: true,
 	store.StatusLegitimate: true, store.StatusNotJobAd: true, store.StatusDuplicate: true, store.StatusManualQueue: true,
+	store.StatusObjectionUpheld: true,
 }
 
 // CloseCase records the case's outcome, or its move to the manual queue.
@@ -43,6 +44,11 @@ func (s *Steps) CloseCase(ctx context.Context, in CloseInput) (_ struct{}, err e
 		set["closed_at"] = now
 	}
 	data := history.CaseClosedData{Outcome: in.Outcome, Failure: in.Failure, RemovedAt: c.RemovedAt}
-	_, err = s.record(ctx, stepName, c.ID, "close", typ, data, history.Change{Set: set})
+	ch := history.Change{Set: set}
+	if in.Outcome != store.StatusManualQueue && c.Platform != "" {
+		// The platform has nothing left to answer on a closed case.
+		ch.Items = append(ch.Items, s.Table.DeleteOpenNotice(c.Platform, c.ID))
+	}
+	_, err = s.record(ctx, stepName, c.ID, "close", typ, data, ch)
 	return struct{}{}, err
 }

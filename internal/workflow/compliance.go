@@ -21,10 +21,20 @@ type CheckInput struct {
 	Task
 }
 
-// CheckOutput says whether the ad is gone and, if so, the outcome.
+// CheckOutput says whether the ad is gone and, if so, the outcome; and
+// whether the ladder waits for the agency to decide the platform's
+// objection.
 type CheckOutput struct {
-	Removed bool   `json:"removed"`
-	Outcome string `json:"outcome"`
+	Removed  bool   `json:"removed"`
+	Outcome  string `json:"outcome"`
+	Objected bool   `json:"objected"`
+}
+
+// objectionOpen reports whether the ladder must wait for (or take) the
+// agency's decision on the platform's objection: pending, or upheld
+// before the workflow got there.
+func objectionOpen(c *store.Case) bool {
+	return c.Objection == store.ObjectionPending || c.Objection == store.ObjectionUpheld
 }
 
 const stepCheck = "check compliance"
@@ -53,7 +63,7 @@ func (s *Steps) CheckCompliance(ctx context.Context, in CheckInput) (out CheckOu
 		if c.Outcome != "" {
 			return CheckOutput{Removed: true, Outcome: c.Outcome}, nil
 		}
-		return CheckOutput{}, nil
+		return CheckOutput{Objected: objectionOpen(c)}, nil
 	}
 	p, err := s.Platforms.Config.Get(c.Platform)
 	if err != nil {
@@ -82,8 +92,28 @@ func (s *Steps) CheckCompliance(ctx context.Context, in CheckInput) (out CheckOu
 	if _, err := s.record(ctx, stepCheck, c.ID, step, history.ComplianceChecked, seen.data, ch); err != nil {
 		return CheckOutput{}, err
 	}
+	if !seen.removed && c.PlatformAnswer == AnswerRemoved {
+		// The platform said it removed the ad; the check says otherwise.
+		// The claim is recorded as contradicted and the ladder goes on.
+		data := history.AnswerContradictedData{Level: in.Level, ClaimedRemovedAt: c.ClaimedRemovedAt, CheckedAt: seen.data.CheckedAt, Method: seen.data.Method}
+		if _, err := s.record(ctx, stepCheck, c.ID, step+":contradicted", history.PlatformAnswerContradicted, data,
+			history.Change{Set: map[string]any{"platform_answer": AnswerContradicted}}); err != nil {
+			return CheckOutput{}, err
+		}
+	}
+	out.Objected = !seen.removed && objectionOpen(c)
 	return out, nil
 }
+
+// The platform's answers to a notice (POST /platform/notices/{ref}), and
+// what a "removed" answer becomes when a check finds the ad still online.
+const (
+	AnswerAcknowledged     = "acknowledged"
+	AnswerRemoved          = "removed"
+	AnswerNeedsInformation = "needs_information"
+	AnswerObjected         = "objected"
+	AnswerContradicted     = "removed_contradicted"
+)
 
 // outcomeOf tells removed in time from removed late. Without the
 // platform's own time, the first check after the deadline finding the ad

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/tangkal/tangkal/internal/evidence"
 	"github.com/tangkal/tangkal/internal/history"
 	"github.com/tangkal/tangkal/internal/platform"
@@ -29,7 +31,30 @@ type NoticeOutput struct {
 	Level    int    `json:"level"`
 }
 
-var warningKinds = map[int]platform.Kind{1: platform.KindWarning1, 2: platform.KindWarning2, 3: platform.KindWarning3}
+// ladder is the escalation ladder after the takedown request: warnings 1-3,
+// then the sanctions (Permenkominfo 5/2020): the administrative fine
+// recommendation and the access-blocking referral to the ministry.
+var ladder = map[int]platform.Kind{
+	1: platform.KindWarning1, 2: platform.KindWarning2, 3: platform.KindWarning3,
+	4: platform.KindFine, 5: platform.KindBlocking,
+}
+
+// LadderTop is the last level of the ladder; the ASL closes a case as
+// non_compliant when the ad is still up after it.
+const LadderTop = 5
+
+// Sanctions configure the rungs after warning 3.
+type Sanctions struct {
+	// FinePerItemIDR is the fine recommended per item of content not
+	// taken down, in rupiah.
+	FinePerItemIDR int64
+	// Agency receives the access-blocking referral and decides platforms'
+	// objections (Komdigi).
+	Agency platform.Agency
+}
+
+// DefaultFinePerItemIDR is the fine per item when none is configured.
+const DefaultFinePerItemIDR = 500_000_000
 
 // SendTakedown sends the takedown request through the platform's adapter.
 // A platform error that may pass is a TransientError (the state machine
@@ -40,12 +65,13 @@ func (s *Steps) SendTakedown(ctx context.Context, in NoticeInput) (NoticeOutput,
 	return s.notice(ctx, in, platform.KindTakedown)
 }
 
-// Escalate sends warning 1, 2 or 3 to the platform's escalation contacts
-// with a new deadline.
+// Escalate sends the next rung of the ladder with a new deadline: warning
+// 1, 2 or 3 to the platform's escalation contacts, then the fine
+// recommendation (4) and the access-blocking referral to the agency (5).
 func (s *Steps) Escalate(ctx context.Context, in NoticeInput) (NoticeOutput, error) {
-	kind, ok := warningKinds[in.Level]
+	kind, ok := ladder[in.Level]
 	if !ok {
-		return NoticeOutput{}, &InputError{Field: "level", Message: fmt.Sprintf("warning level %d does not exist (1-3)", in.Level)}
+		return NoticeOutput{}, &InputError{Field: "level", Message: fmt.Sprintf("escalation level %d does not exist (1-%d)", in.Level, LadderTop)}
 	}
 	return s.notice(ctx, in, kind)
 }
@@ -71,6 +97,16 @@ func (s *Steps) notice(ctx context.Context, in NoticeInput, kind platform.Kind) 
 	req := platform.Request{
 		CaseID: c.ID, Kind: kind, Attempt: in.Attempt + 1, URL: c.CanonicalURL, Platform: c.Platform,
 		Urgency: c.Urgency, Deadline: deadline, Findings: evidenceLine(c),
+	}
+	switch kind {
+	case platform.KindFine:
+		per := s.Sanctions.FinePerItemIDR
+		if per <= 0 {
+			per = DefaultFinePerItemIDR
+		}
+		req.Fine = platform.Fine{PerItemIDR: per, Items: 1}
+	case platform.KindBlocking:
+		req.Agency = s.Sanctions.Agency
 	}
 	// A notice already sent for this attempt (the task ran again after a
 	// crash) is not sent again: e-mail, unlike a webhook, cannot be
@@ -107,16 +143,50 @@ func (s *Steps) notice(ctx context.Context, in NoticeInput, kind platform.Kind) 
 	status := store.StatusTakedownSent
 	typ := history.TakedownRequested
 	set := map[string]any{"deadline": store.FormatTime(deadline), "escalation": in.Level}
-	if kind != platform.KindTakedown {
+	takedownAt := c.TakedownAt
+	switch kind {
+	case platform.KindTakedown:
+		takedownAt = store.FormatTime(now)
+		set["takedown_at"] = takedownAt
+	case platform.KindFine:
+		status, typ = store.StatusEscalated, history.FineRecommended
+	case platform.KindBlocking:
+		status, typ = store.StatusEscalated, history.BlockingReferred
+	default:
 		status, typ = store.StatusEscalated, history.WarningSent
-	} else {
-		set["takedown_at"] = store.FormatTime(now)
 	}
 	set["status"] = status
-	_, err = s.record(ctx, stepName, c.ID, step, typ, history.NoticeSentData{
+	sentAt := receipt.SentAt
+	if sentAt.IsZero() {
+		sentAt = now
+	}
+	// The platform API lists the notice until the case closes.
+	open, err := s.Table.PutOpenNotice(store.OpenNotice{
+		Ref: c.ID, Platform: c.Platform, URL: c.CanonicalURL, Kind: string(kind), Level: in.Level,
+		LetterNumber: platform.LetterNumber(c.ID, kind, sentAt), Urgency: c.Urgency,
+		SentAt: store.FormatTime(sentAt), Deadline: store.FormatTime(deadline), TakedownAt: takedownAt,
+		Objection: c.Objection,
+	})
+	if err != nil {
+		return NoticeOutput{}, err
+	}
+	ch := history.Change{Set: set, Items: []types.TransactWriteItem{open}}
+	data := history.NoticeSentData{
 		Kind: string(kind), Level: in.Level, Attempt: req.Attempt, Deadline: store.FormatTime(deadline),
 		Channel: receipt.Channel, PlatformRef: receipt.PlatformRef, IdempotencyKey: receipt.IdempotencyKey,
-	}, history.Change{Set: set})
+	}
+	if kind == platform.KindFine || kind == platform.KindBlocking {
+		// Non-compliance figures per platform count the sanctions.
+		counter := map[string]int64{"blocking_referrals": 1}
+		if kind == platform.KindFine {
+			data.FineAmountIDR = req.Fine.TotalIDR()
+			counter = map[string]int64{"fines_recommended": 1, "fine_amount_idr": data.FineAmountIDR}
+		} else {
+			data.Agency = req.Agency.ID
+		}
+		ch.Items = append(ch.Items, s.Table.AddSanctions(c.Platform, counter))
+	}
+	_, err = s.record(ctx, stepName, c.ID, step, typ, data, ch)
 	if err != nil {
 		return NoticeOutput{}, err
 	}

@@ -60,6 +60,9 @@ type Steps struct {
 	ApproverTiers [][]string
 	// Sender is the From address of approval requests.
 	Sender string
+	// Sanctions configure the ladder after warning 3 and the agency that
+	// decides objections.
+	Sanctions Sanctions
 }
 
 func (s *Steps) now() time.Time {

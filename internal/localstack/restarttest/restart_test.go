@@ -119,12 +119,18 @@ var scenarios = []scenario{
 				}
 			}
 			p.advance(25 * time.Hour)
+			p.waitEvents(id, "fine_recommended", 1)
+			p.crash() // between the sanctions
+			p.advance(25 * time.Hour)
+			p.waitEvents(id, "blocking_referred", 1)
+			p.advance(25 * time.Hour)
 			return id
 		},
-		status:   store.StatusNonCompliant,
-		history:  join(approved, "takedown_requested", repeat(3, "compliance_checked", "warning_sent"), "compliance_checked", "case_closed"),
+		status: store.StatusNonCompliant,
+		history: join(approved, "takedown_requested", repeat(3, "compliance_checked", "warning_sent"),
+			"compliance_checked", "fine_recommended", "compliance_checked", "blocking_referred", "compliance_checked", "case_closed"),
 		webhooks: []string{"takedown:1 202"},
-		emails:   map[string]int{"warning_1": 1, "warning_2": 1, "warning_3": 1},
+		emails:   map[string]int{"warning_1": 1, "warning_2": 1, "warning_3": 1, "fine_recommendation": 1, "blocking_referral": 1},
 		links:    1,
 	},
 	{
