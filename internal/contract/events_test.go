@@ -27,6 +27,7 @@ import (
 	"github.com/tangkal/tangkal/internal/api"
 	"github.com/tangkal/tangkal/internal/approval"
 	"github.com/tangkal/tangkal/internal/audit"
+	"github.com/tangkal/tangkal/internal/bundle"
 	"github.com/tangkal/tangkal/internal/evidence"
 	"github.com/tangkal/tangkal/internal/history"
 	"github.com/tangkal/tangkal/internal/ident"
@@ -56,6 +57,7 @@ const (
 	sampleLinkExpiry     = 4102444800
 	sampleEvidenceSecret = "sample-evidence-link-secret-for-local-invoke"
 	sampleAnchorKey      = "sample-anchor-mac-key-for-local-invoke"
+	sampleBundleSecret   = "sample-bundle-signing-secret-for-local-invoke"
 	// sampleEvidenceBody is the stored copy events/evidence-get-evidence.json
 	// names by its SHA-256 (its link expires at sampleLinkExpiry).
 	sampleEvidenceBody = "<html><body>LOWONGAN ADMIN ONLINE KAMBOJA gaji 15jt, visa turis, paspor dipegang</body></html>"
@@ -163,6 +165,7 @@ func newSampleEnv(t *testing.T, tpl *samtemplate.Template) *sampleEnv {
 		ApprovalKey: []byte(sampleApprovalSecret), WebhookKey: func(string) []byte { return webhookSecret },
 		SlackSigningSecret: []byte(sampleSlackSecret), EvidenceLinkKey: []byte(sampleEvidenceSecret),
 		AnchorKey: []byte(sampleAnchorKey), PseudonymKey: []byte("sample-pseudonym-key-for-local-invoke"),
+		BundleSecret: []byte(sampleBundleSecret),
 	}, wiring.Services{
 		Anchor:   anchor.Folder{Dir: t.TempDir()},
 		DynamoDB: db, SFN: sfn.NewFromConfig(aws.Config{Region: "ap-southeast-3", BaseEndpoint: aws.String(sfnSrv.URL),
@@ -451,6 +454,15 @@ func TestSampleEventsDriveTheRealHandlers(t *testing.T) {
 	}
 	if got := e.http(t, use("casesapi-get-anchor-digest.json"), 200); !strings.Contains(toJSON(got), sampleCase) || !strings.Contains(toJSON(got), "c_01kqexamp1eanch0r000000000") {
 		t.Fatalf("digest: %v", got)
+	}
+	// The evidence bundle verifies offline against the published key.
+	pub := e.http(t, use("casesapi-get-bundle-key.json"), 200)
+	bout, err := e.invoke(t, use("casesapi-get-case-bundle.json"), nil)
+	if err != nil || bout.(api.Response).StatusCode != 200 {
+		t.Fatalf("bundle: %v %+v", err, bout)
+	}
+	if res, err := bundle.Check([]byte(bout.(api.Response).Body), fmt.Sprint(pub["public_key"])); err != nil || !res.OK() || res.CaseID != sampleCase || res.Events != len(evs) {
+		t.Fatalf("bundle: %+v %v", res, err)
 	}
 	var stats audit.ComplianceResponse
 	if err := json.Unmarshal([]byte(toJSON(e.http(t, use("casesapi-get-compliance-stats.json"), 200))), &stats); err != nil ||

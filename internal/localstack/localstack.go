@@ -123,7 +123,7 @@ func AWSConfig(endpoint string) aws.Config {
 
 // keys are the local stack's secrets, kept under the data folder.
 type keys struct {
-	jwt, approval, webhook, slack, cursor, evidence, anchor, pseudonym []byte
+	jwt, approval, webhook, slack, cursor, evidence, anchor, pseudonym, bundle []byte
 }
 
 func loadKeys(dataDir string) (keys, error) {
@@ -131,7 +131,7 @@ func loadKeys(dataDir string) (keys, error) {
 	for _, f := range []struct {
 		name string
 		dst  *[]byte
-	}{{"signing.key", &k.jwt}, {"approval.key", &k.approval}, {"webhook.key", &k.webhook}, {"slack.key", &k.slack}, {"cursor.key", &k.cursor}, {"evidence.key", &k.evidence}, {"anchor.key", &k.anchor}, {"pseudonym.key", &k.pseudonym}} {
+	}{{"signing.key", &k.jwt}, {"approval.key", &k.approval}, {"webhook.key", &k.webhook}, {"slack.key", &k.slack}, {"cursor.key", &k.cursor}, {"evidence.key", &k.evidence}, {"anchor.key", &k.anchor}, {"pseudonym.key", &k.pseudonym}, {"bundle.key", &k.bundle}} {
 		key, err := auth.LoadOrCreateKey(filepath.Join(dataDir, "auth", f.name))
 		if err != nil {
 			return keys{}, err
@@ -362,6 +362,7 @@ func (s *Stack) build(cfg Config, dataDir string, k keys, routes map[string]stri
 		ApprovalKey: k.approval, WebhookKey: func(string) []byte { return k.webhook },
 		SlackSigningSecret: k.slack, SlackBotToken: "xoxb-local", CursorKey: k.cursor,
 		EvidenceLinkKey: k.evidence, AnchorKey: k.anchor, PseudonymKey: k.pseudonym,
+		BundleSecret: k.bundle,
 	}
 	svc := wiring.Services{
 		DynamoDB: s.Table.DB, SFN: sfn.NewFromConfig(AWSConfig(s.SFNURL)),

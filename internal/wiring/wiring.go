@@ -28,6 +28,7 @@ import (
 	"github.com/tangkal/tangkal/internal/audit"
 	"github.com/tangkal/tangkal/internal/auth"
 	"github.com/tangkal/tangkal/internal/awsenv"
+	"github.com/tangkal/tangkal/internal/bundle"
 	"github.com/tangkal/tangkal/internal/evidence"
 	"github.com/tangkal/tangkal/internal/history"
 	"github.com/tangkal/tangkal/internal/logging"
@@ -79,6 +80,8 @@ type Deps struct {
 	AnchorMAC anchor.MAC
 	// PseudonymKey keys reporters' pseudonyms.
 	PseudonymKey []byte
+	// BundleKey signs evidence bundles (Ed25519).
+	BundleKey *bundle.Key
 }
 
 // Settings are what a deployment configures: the template's parameters as
@@ -124,6 +127,9 @@ type Secrets struct {
 	AnchorKey []byte
 	// PseudonymKey keys reporters' pseudonyms (HMAC-SHA256).
 	PseudonymKey []byte
+	// BundleSecret is what the Ed25519 key of evidence bundles is
+	// derived from.
+	BundleSecret []byte
 }
 
 // Services are the clients and stand-ins handlers talk to: AWS's in a
@@ -189,6 +195,11 @@ func Build(st Settings, sec Secrets, svc Services) (Deps, error) {
 	case st.AnchorKeyID != "" && svc.KMS != nil:
 		d.AnchorMAC = anchor.KMS{Client: svc.KMS, KeyID: st.AnchorKeyID}
 	}
+	if len(sec.BundleSecret) > 0 {
+		if d.BundleKey, err = bundle.KeyFromSecret(sec.BundleSecret); err != nil {
+			return Deps{}, err
+		}
+	}
 	if d.Rules, err = risk.DefaultRules(); err != nil {
 		return Deps{}, fmt.Errorf("load risk rules: %w", err)
 	}
@@ -248,6 +259,7 @@ func FromEnv(ctx context.Context) (Deps, error) {
 		CursorKey:       audit.CursorKey(os.Getenv("TANGKAL_CURSOR_SECRET"), os.Getenv(approval.SecretEnv)),
 		EvidenceLinkKey: []byte(os.Getenv(evidence.LinkSecretEnv)),
 		PseudonymKey:    []byte(os.Getenv("TANGKAL_PSEUDONYM_SECRET")),
+		BundleSecret:    []byte(os.Getenv(BundleSecretEnv)),
 	}
 	if id := os.Getenv("TANGKAL_SLACK_SECRET_ARN"); id != "" {
 		var slackKeys struct {
@@ -269,6 +281,10 @@ func FromEnv(ctx context.Context) (Deps, error) {
 	}
 	return Build(st, sec, svc)
 }
+
+// BundleSecretEnv holds the secret the evidence bundles' signing key is
+// derived from.
+const BundleSecretEnv = "TANGKAL_BUNDLE_SECRET"
 
 // webhookSecret reads a platform's own secret variable, else the shared one.
 func webhookSecret(name string) []byte {
@@ -362,6 +378,11 @@ func CasesAPI(d Deps) apiHandler {
 		r.Platforms = d.Platforms.Config.IDs()
 	} else if pc, err := platform.Default(); err == nil {
 		r.Platforms = pc.IDs()
+	}
+	b := bundle.Maker{Table: d.Table, Anchors: r.Anchors, Links: d.EvidenceLinks, Key: d.BundleKey, Now: d.Now}
+	r.Extra = map[string]api.HandlerFunc{
+		"GET /cases/{id}/bundle":  b.Serve,
+		"GET /exports/bundle-key": b.PublishedKey,
 	}
 	return api.Handle(r.Route)
 }
