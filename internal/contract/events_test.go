@@ -443,6 +443,25 @@ func TestSampleEventsDriveTheRealHandlers(t *testing.T) {
 	if out, err := e.invoke(t, path("anchor-history-event.json"), func(v any) { *v.(*events.DynamoDBEvent) = streamOf(evs) }); err != nil || len(out.(events.DynamoDBEventResponse).BatchItemFailures) != 0 {
 		t.Fatalf("anchor the sample case: %+v %v", out, err)
 	}
+	// The counters of the exports: the sample's event, then the sample
+	// case's events, as the stream delivers them (twice: counted once).
+	if out, err := e.invoke(t, use("tally-history-event.json"), nil); err != nil || len(out.(events.DynamoDBEventResponse).BatchItemFailures) != 0 {
+		t.Fatalf("tally sample: %+v %v", out, err)
+	}
+	for range 2 {
+		if out, err := e.invoke(t, path("tally-history-event.json"), func(v any) { *v.(*events.DynamoDBEvent) = streamOf(evs) }); err != nil || len(out.(events.DynamoDBEventResponse).BatchItemFailures) != 0 {
+			t.Fatalf("tally the sample case: %+v %v", out, err)
+		}
+	}
+	if got := toJSON(e.http(t, use("casesapi-get-transparency-report.json"), 200)); !strings.Contains(got, `"requests":1,`) || !strings.Contains(got, `"removed_in_time":1,`) || strings.Contains(got, sampleCase) {
+		t.Fatalf("transparency: %s", got)
+	}
+	if got := toJSON(e.http(t, use("casesapi-get-awareness-digest.json"), 200)); !strings.Contains(got, `"removed_ads":1`) || strings.Contains(got, "@") {
+		t.Fatalf("awareness: %s", got)
+	}
+	if got := toJSON(e.http(t, use("casesapi-get-watchlist.json"), 200)); !strings.Contains(got, sampleCase) || !strings.Contains(got, `"takedown_cases":1`) {
+		t.Fatalf("watchlist: %s", got)
+	}
 	// Reports in pseudonymous form only: the sample reporter's name and
 	// contact never appear.
 	if got := toJSON(e.http(t, use("casesapi-get-case-reports.json"), 200)); !strings.Contains(got, `"reporter":"rp-`) || !strings.Contains(got, "Migrant Care Watch") ||

@@ -167,3 +167,170 @@ func TestEvidenceBundleIsSignedAndVerifiesOffline(t *testing.T) {
 		t.Fatalf("checked against another key: %+v", res)
 	}
 }
+
+// waitFor polls path until ok holds (the counters come from the stream).
+func (f *flow) waitFor(role, path string, ok func([]byte) bool) []byte {
+	f.t.Helper()
+	var body []byte
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		var code int
+		code, body = f.get(role, path)
+		if code == 200 && ok(body) {
+			return body
+		}
+	}
+	f.t.Fatalf("%s: %s", path, body)
+	return nil
+}
+
+func TestExportsFromTheStreamsCounters(t *testing.T) {
+	f := startFlow(t, Config{})
+	// Two ads of one recruiter (the same WhatsApp number) on two
+	// platforms, both reported by a named reporter, both removed in time.
+	ids := []string{
+		f.submitAs("https://www.facebook.com/groups/lokerluarnegeri/posts/5558801/", scamAd, testReporter),
+		f.submitAs("https://www.tiktok.com/@lokerkamboja/video/5558802", scamAd, testReporter),
+	}
+	for _, id := range ids {
+		f.waitStatus(id, store.StatusAwaitingApprove)
+		f.approveFirstLink(id, "approve")
+		f.waitStatus(id, store.StatusTakedownSent)
+	}
+	f.advance(4*time.Hour + time.Minute)
+	for _, id := range ids {
+		f.waitStatus(id, store.StatusRemovedInTime)
+	}
+	month := "2026-11" // the flow's clock: 26 November 2026, 16.00 WIB
+
+	t.Run("transparency", func(t *testing.T) {
+		var rep struct {
+			Rows []struct {
+				Platform               string
+				Month                  string
+				Requests               int64
+				RemovedInTime          int64  `json:"removed_in_time"`
+				StillLive              int64  `json:"still_live"`
+				MedianSecondsToRemoval *int64 `json:"median_seconds_to_removal"`
+				Destinations           []struct{ Key string }
+			}
+		}
+		// Public: no token needed.
+		body := f.waitFor("", "/exports/transparency?from="+month+"&to="+month, func(b []byte) bool {
+			rep.Rows = nil
+			_ = json.Unmarshal(b, &rep)
+			done := 0
+			for _, r := range rep.Rows {
+				if r.RemovedInTime == 1 {
+					done++
+				}
+			}
+			return done == 2
+		})
+		for _, r := range rep.Rows {
+			if r.Month != month || r.Requests != 1 || r.StillLive != 0 || r.MedianSecondsToRemoval == nil || len(r.Destinations) == 0 || r.Destinations[0].Key != "KH" {
+				t.Fatalf("row %+v\n%s", r, body)
+			}
+		}
+		assertNoPersonalData(t, "transparency (JSON)", body)
+		for _, id := range ids {
+			if bytes.Contains(body, []byte(id)) {
+				t.Fatalf("the transparency report names case %s", id)
+			}
+		}
+		code, csvBody := f.get("", "/exports/transparency?from="+month+"&to="+month+"&format=csv")
+		if code != 200 || !bytes.HasPrefix(csvBody, []byte("platform,month,requests,removed_in_time")) || !bytes.Contains(csvBody, []byte("facebook,"+month+",1,1,0,0,0,0,")) {
+			t.Fatalf("CSV: %d\n%s", code, csvBody)
+		}
+		assertNoPersonalData(t, "transparency (CSV)", csvBody)
+		for _, q := range []string{"?from=November", "?format=xml", "?from=2026-12&to=2026-01"} {
+			if code, b := f.get("", "/exports/transparency"+q); code != 400 || !bytes.Contains(b, []byte(`"field"`)) {
+				t.Fatalf("%s: %d %s", q, code, b)
+			}
+		}
+	})
+
+	t.Run("awareness", func(t *testing.T) {
+		var dig struct {
+			Months []struct {
+				Month         string
+				RemovedAds    int64 `json:"removed_ads"`
+				TopIndicators []struct {
+					Key, Quote string
+					NameID     string `json:"name_id"`
+				} `json:"top_indicators"`
+			}
+		}
+		body := f.waitFor("", "/exports/awareness?from="+month+"&to="+month, func(b []byte) bool {
+			dig.Months = nil
+			_ = json.Unmarshal(b, &dig)
+			return len(dig.Months) == 1 && dig.Months[0].RemovedAds == 2
+		})
+		m := dig.Months[0]
+		if len(m.TopIndicators) == 0 || m.TopIndicators[0].NameID == "" {
+			t.Fatalf("indicators: %s", body)
+		}
+		quoted := 0
+		for _, ind := range m.TopIndicators {
+			if ind.Quote != "" {
+				quoted++
+			}
+		}
+		if quoted == 0 {
+			t.Fatalf("no lure quoted: %s", body)
+		}
+		assertNoPersonalData(t, "awareness digest", body)
+		if bytes.Contains(body, []byte("5550-9911")) || bytes.Contains(body, []byte("6281255509911")) {
+			t.Fatalf("the digest quotes the recruiter's number: %s", body)
+		}
+	})
+
+	t.Run("watchlist", func(t *testing.T) {
+		for _, role := range []string{"", auth.Reporter, auth.Approver} {
+			if code, _ := f.get(role, "/exports/watchlist"); code != 401 && code != 403 {
+				t.Fatalf("%q reads the watchlist: %d", role, code)
+			}
+		}
+		var wl struct {
+			Entities []struct {
+				Kind, Value   string
+				TakedownCases int      `json:"takedown_cases"`
+				CaseIDs       []string `json:"case_ids"`
+				Platforms     []string
+				FirstSeen     string `json:"first_seen"`
+				LastSeen      string `json:"last_seen"`
+			}
+			NextCursor string `json:"next_cursor"`
+		}
+		body := f.waitFor(auth.Auditor, "/exports/watchlist?min=2", func(b []byte) bool {
+			wl.Entities = nil
+			_ = json.Unmarshal(b, &wl)
+			return len(wl.Entities) > 0
+		})
+		e := wl.Entities[0]
+		if e.Kind != "phone" || e.Value != "+6281255509911" || e.TakedownCases != 2 || len(e.CaseIDs) != 2 ||
+			strings.Join(e.Platforms, ",") != "facebook,tiktok" || e.FirstSeen == "" || e.LastSeen < e.FirstSeen {
+			t.Fatalf("watchlist: %s", body)
+		}
+		// No reporter in it: only recruiters.
+		for _, v := range []string{testReporter["name"], "siti.rahayu", "7770-4321"} {
+			if bytes.Contains(body, []byte(v)) {
+				t.Fatalf("the watchlist holds the reporter's %q", v)
+			}
+		}
+		// min=3: nobody; pages of one with a signed cursor.
+		if _, b := f.get(auth.Auditor, "/exports/watchlist?min=3"); bytes.Contains(b, []byte("+6281255509911")) {
+			t.Fatalf("min=3: %s", b)
+		}
+		_, b := f.get(auth.Admin, "/exports/watchlist?min=1&limit=1")
+		_ = json.Unmarshal(b, &wl)
+		if len(wl.Entities) != 1 || wl.NextCursor == "" {
+			t.Fatalf("first page: %s", b)
+		}
+		if code, b := f.get(auth.Admin, "/exports/watchlist?min=2&limit=1&cursor="+wl.NextCursor); code != 400 {
+			t.Fatalf("a cursor of min=1 pages min=2: %d %s", code, b)
+		}
+		if code, b := f.get(auth.Admin, "/exports/watchlist?min=1&limit=1&cursor="+wl.NextCursor); code != 200 {
+			t.Fatalf("second page: %d %s", code, b)
+		}
+	})
+}

@@ -14,13 +14,18 @@
 //	ENTITY#<k>#<v> CASE#<id>     recruiter entity → case (package entity)
 //	APPROVAL#<id>  META          approval request and its task token (package approval)
 //	REGISTRY       LICENCE#<n>   licensed recruiter registry (package registry)
+//	ENTITY#<k>#<v> WATCH         the entity's takedown cases, for the watchlist (package stats)
+//	STATS#<scope>  MONTH#<yyyy-mm> counters of a platform (PLATFORM#<p>) or of
+//	                             removed ads (AWARENESS) in a WIB month (package stats)
+//	CASE#<id>      TALLIED#<seq> the event was counted once (TTL; package stats)
 //
 // Every EVENT# item is also copied, from the stream, outside the table
 // (package anchor), so a rewritten history is seen.
 //
 // GSI ByStatus (GSI1PK=STATUS#<status>, GSI1SK=<created_at>#<id>) and
 // ByPlatform (GSI2PK=PLATFORM#<platform>, GSI2SK=<created_at>#<id>) serve
-// auditors' listings without a Scan.
+// auditors' listings without a Scan. ByCount (GSI3PK=WATCHLIST,
+// takedown_cases, a number) ranks WATCH items for the watchlist.
 package store
 
 import (
@@ -36,6 +41,7 @@ const TableLogicalID = "CasesTable"
 const (
 	IndexByStatus   = "ByStatus"
 	IndexByPlatform = "ByPlatform"
+	IndexByCount    = "ByCount"
 )
 
 // Key prefixes and fixed sort keys.
@@ -51,6 +57,16 @@ const (
 	PrefixLicence  = "LICENCE#"
 	PrefixStatus   = "STATUS#"
 	PrefixPlatform = "PLATFORM#"
+	PrefixStats    = "STATS#"
+	PrefixMonth    = "MONTH#"
+	PrefixTallied  = "TALLIED#"
+
+	// SKWatch is an entity's watchlist item; PKWatchlist its ByCount
+	// partition.
+	SKWatch     = "WATCH"
+	PKWatchlist = "WATCHLIST"
+	// StatsAwareness is the scope of the removed-ads counters.
+	StatsAwareness = "AWARENESS"
 
 	SKMeta  = "META"
 	SKClaim = "CLAIM"
@@ -119,6 +135,19 @@ func ApprovalPK(id string) string { return PrefixApproval + id }
 
 // LicenceSK is the sort key of a licence in the registry partition.
 func LicenceSK(number string) string { return PrefixLicence + number }
+
+// StatsPK is the partition of the counters of a scope: a platform
+// (StatsPlatform) or StatsAwareness.
+func StatsPK(scope string) string { return PrefixStats + scope }
+
+// StatsPlatform is the counters' scope of a platform.
+func StatsPlatform(platform string) string { return PrefixPlatform + platform }
+
+// MonthSK is the sort key of a month's counters ("2026-11").
+func MonthSK(month string) string { return PrefixMonth + month }
+
+// TalliedSK marks the seq-th event of a case as counted.
+func TalliedSK(seq int) string { return fmt.Sprintf("%s%010d", PrefixTallied, seq) }
 
 // StatusKey is the ByStatus partition of a status.
 func StatusKey(status string) string { return PrefixStatus + status }

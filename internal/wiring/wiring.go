@@ -30,6 +30,7 @@ import (
 	"github.com/tangkal/tangkal/internal/awsenv"
 	"github.com/tangkal/tangkal/internal/bundle"
 	"github.com/tangkal/tangkal/internal/evidence"
+	"github.com/tangkal/tangkal/internal/export"
 	"github.com/tangkal/tangkal/internal/history"
 	"github.com/tangkal/tangkal/internal/logging"
 	"github.com/tangkal/tangkal/internal/outbox"
@@ -39,6 +40,7 @@ import (
 	"github.com/tangkal/tangkal/internal/safefetch"
 	"github.com/tangkal/tangkal/internal/secrets"
 	"github.com/tangkal/tangkal/internal/slack"
+	"github.com/tangkal/tangkal/internal/stats"
 	"github.com/tangkal/tangkal/internal/store"
 	"github.com/tangkal/tangkal/internal/workflow"
 )
@@ -384,6 +386,9 @@ func CasesAPI(d Deps) apiHandler {
 		"GET /cases/{id}/bundle":  b.Serve,
 		"GET /exports/bundle-key": b.PublishedKey,
 	}
+	x := export.Exports{Table: d.Table, Platforms: r.Platforms, Rules: d.Rules, Now: d.Now}
+	r.Extra["GET /exports/transparency"] = x.Transparency
+	r.Extra["GET /exports/awareness"] = x.Awareness
 	return api.Handle(r.Route)
 }
 
@@ -448,6 +453,12 @@ func Anchor(d Deps) func(context.Context, events.DynamoDBEvent) (events.DynamoDB
 	}
 }
 
+// Tally is TallyFunction's handler: the counters of the exports and
+// figures, from every history event on the stream.
+func Tally(d Deps) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	return stats.Tally{Table: d.Table, Now: d.Now}.Handle
+}
+
 // VerifyAd is VerifyAdFunction's handler.
 func VerifyAd(d Deps) func(context.Context, workflow.CaseInput) (workflow.VerifyOutput, error) {
 	return d.steps().VerifyAd
@@ -488,6 +499,7 @@ func Handlers(d Deps) map[string]any {
 		"StartWorkflowFunction":   StartWorkflow(d),
 		"RecordReportsFunction":   RecordReports(d),
 		"AnchorFunction":          Anchor(d),
+		"TallyFunction":           Tally(d),
 		"VerifyAdFunction":        VerifyAd(d),
 		"RequestApprovalFunction": RequestApproval(d),
 		"SendTakedownFunction":    SendTakedown(d),
