@@ -294,6 +294,8 @@ func (r Reader) Route(ctx context.Context, req api.Request) (api.Response, error
 		return r.Verify(ctx, req)
 	case "GET /anchors/digest":
 		return r.Digest(ctx, req)
+	case "GET /exports/watchlist":
+		return r.Watchlist(ctx, req)
 	}
 	if h, ok := r.Extra[req.RouteKey]; ok {
 		return h(ctx, req)

@@ -34,6 +34,9 @@ type cursorQuery struct {
 
 var errBadCursor = errors.New("bad cursor")
 
+// numberKey marks a numeric key attribute in a cursor's payload.
+const numberKey = "n:"
+
 // CursorKey is the key that signs paging cursors in AWS: the cursor
 // secret, else one derived from the approval-link secret (HMAC-SHA256 with
 // a fixed label, so the two keys differ), else nil (the Reader then signs
@@ -82,8 +85,11 @@ func (q cursorQuery) mac(key []byte, payload string) []byte {
 func (r Reader) encodeCursor(q cursorQuery, k map[string]types.AttributeValue) string {
 	m := map[string]string{}
 	for name, v := range k {
-		if s, ok := v.(*types.AttributeValueMemberS); ok {
-			m[name] = s.Value
+		switch a := v.(type) {
+		case *types.AttributeValueMemberS:
+			m[name] = a.Value
+		case *types.AttributeValueMemberN:
+			m[numberKey+name] = a.Value // a numeric key (the watchlist's count)
 		}
 	}
 	b, _ := json.Marshal(m) // map keys are sorted: one encoding per key
@@ -111,7 +117,7 @@ func (r Reader) decodeCursor(q cursorQuery, s string) (map[string]types.Attribut
 	// Signed by us for this query, so this holds; checked all the same.
 	names := make([]string, 0, len(m))
 	for k := range m {
-		names = append(names, k)
+		names = append(names, strings.TrimPrefix(k, numberKey))
 	}
 	sort.Strings(names)
 	want := append([]string(nil), q.KeyNames...)
@@ -121,6 +127,10 @@ func (r Reader) decodeCursor(q cursorQuery, s string) (map[string]types.Attribut
 	}
 	out := make(map[string]types.AttributeValue, len(m))
 	for k, v := range m {
+		if name, ok := strings.CutPrefix(k, numberKey); ok {
+			out[name] = &types.AttributeValueMemberN{Value: v}
+			continue
+		}
 		out[k] = &types.AttributeValueMemberS{Value: v}
 	}
 	return out, nil

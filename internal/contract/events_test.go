@@ -27,6 +27,7 @@ import (
 	"github.com/tangkal/tangkal/internal/api"
 	"github.com/tangkal/tangkal/internal/approval"
 	"github.com/tangkal/tangkal/internal/audit"
+	"github.com/tangkal/tangkal/internal/bundle"
 	"github.com/tangkal/tangkal/internal/console"
 	"github.com/tangkal/tangkal/internal/evidence"
 	"github.com/tangkal/tangkal/internal/history"
@@ -57,6 +58,7 @@ const (
 	sampleLinkExpiry     = 4102444800
 	sampleEvidenceSecret = "sample-evidence-link-secret-for-local-invoke"
 	sampleAnchorKey      = "sample-anchor-mac-key-for-local-invoke"
+	sampleBundleSecret   = "sample-bundle-signing-secret-for-local-invoke"
 	// sampleEvidenceBody is the stored copy events/evidence-get-evidence.json
 	// names by its SHA-256 (its link expires at sampleLinkExpiry).
 	sampleEvidenceBody = "<html><body>LOWONGAN ADMIN ONLINE KAMBOJA gaji 15jt, visa turis, paspor dipegang</body></html>"
@@ -164,6 +166,7 @@ func newSampleEnv(t *testing.T, tpl *samtemplate.Template) *sampleEnv {
 		ApprovalKey: []byte(sampleApprovalSecret), WebhookKey: func(string) []byte { return webhookSecret },
 		SlackSigningSecret: []byte(sampleSlackSecret), EvidenceLinkKey: []byte(sampleEvidenceSecret),
 		AnchorKey: []byte(sampleAnchorKey), PseudonymKey: []byte("sample-pseudonym-key-for-local-invoke"), ConsoleKey: []byte(strings.Repeat("c", 32)),
+		BundleSecret: []byte(sampleBundleSecret),
 	}, wiring.Services{
 		Anchor:   anchor.Folder{Dir: t.TempDir()},
 		DynamoDB: db, SFN: sfn.NewFromConfig(aws.Config{Region: "ap-southeast-3", BaseEndpoint: aws.String(sfnSrv.URL),
@@ -457,6 +460,25 @@ func TestSampleEventsDriveTheRealHandlers(t *testing.T) {
 	if out, err := e.invoke(t, path("anchor-history-event.json"), func(v any) { *v.(*events.DynamoDBEvent) = streamOf(evs) }); err != nil || len(out.(events.DynamoDBEventResponse).BatchItemFailures) != 0 {
 		t.Fatalf("anchor the sample case: %+v %v", out, err)
 	}
+	// The counters of the exports: the sample's event, then the sample
+	// case's events, as the stream delivers them (twice: counted once).
+	if out, err := e.invoke(t, use("tally-history-event.json"), nil); err != nil || len(out.(events.DynamoDBEventResponse).BatchItemFailures) != 0 {
+		t.Fatalf("tally sample: %+v %v", out, err)
+	}
+	for range 2 {
+		if out, err := e.invoke(t, path("tally-history-event.json"), func(v any) { *v.(*events.DynamoDBEvent) = streamOf(evs) }); err != nil || len(out.(events.DynamoDBEventResponse).BatchItemFailures) != 0 {
+			t.Fatalf("tally the sample case: %+v %v", out, err)
+		}
+	}
+	if got := toJSON(e.http(t, use("casesapi-get-transparency-report.json"), 200)); !strings.Contains(got, `"requests":1,`) || !strings.Contains(got, `"removed_in_time":1,`) || strings.Contains(got, sampleCase) {
+		t.Fatalf("transparency: %s", got)
+	}
+	if got := toJSON(e.http(t, use("casesapi-get-awareness-digest.json"), 200)); !strings.Contains(got, `"removed_ads":1`) || strings.Contains(got, "@") {
+		t.Fatalf("awareness: %s", got)
+	}
+	if got := toJSON(e.http(t, use("casesapi-get-watchlist.json"), 200)); !strings.Contains(got, sampleCase) || !strings.Contains(got, `"takedown_cases":1`) {
+		t.Fatalf("watchlist: %s", got)
+	}
 	// Reports in pseudonymous form only: the sample reporter's name and
 	// contact never appear.
 	if got := toJSON(e.http(t, use("casesapi-get-case-reports.json"), 200)); !strings.Contains(got, `"reporter":"rp-`) || !strings.Contains(got, "Migrant Care Watch") ||
@@ -468,6 +490,15 @@ func TestSampleEventsDriveTheRealHandlers(t *testing.T) {
 	}
 	if got := e.http(t, use("casesapi-get-anchor-digest.json"), 200); !strings.Contains(toJSON(got), sampleCase) || !strings.Contains(toJSON(got), "c_01kqexamp1eanch0r000000000") {
 		t.Fatalf("digest: %v", got)
+	}
+	// The evidence bundle verifies offline against the published key.
+	pub := e.http(t, use("casesapi-get-bundle-key.json"), 200)
+	bout, err := e.invoke(t, use("casesapi-get-case-bundle.json"), nil)
+	if err != nil || bout.(api.Response).StatusCode != 200 {
+		t.Fatalf("bundle: %v %+v", err, bout)
+	}
+	if res, err := bundle.Check([]byte(bout.(api.Response).Body), fmt.Sprint(pub["public_key"])); err != nil || !res.OK() || res.CaseID != sampleCase || res.Events != len(evs) {
+		t.Fatalf("bundle: %+v %v", res, err)
 	}
 	var stats audit.ComplianceResponse
 	if err := json.Unmarshal([]byte(toJSON(e.http(t, use("casesapi-get-compliance-stats.json"), 200))), &stats); err != nil ||

@@ -132,7 +132,7 @@ func AWSConfig(endpoint string) aws.Config {
 
 // keys are the local stack's secrets, kept under the data folder.
 type keys struct {
-	jwt, approval, webhook, slack, cursor, evidence, anchor, pseudonym, console []byte
+	jwt, approval, webhook, slack, cursor, evidence, anchor, pseudonym, console, bundle []byte
 }
 
 func loadKeys(dataDir string) (keys, error) {
@@ -140,7 +140,7 @@ func loadKeys(dataDir string) (keys, error) {
 	for _, f := range []struct {
 		name string
 		dst  *[]byte
-	}{{"signing.key", &k.jwt}, {"approval.key", &k.approval}, {"webhook.key", &k.webhook}, {"slack.key", &k.slack}, {"cursor.key", &k.cursor}, {"evidence.key", &k.evidence}, {"anchor.key", &k.anchor}, {"pseudonym.key", &k.pseudonym}, {"console.key", &k.console}} {
+	}{{"signing.key", &k.jwt}, {"approval.key", &k.approval}, {"webhook.key", &k.webhook}, {"slack.key", &k.slack}, {"cursor.key", &k.cursor}, {"evidence.key", &k.evidence}, {"anchor.key", &k.anchor}, {"pseudonym.key", &k.pseudonym}, {"console.key", &k.console}, {"bundle.key", &k.bundle}} {
 		key, err := auth.LoadOrCreateKey(filepath.Join(dataDir, "auth", f.name))
 		if err != nil {
 			return keys{}, err
@@ -396,6 +396,7 @@ func (s *Stack) build(cfg Config, dataDir string, k keys, routes map[string]stri
 		ApprovalKey: k.approval, WebhookKey: func(string) []byte { return k.webhook },
 		SlackSigningSecret: k.slack, SlackBotToken: "xoxb-local", CursorKey: k.cursor,
 		EvidenceLinkKey: k.evidence, AnchorKey: k.anchor, PseudonymKey: k.pseudonym, ConsoleKey: k.console,
+		BundleSecret: k.bundle,
 	}
 	s.Members = LocalMembers(approvers)
 	svc := wiring.Services{

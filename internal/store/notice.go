@@ -76,7 +76,7 @@ func (t Table) AddSanctions(platform string, add map[string]int64) types.Transac
 		expr += n + " " + p
 	}
 	return types.TransactWriteItem{Update: &types.Update{
-		TableName: aws.String(t.Name), Key: Key(StatsPK(platform), SKSanctions),
+		TableName: aws.String(t.Name), Key: Key(StatsPK(StatsPlatform(platform)), SKSanctions),
 		UpdateExpression: aws.String("ADD " + expr), ExpressionAttributeNames: names, ExpressionAttributeValues: values,
 	}}
 }
@@ -169,7 +169,7 @@ func (t Table) OpenNotices(ctx context.Context, platform string, limit int) ([]O
 
 // GetSanctions reads a platform's sanction counters (zero when none).
 func (t Table) GetSanctions(ctx context.Context, platform string) (Sanctions, error) {
-	out, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(t.Name), Key: Key(StatsPK(platform), SKSanctions)})
+	out, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(t.Name), Key: Key(StatsPK(StatsPlatform(platform)), SKSanctions)})
 	if err != nil {
 		return Sanctions{}, fmt.Errorf("read sanctions of %s: %w", platform, err)
 	}

@@ -20,16 +20,21 @@
 //	                             deleted when the case closes; package workflow)
 //	OBJECTION#<id> META          a platform's objection (Sanggah) awaiting the agency's
 //	                             decision, with the workflow's task token (package workflow)
-//	STATS#<p>      SANCTIONS     per-platform counters of fine recommendations and
+//	STATS#PLATFORM#<p> SANCTIONS per-platform counters of fine recommendations and
 //	                             access-blocking referrals (package workflow; read by audit)
 //	REPORTER#<pseudonym> REPORT#<received_at>#<id>  a report sent through the console, for its reporter's "my reports" (package console)
+//	ENTITY#<k>#<v> WATCH         the entity's takedown cases, for the watchlist (package stats)
+//	STATS#<scope>  MONTH#<yyyy-mm> counters of a platform (PLATFORM#<p>) or of
+//	                             removed ads (AWARENESS) in a WIB month (package stats)
+//	CASE#<id>      TALLIED#<seq> the event was counted once (TTL; package stats)
 //
 // Every EVENT# item is also copied, from the stream, outside the table
 // (package anchor), so a rewritten history is seen.
 //
 // GSI ByStatus (GSI1PK=STATUS#<status>, GSI1SK=<created_at>#<id>) and
 // ByPlatform (GSI2PK=PLATFORM#<platform>, GSI2SK=<created_at>#<id>) serve
-// auditors' listings without a Scan.
+// auditors' listings without a Scan. ByCount (GSI3PK=WATCHLIST,
+// takedown_cases, a number) ranks WATCH items for the watchlist.
 package store
 
 import (
@@ -45,6 +50,7 @@ const TableLogicalID = "CasesTable"
 const (
 	IndexByStatus   = "ByStatus"
 	IndexByPlatform = "ByPlatform"
+	IndexByCount    = "ByCount"
 )
 
 // Key prefixes and fixed sort keys.
@@ -65,6 +71,15 @@ const (
 	PrefixOpen     = "OPENNOTICE#"
 	PrefixObject   = "OBJECTION#"
 	PrefixStats    = "STATS#"
+	PrefixMonth    = "MONTH#"
+	PrefixTallied  = "TALLIED#"
+
+	// SKWatch is an entity's watchlist item; PKWatchlist its ByCount
+	// partition.
+	SKWatch     = "WATCH"
+	PKWatchlist = "WATCHLIST"
+	// StatsAwareness is the scope of the removed-ads counters.
+	StatsAwareness = "AWARENESS"
 
 	SKMeta  = "META"
 	SKClaim = "CLAIM"
@@ -151,6 +166,19 @@ func ReporterReportSK(receivedAt time.Time, reportID string) string {
 	return PrefixReport + FormatTime(receivedAt) + "#" + reportID
 }
 
+// StatsPK is the partition of the counters of a scope: a platform
+// (StatsPlatform) or StatsAwareness.
+func StatsPK(scope string) string { return PrefixStats + scope }
+
+// StatsPlatform is the counters' scope of a platform.
+func StatsPlatform(platform string) string { return PrefixPlatform + platform }
+
+// MonthSK is the sort key of a month's counters ("2026-11").
+func MonthSK(month string) string { return PrefixMonth + month }
+
+// TalliedSK marks the seq-th event of a case as counted.
+func TalliedSK(seq int) string { return fmt.Sprintf("%s%010d", PrefixTallied, seq) }
+
 // StatusKey is the ByStatus partition of a status.
 func StatusKey(status string) string { return PrefixStatus + status }
 
@@ -165,9 +193,6 @@ func OpenNoticeSK(caseID string) string { return PrefixCase + caseID }
 
 // ObjectionPK is the partition of a case's objection.
 func ObjectionPK(caseID string) string { return PrefixObject + caseID }
-
-// StatsPK is the partition of a platform's counters.
-func StatsPK(platform string) string { return PrefixStats + platform }
 
 // TimeKey is the sort key used in both indexes: time first, id to break ties.
 func TimeKey(t time.Time, id string) string {

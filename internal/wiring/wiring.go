@@ -28,8 +28,10 @@ import (
 	"github.com/tangkal/tangkal/internal/audit"
 	"github.com/tangkal/tangkal/internal/auth"
 	"github.com/tangkal/tangkal/internal/awsenv"
+	"github.com/tangkal/tangkal/internal/bundle"
 	"github.com/tangkal/tangkal/internal/console"
 	"github.com/tangkal/tangkal/internal/evidence"
+	"github.com/tangkal/tangkal/internal/export"
 	"github.com/tangkal/tangkal/internal/history"
 	"github.com/tangkal/tangkal/internal/logging"
 	"github.com/tangkal/tangkal/internal/outbox"
@@ -40,6 +42,7 @@ import (
 	"github.com/tangkal/tangkal/internal/safefetch"
 	"github.com/tangkal/tangkal/internal/secrets"
 	"github.com/tangkal/tangkal/internal/slack"
+	"github.com/tangkal/tangkal/internal/stats"
 	"github.com/tangkal/tangkal/internal/store"
 	"github.com/tangkal/tangkal/internal/workflow"
 )
@@ -92,6 +95,8 @@ type Deps struct {
 	// ObjectionWindow is how long after the takedown request a platform
 	// may object.
 	ObjectionWindow time.Duration
+	// BundleKey signs evidence bundles (Ed25519).
+	BundleKey *bundle.Key
 }
 
 // Settings are what a deployment configures: the template's parameters as
@@ -152,6 +157,9 @@ type Secrets struct {
 	PseudonymKey []byte
 	// ConsoleKey signs the console's sessions and CSRF tokens.
 	ConsoleKey []byte
+	// BundleSecret is what the Ed25519 key of evidence bundles is
+	// derived from.
+	BundleSecret []byte
 }
 
 // Services are the clients and stand-ins handlers talk to: AWS's in a
@@ -231,6 +239,11 @@ func Build(st Settings, sec Secrets, svc Services) (Deps, error) {
 	case st.AnchorKeyID != "" && svc.KMS != nil:
 		d.AnchorMAC = anchor.KMS{Client: svc.KMS, KeyID: st.AnchorKeyID}
 	}
+	if len(sec.BundleSecret) > 0 {
+		if d.BundleKey, err = bundle.KeyFromSecret(sec.BundleSecret); err != nil {
+			return Deps{}, err
+		}
+	}
 	if d.Rules, err = risk.DefaultRules(); err != nil {
 		return Deps{}, fmt.Errorf("load risk rules: %w", err)
 	}
@@ -305,6 +318,7 @@ func FromEnv(ctx context.Context) (Deps, error) {
 		EvidenceLinkKey: []byte(os.Getenv(evidence.LinkSecretEnv)),
 		PseudonymKey:    []byte(os.Getenv("TANGKAL_PSEUDONYM_SECRET")),
 		ConsoleKey:      []byte(os.Getenv("TANGKAL_CONSOLE_SECRET")),
+		BundleSecret:    []byte(os.Getenv(BundleSecretEnv)),
 	}
 	if id := os.Getenv("TANGKAL_SLACK_SECRET_ARN"); id != "" {
 		var slackKeys struct {
@@ -326,6 +340,10 @@ func FromEnv(ctx context.Context) (Deps, error) {
 	}
 	return Build(st, sec, svc)
 }
+
+// BundleSecretEnv holds the secret the evidence bundles' signing key is
+// derived from.
+const BundleSecretEnv = "TANGKAL_BUNDLE_SECRET"
 
 // webhookSecret reads a platform's own secret variable, else the shared one.
 func webhookSecret(name string) []byte {
@@ -481,6 +499,14 @@ func (d Deps) reader() audit.Reader {
 	} else if pc, err := platform.Default(); err == nil {
 		r.Platforms = pc.IDs()
 	}
+	b := bundle.Maker{Table: d.Table, Anchors: r.Anchors, Links: d.EvidenceLinks, Key: d.BundleKey, Now: d.Now}
+	r.Extra = map[string]api.HandlerFunc{
+		"GET /cases/{id}/bundle":  b.Serve,
+		"GET /exports/bundle-key": b.PublishedKey,
+	}
+	x := export.Exports{Table: d.Table, Platforms: r.Platforms, Rules: d.Rules, Now: d.Now}
+	r.Extra["GET /exports/transparency"] = x.Transparency
+	r.Extra["GET /exports/awareness"] = x.Awareness
 	return r
 }
 
@@ -579,6 +605,12 @@ func Anchor(d Deps) func(context.Context, events.DynamoDBEvent) (events.DynamoDB
 	}
 }
 
+// Tally is TallyFunction's handler: the counters of the exports and
+// figures, from every history event on the stream.
+func Tally(d Deps) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	return stats.Tally{Table: d.Table, Now: d.Now}.Handle
+}
+
 // VerifyAd is VerifyAdFunction's handler.
 func VerifyAd(d Deps) func(context.Context, workflow.CaseInput) (workflow.VerifyOutput, error) {
 	return d.steps().VerifyAd
@@ -612,20 +644,21 @@ func CloseCase(d Deps) func(context.Context, workflow.CloseInput) (struct{}, err
 // Handlers maps each function's logical id in template.yaml to its handler.
 func Handlers(d Deps) map[string]any {
 	return map[string]any{
-		"SubmitReportFunction":    SubmitReport(d),
-		"CasesApiFunction":        CasesAPI(d),
-		"ApprovalsFunction":       Approvals(d),
-		"EvidenceFunction":        Evidence(d),
-		"ConsoleFunction":         Console(d),
-		"StartWorkflowFunction":   StartWorkflow(d),
-		"RecordReportsFunction":   RecordReports(d),
-		"AnchorFunction":          Anchor(d),
-		"VerifyAdFunction":        VerifyAd(d),
-		"RequestApprovalFunction": RequestApproval(d),
-		"SendTakedownFunction":    SendTakedown(d),
-		"CheckComplianceFunction": CheckCompliance(d),
-		"EscalateFunction":        Escalate(d),
-		"CloseCaseFunction":       CloseCase(d),
+		"SubmitReportFunction":             SubmitReport(d),
+		"CasesApiFunction":                 CasesAPI(d),
+		"ApprovalsFunction":                Approvals(d),
+		"EvidenceFunction":                 Evidence(d),
+		"ConsoleFunction":                  Console(d),
+		"StartWorkflowFunction":            StartWorkflow(d),
+		"RecordReportsFunction":            RecordReports(d),
+		"AnchorFunction":                   Anchor(d),
+		"TallyFunction":                    Tally(d),
+		"VerifyAdFunction":                 VerifyAd(d),
+		"RequestApprovalFunction":          RequestApproval(d),
+		"SendTakedownFunction":             SendTakedown(d),
+		"CheckComplianceFunction":          CheckCompliance(d),
+		"EscalateFunction":                 Escalate(d),
+		"CloseCaseFunction":                CloseCase(d),
 		"PlatformApiFunction":              PlatformAPI(d),
 		"RequestObjectionDecisionFunction": RequestObjectionDecision(d),
 	}
