@@ -63,7 +63,7 @@ func (f paramFlag) String() string {
 func (f paramFlag) Set(v string) error {
 	k, val, ok := strings.Cut(v, "=")
 	if k = strings.TrimSpace(k); !ok || k == "" {
-		return fmt.Errorf("param %q: want Name=Value, e.g. ApprovalTimeoutSeconds=3600", v)
+		return fmt.Errorf("param %q: want Name=Value, e.g. EvidenceLinkDays=7", v)
 	}
 	f[k] = val
 	return nil
@@ -98,7 +98,7 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	fs.Var(platforms, "platform", "simulated platform behaviour, repeatable: facebook=prompt|never|down|late:10h|flaky:2 (env TANGKAL_PLATFORMS, space-separated)")
-	fs.Var(params, "param", "template parameter override, repeatable: ApprovalTimeoutSeconds=3600 (env TANGKAL_PARAMS, space-separated)")
+	fs.Var(params, "param", "template parameter override, repeatable: EvidenceLinkDays=7 (env TANGKAL_PARAMS, space-separated)")
 	verbose := fs.Bool("v", false, "log every request and step as JSON on stderr")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -28,6 +28,9 @@ type Folder struct {
 	Now func() time.Time // nil: time.Now
 	// Domain is the right-hand side of generated Message-IDs.
 	Domain string
+	// Slack, when set, is served by Handler too (Slack's Web API and
+	// its rendered channels).
+	Slack *SlackStandIn
 }
 
 // NewFolder creates dir if needed and returns an outbox writing into it.

@@ -65,6 +65,10 @@ type Case struct {
 	ExecutionARN string   `dynamodbav:"execution_arn,omitempty" json:"execution_arn,omitempty"`
 	ApprovalID   string   `dynamodbav:"approval_id,omitempty" json:"approval_id,omitempty"`
 	DuplicateOf  string   `dynamodbav:"duplicate_of,omitempty" json:"duplicate_of,omitempty"`
+	// Approval is where the agencies' approval stands: each agency's
+	// decision, a hold, what the policy still needs (written with each
+	// decision, in the same transaction).
+	Approval map[string]any `dynamodbav:"approval,omitempty" json:"approval,omitempty"`
 
 	GSI1PK string `dynamodbav:"GSI1PK" json:"-"`
 	GSI1SK string `dynamodbav:"GSI1SK" json:"-"`
