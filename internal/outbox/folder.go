@@ -22,7 +22,7 @@ import (
 )
 
 // Folder is the local outbox: a directory of .eml (email) and .json (Slack)
-// files. It implements Mailer and SlackPoster, and Handler serves it.
+// files. It implements Mailer, and Handler serves it.
 type Folder struct {
 	Dir string
 	Now func() time.Time // nil: time.Now

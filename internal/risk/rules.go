@@ -138,6 +138,9 @@ func parseRules(fsys fs.FS) (Rules, error) {
 		if f.Explanation == "" && f.Kind != KindJob && f.Kind != KindFact {
 			return Rules{}, fmt.Errorf("%s: field explanation is empty", where)
 		}
+		if f.Explanation != "" && strings.TrimSpace(f.ExplanationID) == "" {
+			return Rules{}, fmt.Errorf("%s: field explanation_id is empty (the explanation in Bahasa Indonesia, which approvers read first)", where)
+		}
 		if _, repeat := r.byID[f.ID]; !repeat && reported(f.Kind) {
 			switch {
 			case strings.TrimSpace(f.NameID) == "":
