@@ -110,6 +110,18 @@ func TestTwoAgenciesApproveByEmailAndSlack(t *testing.T) {
 	for _, who := range []string{"approver@kp2mi.local", "approver@komdigi.local", "investigator@polri.local"} {
 		f.linkFor(id, who)
 	}
+	// KP2MI's e-mail, read through the outbox's Mailpit API: Indonesian
+	// first, the indicators explained in both languages, the deadline in WIB.
+	text := f.mailTo(id, "approver@kp2mi.local")
+	for _, want := range []string{"Pemberi kerja atau perekrut akan menahan paspor", "The employer or recruiter will keep the worker's passport",
+		"Batas waktu / Deadline: Kamis, 26 November 2026 pukul 17.00 WIB", "Kementerian Pelindungan Pekerja Migran Indonesia (KP2MI)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("KP2MI's e-mail lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Index(text, "Sebuah iklan") > strings.Index(text, "A reported ad") {
+		t.Error("the e-mail is not Indonesian first")
+	}
 	f.decideAs(id, "approver@kp2mi.local", "approve")
 	ap := f.caseView(id)["approval"].(map[string]any)
 	if ds := ap["decisions"].([]any); len(ds) != 1 || ds[0].(map[string]any)["agency"] != "kp2mi" || ds[0].(map[string]any)["channel"] != "email" {
@@ -276,6 +288,41 @@ func (f *flow) mails(id string) []string {
 		}
 	}
 	return out
+}
+
+// mailTo is the text of the first e-mail to who about case id (Mailpit's
+// GET /api/v1/message/{ID}).
+func (f *flow) mailTo(id, who string) string {
+	f.t.Helper()
+	resp, err := http.Get(f.st.OutboxURL + "/api/v1/messages?limit=500")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	var list struct {
+		Messages []outbox.MailpitSummary `json:"messages"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for _, m := range list.Messages {
+		if strings.Contains(m.Subject, id) && m.To[0].Address == who {
+			resp, err := http.Get(f.st.OutboxURL + "/api/v1/message/" + m.ID)
+			if err != nil {
+				f.t.Fatal(err)
+			}
+			var msg outbox.MailpitMessage
+			err = json.NewDecoder(resp.Body).Decode(&msg)
+			resp.Body.Close()
+			if err != nil {
+				f.t.Fatal(err)
+			}
+			return msg.Text
+		}
+	}
+	f.t.Fatalf("no e-mail to %s about case %s", who, id)
+	return ""
 }
 
 // Every forged, stale or replayed Slack request, button or modal, is 401
