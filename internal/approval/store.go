@@ -523,7 +523,7 @@ func (s *Store) Modify(ctx context.Context, id string, f func(*Approval) error) 
 type CaseView struct {
 	ApprovalID string            `dynamodbav:"approval_id" json:"approval_id"`
 	Policy     string            `dynamodbav:"policy" json:"policy"`
-	Status     string            `dynamodbav:"status" json:"status"`
+	Status     string            `dynamodbav:"approval_status" json:"approval_status"`
 	Tier       int               `dynamodbav:"tier" json:"tier"`
 	Deadline   string            `dynamodbav:"deadline" json:"deadline"`
 	Decisions  []DecisionView    `dynamodbav:"decisions" json:"decisions"`
