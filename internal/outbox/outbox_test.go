@@ -308,4 +308,3 @@ func TestSESSendsSimpleMessage(t *testing.T) {
 		t.Fatal("invalid email sent")
 	}
 }
-
