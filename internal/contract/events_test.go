@@ -341,6 +341,21 @@ func TestSampleEventsDriveTheRealHandlers(t *testing.T) {
 		t.Fatalf("Step Functions calls %v", calls)
 	}
 
+	// A crawler's batch (NDJSON): two spellings of the ad join the case,
+	// a bad item is answered on its own. An admin makes the
+	// reporter a trusted flagger; the reporter sees its own record.
+	var batch report.BatchAnswer
+	if err := json.Unmarshal([]byte(toJSON(e.http(t, use("submitreport-post-reports-batch.json"), 200))), &batch); err != nil ||
+		batch.Accepted != 2 || batch.Duplicates != 2 || batch.Rejected != 1 || batch.Results[1].CaseID != sampleCase || batch.Results[2].Error.Field != "url" {
+		t.Fatalf("batch sample: %+v %v", batch, err)
+	}
+	if got := e.http(t, use("submitreport-put-reporter.json"), 200); got["trusted_flagger"] != true {
+		t.Fatalf("grant trusted flagger: %v", got)
+	}
+	if got := e.http(t, use("submitreport-get-reporters-me.json"), 200); got["trusted_flagger"] != true || got["reporter"] != "9c4d5e6f-reporter-0001" {
+		t.Fatalf("reporter's own record: %v", got)
+	}
+
 	// The workflow's steps, in order, on the sample case, whose ad is
 	// online on the simulated platform.
 	var ad struct{ URL, Text string }

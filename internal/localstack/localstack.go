@@ -351,9 +351,13 @@ func (s *Stack) build(cfg Config, dataDir string, k keys, routes map[string]stri
 	if err != nil {
 		return wiring.Deps{}, err
 	}
+	rateLimits, err := s.Template.Parameter("ReporterRateLimits", env)
+	if err != nil {
+		return wiring.Deps{}, err
+	}
 	st := wiring.Settings{
-		EvidenceLinkLifetime: lifetime,
-		Table:                cfg.Table, StateMachineARN: s.StateMachineARN, Sender: localSender, PublicURL: s.APIURL,
+		EvidenceLinkLifetime: lifetime, RateLimits: rateLimits,
+		Table: cfg.Table, StateMachineARN: s.StateMachineARN, Sender: localSender, PublicURL: s.APIURL,
 		ApproverTiers: approvers, SlackChannel: localSlackChannel,
 		SlackApprovers: map[string]string{localSlackUser: approvers[0][0]},
 	}

@@ -65,6 +65,15 @@ type Case struct {
 	ExecutionARN string   `dynamodbav:"execution_arn,omitempty" json:"execution_arn,omitempty"`
 	ApprovalID   string   `dynamodbav:"approval_id,omitempty" json:"approval_id,omitempty"`
 	DuplicateOf  string   `dynamodbav:"duplicate_of,omitempty" json:"duplicate_of,omitempty"`
+	// TrustedFlagger is true when a trusted flagger reported the ad: its
+	// review comes first (approvers' inboxes order by it).
+	TrustedFlagger bool `dynamodbav:"trusted_flagger,omitempty" json:"trusted_flagger,omitempty"`
+	// Source is "public" for a report through the public channel (no
+	// account), else empty.
+	Source string `dynamodbav:"source,omitempty" json:"source,omitempty"`
+	// ExtraReview is true when policy asks for a further review before an
+	// approval request (public reports, setting PublicReportsExtraReview).
+	ExtraReview bool `dynamodbav:"extra_review,omitempty" json:"extra_review,omitempty"`
 
 	GSI1PK string `dynamodbav:"GSI1PK" json:"-"`
 	GSI1SK string `dynamodbav:"GSI1SK" json:"-"`

@@ -14,6 +14,10 @@
 //	ENTITY#<k>#<v> CASE#<id>     recruiter entity → case (package entity)
 //	APPROVAL#<id>  META          approval request and its task token (package approval)
 //	REGISTRY       LICENCE#<n>   licensed recruiter registry (package registry)
+//	RATE#<scope>#<sha256> BUCKET a rate-limit bucket: its theoretical arrival time (TTL; package ratelimit)
+//	REPORTER#<sub> PROFILE       a reporter's class, trusted-flagger status, callback (package report)
+//	PUBLIC#<sha256> STATUS       a public report's status capability, by the hash of its token (TTL; package publicreport)
+//	CHALLENGE#<sha256> SPENT     a used proof-of-work challenge of the public channel (TTL; package publicreport)
 //
 // GSI ByStatus (GSI1PK=STATUS#<status>, GSI1SK=<created_at>#<id>) and
 // ByPlatform (GSI2PK=PLATFORM#<platform>, GSI2SK=<created_at>#<id>) serve
@@ -48,10 +52,21 @@ const (
 	PrefixLicence  = "LICENCE#"
 	PrefixStatus   = "STATUS#"
 	PrefixPlatform = "PLATFORM#"
+	PrefixRate     = "RATE#"
+	PrefixReporter = "REPORTER#"
+	PrefixPublic   = "PUBLIC#"
+	PrefixSpent    = "CHALLENGE#"
 
 	SKMeta  = "META"
 	SKClaim = "CLAIM"
 	SKIdem  = "IDEM"
+	// SKBucket, SKProfile, SKStatus and SKSpent are the sort keys of a
+	// rate-limit bucket, a reporter's profile, a public report's status
+	// capability and a spent challenge.
+	SKBucket  = "BUCKET"
+	SKProfile = "PROFILE"
+	SKStatus  = "STATUS"
+	SKSpent   = "SPENT"
 	// PKRegistry is the partition of the licensed-recruiter registry.
 	PKRegistry = "REGISTRY"
 	// SKLastEvent sorts after every event of a case.
@@ -99,6 +114,20 @@ func ApprovalPK(id string) string { return PrefixApproval + id }
 
 // LicenceSK is the sort key of a licence in the registry partition.
 func LicenceSK(number string) string { return PrefixLicence + number }
+
+// RatePK is the partition of a rate-limit bucket: scope (reporter,
+// address) and the hash of whom it limits.
+func RatePK(scope, hash string) string { return PrefixRate + scope + "#" + hash }
+
+// ReporterPK is the partition of a reporter's profile (its token subject).
+func ReporterPK(sub string) string { return PrefixReporter + sub }
+
+// PublicPK is the partition of a public report's status capability, given
+// the hash of its token.
+func PublicPK(hash string) string { return PrefixPublic + hash }
+
+// SpentPK is the partition of a used challenge, given its hash.
+func SpentPK(hash string) string { return PrefixSpent + hash }
 
 // StatusKey is the ByStatus partition of a status.
 func StatusKey(status string) string { return PrefixStatus + status }

@@ -31,6 +31,7 @@ import (
 	"github.com/tangkal/tangkal/internal/logging"
 	"github.com/tangkal/tangkal/internal/outbox"
 	"github.com/tangkal/tangkal/internal/platform"
+	"github.com/tangkal/tangkal/internal/ratelimit"
 	"github.com/tangkal/tangkal/internal/report"
 	"github.com/tangkal/tangkal/internal/risk"
 	"github.com/tangkal/tangkal/internal/safefetch"
@@ -71,6 +72,9 @@ type Deps struct {
 	// EvidenceLinks signs the evidence links in notices and checks them
 	// on GET /evidence/{sha256}.
 	EvidenceLinks *evidence.Links
+	// RateLimits are the request limits of each reporter class (and of
+	// each address on the public channel).
+	RateLimits ratelimit.Classes
 }
 
 // Settings are what a deployment configures: the template's parameters as
@@ -93,6 +97,9 @@ type Settings struct {
 	// EvidenceLinkLifetime is how long a link to an evidence copy in a
 	// notice works (0: evidence.DefaultLinkLifetime).
 	EvidenceLinkLifetime time.Duration
+	// RateLimits is the spec of the rate limits per reporter class
+	// (ratelimit.Parse; empty: ratelimit.DefaultSpec).
+	RateLimits string
 }
 
 // Secrets are the keys the handlers use.
@@ -151,6 +158,9 @@ func Build(st Settings, sec Secrets, svc Services) (Deps, error) {
 		ApproverTiers: st.ApproverTiers, CursorKey: sec.CursorKey, Tokens: svc.Tokens,
 	}
 	var err error
+	if d.RateLimits, err = ratelimit.Parse(st.RateLimits); err != nil {
+		return Deps{}, err
+	}
 	if d.Tokens == nil && st.UserPoolID != "" {
 		if d.Tokens, err = auth.NewCognito(st.UserPoolID, st.UserPoolClientID); err != nil {
 			return Deps{}, err
@@ -200,8 +210,8 @@ func FromEnv(ctx context.Context) (Deps, error) {
 		Table: os.Getenv("TANGKAL_TABLE"), StateMachineARN: os.Getenv("TANGKAL_STATE_MACHINE_ARN"),
 		Sender: os.Getenv("TANGKAL_SENDER"), PublicURL: os.Getenv("TANGKAL_PUBLIC_URL"),
 		PlatformsJSON: os.Getenv("TANGKAL_PLATFORMS"), ApproverTiers: ParseTiers(os.Getenv("TANGKAL_APPROVERS")),
-		SlackChannel: os.Getenv("TANGKAL_SLACK_CHANNEL"),
-		UserPoolID:   os.Getenv("TANGKAL_USER_POOL_ID"), UserPoolClientID: os.Getenv("TANGKAL_USER_POOL_CLIENT_ID"),
+		SlackChannel: os.Getenv("TANGKAL_SLACK_CHANNEL"), RateLimits: os.Getenv("TANGKAL_RATE_LIMITS"),
+		UserPoolID: os.Getenv("TANGKAL_USER_POOL_ID"), UserPoolClientID: os.Getenv("TANGKAL_USER_POOL_CLIENT_ID"),
 	}
 	if st.SlackApprovers, err = ParseSlackApprovers(os.Getenv("TANGKAL_SLACK_APPROVERS")); err != nil {
 		return Deps{}, err
@@ -303,8 +313,12 @@ type apiHandler = func(context.Context, api.Request) (api.Response, error)
 
 // SubmitReport is SubmitReportFunction's handler.
 func SubmitReport(d Deps) apiHandler {
-	h := report.Handler{Intake: report.Intake{Table: d.Table, Now: d.Now}}
-	return api.Handle(h.Submit)
+	h := report.Handler{
+		Intake: report.Intake{Table: d.Table, Now: d.Now}, Classes: d.RateLimits,
+		Limiter:  &ratelimit.Limiter{Table: d.Table, Now: d.Now},
+		Profiles: &report.Profiles{Table: d.Table, Now: d.Now},
+	}
+	return api.Handle(h.Route)
 }
 
 // CasesAPI is CasesApiFunction's handler.
