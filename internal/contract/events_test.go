@@ -52,6 +52,9 @@ const (
 	sampleSlackSecret    = "sample-slack-signing-secret-for-local-invoke"
 	sampleLinkExpiry     = 4102444800
 	sampleEvidenceSecret = "sample-evidence-link-secret-for-local-invoke"
+	// samplePublicSecret signed the challenge the public report sample
+	// solves (it expires 10 minutes after the samples' time).
+	samplePublicSecret = "sample-public-challenge-secret-for-local-invoke"
 	// sampleEvidenceBody is the stored copy events/evidence-get-evidence.json
 	// names by its SHA-256 (its link expires at sampleLinkExpiry).
 	sampleEvidenceBody = "<html><body>LOWONGAN ADMIN ONLINE KAMBOJA gaji 15jt, visa turis, paspor dipegang</body></html>"
@@ -158,6 +161,7 @@ func newSampleEnv(t *testing.T, tpl *samtemplate.Template) *sampleEnv {
 	}, wiring.Secrets{
 		ApprovalKey: []byte(sampleApprovalSecret), WebhookKey: func(string) []byte { return webhookSecret },
 		SlackSigningSecret: []byte(sampleSlackSecret), EvidenceLinkKey: []byte(sampleEvidenceSecret),
+		PublicChallengeKey: []byte(samplePublicSecret),
 	}, wiring.Services{
 		DynamoDB: db, SFN: sfn.NewFromConfig(aws.Config{Region: "ap-southeast-3", BaseEndpoint: aws.String(sfnSrv.URL),
 			Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}),
@@ -477,6 +481,26 @@ func TestSampleEventsDriveTheRealHandlers(t *testing.T) {
 	if len(calls) != 4 || calls[3] != calls[1] {
 		t.Fatalf("after the replay, Step Functions calls %v", calls)
 	}
+
+	// The public channel: a challenge, a report that solves the sample's,
+	// and its private status link.
+	if got := e.http(t, use("publicreports-get-challenge.json"), 200); got["difficulty_bits"] != 20.0 || got["challenge"] == "" {
+		t.Fatalf("challenge: %v", got)
+	}
+	pub := e.http(t, use("publicreports-post-public-report.json"), 202)
+	link, _ := pub["status_url"].(string)
+	if !strings.HasPrefix(link, "https://abc123.execute-api.ap-southeast-3.amazonaws.com/public/reports/") {
+		t.Fatalf("public report: %v", pub)
+	}
+	e.http(t, path("publicreports-post-public-report.json"), 409) // a challenge solves one report
+	out, err = e.invoke(t, use("publicreports-get-public-report-status.json"), func(v any) {
+		req := v.(*api.Request)
+		req.PathParameters["token"] = link[strings.LastIndex(link, "/")+1:]
+	})
+	if resp, _ := out.(api.Response); err != nil || resp.StatusCode != 200 || !strings.Contains(resp.Body, `"status":"in_review"`) {
+		t.Fatalf("status link: %+v %v", out, err)
+	}
+	e.http(t, path("publicreports-get-public-report-status.json"), 404) // the sample's own token was never issued
 
 	for _, f := range files {
 		if filepath.Base(f) != "env.json" && !used[f] {

@@ -122,7 +122,7 @@ func AWSConfig(endpoint string) aws.Config {
 
 // keys are the local stack's secrets, kept under the data folder.
 type keys struct {
-	jwt, approval, webhook, slack, cursor, evidence []byte
+	jwt, approval, webhook, slack, cursor, evidence, public []byte
 }
 
 func loadKeys(dataDir string) (keys, error) {
@@ -130,7 +130,7 @@ func loadKeys(dataDir string) (keys, error) {
 	for _, f := range []struct {
 		name string
 		dst  *[]byte
-	}{{"signing.key", &k.jwt}, {"approval.key", &k.approval}, {"webhook.key", &k.webhook}, {"slack.key", &k.slack}, {"cursor.key", &k.cursor}, {"evidence.key", &k.evidence}} {
+	}{{"signing.key", &k.jwt}, {"approval.key", &k.approval}, {"webhook.key", &k.webhook}, {"slack.key", &k.slack}, {"cursor.key", &k.cursor}, {"evidence.key", &k.evidence}, {"public.key", &k.public}} {
 		key, err := auth.LoadOrCreateKey(filepath.Join(dataDir, "auth", f.name))
 		if err != nil {
 			return keys{}, err
@@ -355,8 +355,19 @@ func (s *Stack) build(cfg Config, dataDir string, k keys, routes map[string]stri
 	if err != nil {
 		return wiring.Deps{}, err
 	}
+	var publicSettings [3]string
+	for i, name := range []string{"PublicChallengeBits", "PublicReportsExtraReview", "ApprovalBaseUrl"} {
+		if publicSettings[i], err = s.Template.Parameter(name, env); err != nil {
+			return wiring.Deps{}, err
+		}
+	}
+	bits, extraReview, err := wiring.PublicSettings(publicSettings[0], publicSettings[1])
+	if err != nil {
+		return wiring.Deps{}, err
+	}
 	st := wiring.Settings{
 		EvidenceLinkLifetime: lifetime, RateLimits: rateLimits,
+		PublicChallengeBits: bits, PublicExtraReview: extraReview, PublicReportURL: publicSettings[2],
 		Table: cfg.Table, StateMachineARN: s.StateMachineARN, Sender: localSender, PublicURL: s.APIURL,
 		ApproverTiers: approvers, SlackChannel: localSlackChannel,
 		SlackApprovers: map[string]string{localSlackUser: approvers[0][0]},
@@ -364,7 +375,7 @@ func (s *Stack) build(cfg Config, dataDir string, k keys, routes map[string]stri
 	sec := wiring.Secrets{
 		ApprovalKey: k.approval, WebhookKey: func(string) []byte { return k.webhook },
 		SlackSigningSecret: k.slack, SlackBotToken: "xoxb-local", CursorKey: k.cursor,
-		EvidenceLinkKey: k.evidence,
+		EvidenceLinkKey: k.evidence, PublicChallengeKey: k.public,
 	}
 	svc := wiring.Services{
 		DynamoDB: s.Table.DB, SFN: sfn.NewFromConfig(AWSConfig(s.SFNURL)),

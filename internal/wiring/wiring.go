@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ import (
 	"github.com/tangkal/tangkal/internal/logging"
 	"github.com/tangkal/tangkal/internal/outbox"
 	"github.com/tangkal/tangkal/internal/platform"
+	"github.com/tangkal/tangkal/internal/publicreport"
 	"github.com/tangkal/tangkal/internal/ratelimit"
 	"github.com/tangkal/tangkal/internal/report"
 	"github.com/tangkal/tangkal/internal/risk"
@@ -75,6 +77,15 @@ type Deps struct {
 	// RateLimits are the request limits of each reporter class (and of
 	// each address on the public channel).
 	RateLimits ratelimit.Classes
+	// PublicChallenges issues and checks the public channel's
+	// proof-of-work challenges.
+	PublicChallenges publicreport.Challenges
+	// PublicExtraReview is the policy that public reports' cases get a
+	// further review before an approval request.
+	PublicExtraReview bool
+	// PublicReportURL is the base of public status links (empty: the
+	// request's own host).
+	PublicReportURL string
 }
 
 // Settings are what a deployment configures: the template's parameters as
@@ -100,6 +111,13 @@ type Settings struct {
 	// RateLimits is the spec of the rate limits per reporter class
 	// (ratelimit.Parse; empty: ratelimit.DefaultSpec).
 	RateLimits string
+	// PublicChallengeBits is the public channel's proof-of-work
+	// difficulty (0: publicreport.DefaultBits).
+	PublicChallengeBits int
+	// PublicExtraReview: see Deps.
+	PublicExtraReview bool
+	// PublicReportURL: see Deps.
+	PublicReportURL string
 }
 
 // Secrets are the keys the handlers use.
@@ -115,6 +133,8 @@ type Secrets struct {
 	CursorKey []byte
 	// EvidenceLinkKey signs links to evidence copies in notices.
 	EvidenceLinkKey []byte
+	// PublicChallengeKey signs the public channel's challenges.
+	PublicChallengeKey []byte
 }
 
 // Services are the clients and stand-ins handlers talk to: AWS's in a
@@ -160,6 +180,17 @@ func Build(st Settings, sec Secrets, svc Services) (Deps, error) {
 	var err error
 	if d.RateLimits, err = ratelimit.Parse(st.RateLimits); err != nil {
 		return Deps{}, err
+	}
+	d.PublicExtraReview, d.PublicReportURL = st.PublicExtraReview, st.PublicReportURL
+	if len(sec.PublicChallengeKey) > 0 {
+		bits := st.PublicChallengeBits
+		if bits == 0 {
+			bits = publicreport.DefaultBits
+		}
+		if bits < 1 || bits > publicreport.MaxBits {
+			return Deps{}, fmt.Errorf("public challenge difficulty %d bits: want 1 to %d", bits, publicreport.MaxBits)
+		}
+		d.PublicChallenges = publicreport.Challenges{Key: sec.PublicChallengeKey, Bits: bits}
 	}
 	if d.Tokens == nil && st.UserPoolID != "" {
 		if d.Tokens, err = auth.NewCognito(st.UserPoolID, st.UserPoolClientID); err != nil {
@@ -219,10 +250,15 @@ func FromEnv(ctx context.Context) (Deps, error) {
 	if st.EvidenceLinkLifetime, err = evidence.LifetimeDays(os.Getenv(evidence.LinkDaysEnv)); err != nil {
 		return Deps{}, err
 	}
+	if st.PublicChallengeBits, st.PublicExtraReview, err = PublicSettings(os.Getenv("TANGKAL_PUBLIC_CHALLENGE_BITS"), os.Getenv("TANGKAL_PUBLIC_EXTRA_REVIEW")); err != nil {
+		return Deps{}, err
+	}
+	st.PublicReportURL = os.Getenv("TANGKAL_PUBLIC_REPORT_URL")
 	sec := Secrets{
 		ApprovalKey: []byte(os.Getenv(approval.SecretEnv)), WebhookKey: webhookSecret,
-		CursorKey:       audit.CursorKey(os.Getenv("TANGKAL_CURSOR_SECRET"), os.Getenv(approval.SecretEnv)),
-		EvidenceLinkKey: []byte(os.Getenv(evidence.LinkSecretEnv)),
+		CursorKey:          audit.CursorKey(os.Getenv("TANGKAL_CURSOR_SECRET"), os.Getenv(approval.SecretEnv)),
+		EvidenceLinkKey:    []byte(os.Getenv(evidence.LinkSecretEnv)),
+		PublicChallengeKey: []byte(os.Getenv("TANGKAL_PUBLIC_SECRET")),
 	}
 	if id := os.Getenv("TANGKAL_SLACK_SECRET_ARN"); id != "" {
 		var slackKeys struct {
@@ -317,6 +353,35 @@ func SubmitReport(d Deps) apiHandler {
 		Intake: report.Intake{Table: d.Table, Now: d.Now}, Classes: d.RateLimits,
 		Limiter:  &ratelimit.Limiter{Table: d.Table, Now: d.Now},
 		Profiles: &report.Profiles{Table: d.Table, Now: d.Now},
+	}
+	return api.Handle(h.Route)
+}
+
+// PublicSettings reads the public channel's difficulty (bits; empty: the
+// default) and its extra-review policy ("true"/"false"; empty: true).
+func PublicSettings(bits, extraReview string) (int, bool, error) {
+	n := 0
+	if strings.TrimSpace(bits) != "" {
+		var err error
+		if n, err = strconv.Atoi(strings.TrimSpace(bits)); err != nil {
+			return 0, false, fmt.Errorf("TANGKAL_PUBLIC_CHALLENGE_BITS %q: %w", bits, err)
+		}
+	}
+	switch strings.TrimSpace(extraReview) {
+	case "", "true":
+		return n, true, nil
+	case "false":
+		return n, false, nil
+	}
+	return 0, false, fmt.Errorf("TANGKAL_PUBLIC_EXTRA_REVIEW %q: want true or false", extraReview)
+}
+
+// PublicReports is PublicReportsFunction's handler: the public channel.
+func PublicReports(d Deps) apiHandler {
+	h := publicreport.Handler{
+		Intake: report.Intake{Table: d.Table, Now: d.Now}, Challenges: d.PublicChallenges,
+		Limiter: &ratelimit.Limiter{Table: d.Table, Now: d.Now}, Limit: d.RateLimits.For(ratelimit.ClassPublic),
+		PublicURL: d.PublicReportURL, ExtraReview: d.PublicExtraReview, Now: d.Now,
 	}
 	return api.Handle(h.Route)
 }
@@ -421,6 +486,7 @@ func CloseCase(d Deps) func(context.Context, workflow.CloseInput) (struct{}, err
 func Handlers(d Deps) map[string]any {
 	return map[string]any{
 		"SubmitReportFunction":    SubmitReport(d),
+		"PublicReportsFunction":   PublicReports(d),
 		"CasesApiFunction":        CasesAPI(d),
 		"ApprovalsFunction":       Approvals(d),
 		"EvidenceFunction":        Evidence(d),
