@@ -359,6 +359,9 @@ func TestSampleEventsDriveTheRealHandlers(t *testing.T) {
 	if got := e.http(t, use("submitreport-get-reporters-me.json"), 200); got["trusted_flagger"] != true || got["reporter"] != "9c4d5e6f-reporter-0001" {
 		t.Fatalf("reporter's own record: %v", got)
 	}
+	if got := e.http(t, use("submitreport-put-reporters-me.json"), 200); got["notify_email"] != "analyst@ngo.example" {
+		t.Fatalf("reporter's e-mail for feedback: %v", got)
+	}
 
 	// The workflow's steps, in order, on the sample case, whose ad is
 	// online on the simulated platform.
@@ -480,6 +483,18 @@ func TestSampleEventsDriveTheRealHandlers(t *testing.T) {
 	calls = e.sfn.seen()
 	if len(calls) != 4 || calls[3] != calls[1] {
 		t.Fatalf("after the replay, Step Functions calls %v", calls)
+	}
+
+	// The closed case's stream record: its reporter hears of the outcome
+	// (by e-mail, the address it gave) and its record counts the case once.
+	for range 2 {
+		out, err := e.invoke(t, use("reporterfeedback-case-outcome.json"), nil)
+		if r := out.(events.DynamoDBEventResponse); err != nil || len(r.BatchItemFailures) != 0 {
+			t.Fatalf("reporter feedback: %+v %v", out, err)
+		}
+	}
+	if got := e.http(t, use("submitreport-get-reporters-me.json"), 200); got["cases_closed"] != 1.0 || got["approved_takedowns"] != 1.0 {
+		t.Fatalf("record after the outcome: %v", got)
 	}
 
 	// The public channel: a challenge, a report that solves the sample's,

@@ -62,6 +62,10 @@ type Config struct {
 	Approvers [][]string
 	// Platforms sets the simulated platforms' behaviour by platform id.
 	Platforms map[string]platformsim.Behavior
+	// Routes pin further host names to local addresses ("http://host:port"),
+	// as the simulated platforms are pinned: e.g. a reporter's callback
+	// receiver in tests. Loopback stays refused for every other name.
+	Routes map[string]string
 	// Clock, when set, replaces the persisted offset clock (tests).
 	Clock sfnlocal.Clock
 	Log   *slog.Logger
@@ -318,6 +322,9 @@ func (s *Stack) startStandIns(cfg Config, dataDir string, k keys, now func() tim
 				routes[h] = s.PlatformURL
 			}
 		}
+	}
+	for h, target := range cfg.Routes {
+		routes[strings.ToLower(h)] = target
 	}
 	return routes, nil
 }

@@ -262,3 +262,36 @@ func TestRateLimitPerReporterClass(t *testing.T) {
 		t.Fatalf("another reporter: %d", code)
 	}
 }
+
+// An admin grants trusted-flagger status: the case such a reporter opens,
+// and a case it reports again, carry trusted_flagger for approvers'
+// inboxes; GET /reporters/me shows the status.
+func TestTrustedFlaggerMarksItsCases(t *testing.T) {
+	st := startReporterStack(t)
+	admin, auditor := st.as(t, auth.Admin), st.as(t, auth.Auditor)
+	trusted, plain := client{t: t, base: st.APIURL}, st.as(t, auth.Reporter)
+	trusted.token, _ = st.Token("agency-desk", auth.Reporter)
+	if code, out := admin.do("PUT", "/reporters/agency-desk", map[string]any{"trusted_flagger": true}, nil); code != 200 || out["trusted_flagger"] != true || out["trusted_since"] == nil {
+		t.Fatalf("grant: %d %v", code, out)
+	}
+	if _, me := trusted.do("GET", "/reporters/me", nil, nil); me["trusted_flagger"] != true || me["rate_limit"].(map[string]any)["class"] != "trusted" {
+		t.Fatalf("me: %v", me)
+	}
+	_, own := trusted.do("POST", "/reports", map[string]any{"url": "https://x.com/loker/status/4401"}, nil)
+	_, other := plain.do("POST", "/reports", map[string]any{"url": "https://x.com/loker/status/4402"}, nil)
+	_, again := trusted.do("POST", "/reports", map[string]any{"url": "https://twitter.com/loker/status/4402"}, nil)
+	if again["case_id"] != other["case_id"] || again["duplicate"] != true {
+		t.Fatalf("join: %v %v", other, again)
+	}
+	flag := func(id any) bool {
+		_, c := auditor.do("GET", "/cases/"+id.(string), nil, nil)
+		return c["trusted_flagger"] == true
+	}
+	if !flag(own["case_id"]) {
+		t.Fatal("the trusted flagger's own case is not marked")
+	}
+	waitFor(t, func() bool { return flag(other["case_id"]) })
+	if code, out := admin.do("PUT", "/reporters/agency-desk", map[string]any{"trusted_flagger": false}, nil); code != 200 || out["trusted_flagger"] != false || out["trusted_since"] != nil {
+		t.Fatalf("withdraw: %d %v", code, out)
+	}
+}

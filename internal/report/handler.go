@@ -18,6 +18,9 @@ type Handler struct {
 	Limiter  *ratelimit.Limiter
 	Classes  ratelimit.Classes
 	Profiles *Profiles
+	// CheckCallback applies the SSRF rules of fetching ads to a callback
+	// URL (safefetch.Fetcher.CheckURL).
+	CheckCallback func(rawURL string) error
 }
 
 // Route dispatches on the route key.
@@ -27,6 +30,8 @@ func (h Handler) Route(ctx context.Context, req api.Request) (api.Response, erro
 		return h.Batch(ctx, req)
 	case "GET /reporters/me":
 		return h.Me(ctx, req)
+	case "PUT /reporters/me":
+		return h.SetFeedback(ctx, req)
 	case "PUT /reporters/{sub}":
 		return h.SetProfile(ctx, req)
 	}

@@ -31,7 +31,18 @@ type Profile struct {
 	UpdatedAt    string `dynamodbav:"updated_at,omitempty" json:"updated_at,omitempty"`
 	// UpdatedBy is the admin who last changed it (not shown to the reporter).
 	UpdatedBy string `dynamodbav:"updated_by,omitempty" json:"-"`
+	// CallbackURL receives a signed webhook when a case the reporter
+	// reported changes outcome; NotifyEmail an e-mail when there is no
+	// callback. CallbackSecret signs the webhooks (shown once, when set).
+	CallbackURL    string `dynamodbav:"callback_url,omitempty" json:"callback_url,omitempty"`
+	CallbackSecret string `dynamodbav:"callback_secret,omitempty" json:"-"`
+	NotifyEmail    string `dynamodbav:"notify_email,omitempty" json:"notify_email,omitempty"`
 	Accuracy
+}
+
+// ReadProfile reads sub's profile from the table (no cache).
+func ReadProfile(ctx context.Context, t store.Table, sub string) (Profile, error) {
+	return (&Profiles{Table: t}).read(ctx, sub)
 }
 
 // RateClass is the class whose limit applies to the reporter.

@@ -2,8 +2,11 @@ package report
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -132,4 +135,94 @@ func (h Handler) SetProfile(ctx context.Context, req api.Request) (api.Response,
 		return api.Response{}, err
 	}
 	return api.JSON(200, MeAnswer{Profile: p, Shares: p.Shares()}), nil
+}
+
+// FeedbackChange is the body of PUT /reporters/me: where the reporter
+// hears about its cases' outcomes. An empty value removes it.
+type FeedbackChange struct {
+	CallbackURL *string `json:"callback_url,omitempty"`
+	Email       *string `json:"email,omitempty"`
+}
+
+var emailRe = regexp.MustCompile(`^[^@\s<>,;"]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}$`)
+
+// SetFeedback serves PUT /reporters/me. Setting a callback URL answers,
+// once, the secret its webhooks are signed with.
+func (h Handler) SetFeedback(ctx context.Context, req api.Request) (api.Response, error) {
+	who, err := api.Require(req, auth.Reporter, auth.Admin)
+	if err != nil {
+		return api.Response{}, err
+	}
+	body, err := api.Body(req, 4<<10)
+	if err != nil {
+		return api.Response{}, err
+	}
+	var ch FeedbackChange
+	if err := api.DecodeStrict(body, &ch); err != nil {
+		return api.Response{}, err
+	}
+	if ch.CallbackURL == nil && ch.Email == nil {
+		return api.Response{}, api.Invalid("body", "give callback_url, email or both")
+	}
+	names := map[string]string{"#s": "subject", "#u": "updated_at"}
+	vals := map[string]types.AttributeValue{
+		":s": &types.AttributeValueMemberS{Value: who.Subject},
+		":u": &types.AttributeValueMemberS{Value: store.FormatTime(h.Intake.now())},
+	}
+	set, remove := []string{"#s = :s", "#u = :u"}, []string{}
+	secret := ""
+	if ch.CallbackURL != nil {
+		names["#c"], names["#k"] = "callback_url", "callback_secret"
+		if u := *ch.CallbackURL; u == "" {
+			remove = append(remove, "#c", "#k")
+		} else {
+			if len(u) > MaxURLLength || !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+				return api.Response{}, api.Invalid("callback_url", "callback_url must be an http or https URL of at most %d characters", MaxURLLength)
+			}
+			if h.CheckCallback != nil {
+				if err := h.CheckCallback(u); err != nil {
+					return api.Response{}, api.Invalid("callback_url", "callback_url is not allowed: %v", err)
+				}
+			}
+			var b [32]byte
+			if _, err := rand.Read(b[:]); err != nil {
+				return api.Response{}, err
+			}
+			secret = hex.EncodeToString(b[:])
+			vals[":c"], vals[":k"] = &types.AttributeValueMemberS{Value: u}, &types.AttributeValueMemberS{Value: secret}
+			set = append(set, "#c = :c", "#k = :k")
+		}
+	}
+	if ch.Email != nil {
+		names["#e"] = "notify_email"
+		if e := strings.TrimSpace(*ch.Email); e == "" {
+			remove = append(remove, "#e")
+		} else {
+			if !emailRe.MatchString(e) {
+				return api.Response{}, api.Invalid("email", "email is not an e-mail address")
+			}
+			vals[":e"] = &types.AttributeValueMemberS{Value: e}
+			set = append(set, "#e = :e")
+		}
+	}
+	expr := "SET " + strings.Join(set, ", ")
+	if len(remove) > 0 {
+		expr += " REMOVE " + strings.Join(remove, ", ")
+	}
+	if _, err := h.Intake.Table.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(h.Intake.Table.Name), Key: store.Key(store.ReporterPK(who.Subject), store.SKProfile),
+		UpdateExpression: aws.String(expr), ExpressionAttributeNames: names, ExpressionAttributeValues: vals,
+	}); err != nil {
+		return api.Response{}, fmt.Errorf("update feedback of reporter: %w", err)
+	}
+	p, err := ReadProfile(ctx, h.Intake.Table, who.Subject)
+	if err != nil {
+		return api.Response{}, err
+	}
+	out := map[string]any{"reporter": p.Subject, "callback_url": p.CallbackURL, "notify_email": p.NotifyEmail}
+	if secret != "" {
+		out["callback_secret"] = secret
+		out["signature"] = "X-Tangkal-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(callback_secret, t + \".\" + body)>"
+	}
+	return api.JSON(200, out), nil
 }

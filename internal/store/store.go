@@ -16,6 +16,8 @@
 //	REGISTRY       LICENCE#<n>   licensed recruiter registry (package registry)
 //	RATE#<scope>#<sha256> BUCKET a rate-limit bucket: its theoretical arrival time (TTL; package ratelimit)
 //	REPORTER#<sub> PROFILE       a reporter's class, trusted-flagger status, callback (package report)
+//	REPORTER#<sub> OUTCOME#<case> a case's outcome counted once in the reporter's accuracy record (package feedback)
+//	CASE#<id>      FEEDBACK#<status> reporters were told of the case's status (package feedback)
 //	PUBLIC#<sha256> STATUS       a public report's status capability, by the hash of its token (TTL; package publicreport)
 //	CHALLENGE#<sha256> SPENT     a used proof-of-work challenge of the public channel (TTL; package publicreport)
 //
@@ -56,6 +58,8 @@ const (
 	PrefixReporter = "REPORTER#"
 	PrefixPublic   = "PUBLIC#"
 	PrefixSpent    = "CHALLENGE#"
+	PrefixFeedback = "FEEDBACK#"
+	PrefixOutcome  = "OUTCOME#"
 
 	SKMeta  = "META"
 	SKClaim = "CLAIM"
@@ -128,6 +132,12 @@ func PublicPK(hash string) string { return PrefixPublic + hash }
 
 // SpentPK is the partition of a used challenge, given its hash.
 func SpentPK(hash string) string { return PrefixSpent + hash }
+
+// FeedbackSK marks, under a case, that its reporters were told of status.
+func FeedbackSK(status string) string { return PrefixFeedback + status }
+
+// OutcomeSK marks, under a reporter, that a case's outcome was counted.
+func OutcomeSK(caseID string) string { return PrefixOutcome + caseID }
 
 // StatusKey is the ByStatus partition of a status.
 func StatusKey(status string) string { return PrefixStatus + status }

@@ -28,6 +28,7 @@ import (
 	"github.com/tangkal/tangkal/internal/auth"
 	"github.com/tangkal/tangkal/internal/awsenv"
 	"github.com/tangkal/tangkal/internal/evidence"
+	"github.com/tangkal/tangkal/internal/feedback"
 	"github.com/tangkal/tangkal/internal/history"
 	"github.com/tangkal/tangkal/internal/logging"
 	"github.com/tangkal/tangkal/internal/outbox"
@@ -354,6 +355,9 @@ func SubmitReport(d Deps) apiHandler {
 		Limiter:  &ratelimit.Limiter{Table: d.Table, Now: d.Now},
 		Profiles: &report.Profiles{Table: d.Table, Now: d.Now},
 	}
+	if d.Fetcher != nil {
+		h.CheckCallback = d.Fetcher.CheckURL
+	}
 	return api.Handle(h.Route)
 }
 
@@ -452,6 +456,12 @@ func RecordReports(d Deps) func(context.Context, events.DynamoDBEvent) (events.D
 	return report.Recorder{Table: d.Table, Now: d.Now}.Record
 }
 
+// ReporterFeedback is ReporterFeedbackFunction's handler: webhooks and
+// e-mails to reporters, and their accuracy records, from the stream.
+func ReporterFeedback(d Deps) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	return feedback.Notifier{Table: d.Table, Fetcher: d.Fetcher, Mailer: d.Mailer, Sender: d.Sender, Now: d.Now}.Handle
+}
+
 // VerifyAd is VerifyAdFunction's handler.
 func VerifyAd(d Deps) func(context.Context, workflow.CaseInput) (workflow.VerifyOutput, error) {
 	return d.steps().VerifyAd
@@ -485,18 +495,19 @@ func CloseCase(d Deps) func(context.Context, workflow.CloseInput) (struct{}, err
 // Handlers maps each function's logical id in template.yaml to its handler.
 func Handlers(d Deps) map[string]any {
 	return map[string]any{
-		"SubmitReportFunction":    SubmitReport(d),
-		"PublicReportsFunction":   PublicReports(d),
-		"CasesApiFunction":        CasesAPI(d),
-		"ApprovalsFunction":       Approvals(d),
-		"EvidenceFunction":        Evidence(d),
-		"StartWorkflowFunction":   StartWorkflow(d),
-		"RecordReportsFunction":   RecordReports(d),
-		"VerifyAdFunction":        VerifyAd(d),
-		"RequestApprovalFunction": RequestApproval(d),
-		"SendTakedownFunction":    SendTakedown(d),
-		"CheckComplianceFunction": CheckCompliance(d),
-		"EscalateFunction":        Escalate(d),
-		"CloseCaseFunction":       CloseCase(d),
+		"SubmitReportFunction":     SubmitReport(d),
+		"PublicReportsFunction":    PublicReports(d),
+		"CasesApiFunction":         CasesAPI(d),
+		"ApprovalsFunction":        Approvals(d),
+		"EvidenceFunction":         Evidence(d),
+		"StartWorkflowFunction":    StartWorkflow(d),
+		"RecordReportsFunction":    RecordReports(d),
+		"ReporterFeedbackFunction": ReporterFeedback(d),
+		"VerifyAdFunction":         VerifyAd(d),
+		"RequestApprovalFunction":  RequestApproval(d),
+		"SendTakedownFunction":     SendTakedown(d),
+		"CheckComplianceFunction":  CheckCompliance(d),
+		"EscalateFunction":         Escalate(d),
+		"CloseCaseFunction":        CloseCase(d),
 	}
 }
