@@ -93,6 +93,9 @@ type Origin struct {
 	Source string
 	// ExtraReview asks for a further review before an approval request.
 	ExtraReview bool
+	// Gate, when set, is called before the first write: a refusal (e.g.
+	// the rate limit, checked while the intake reads) writes nothing.
+	Gate func() error
 }
 
 // SourcePublic marks reports and cases from the public channel.
@@ -161,6 +164,12 @@ func (in Intake) SubmitFrom(ctx context.Context, who auth.Principal, o Origin, s
 	// retry, and one opens while the other joins.
 	for attempt := 0; ; attempt++ {
 		caseID, err := in.claimedCase(ctx, c)
+		if o.Gate != nil && (err == nil || errors.Is(err, errNoClaim)) {
+			if gerr := o.Gate(); gerr != nil {
+				return Receipt{}, gerr
+			}
+			o.Gate = nil
+		}
 		switch {
 		case err == nil:
 			return in.join(ctx, caseID, rep, idem)
