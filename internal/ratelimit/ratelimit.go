@@ -115,9 +115,9 @@ type Limiter struct {
 	Now   func() time.Time
 
 	mu sync.Mutex
-	// busy remembers buckets last seen ahead of now, to try the write
-	// that usually succeeds for them first (one call per request).
-	busy map[string]bool
+	// tats remembers each bucket's last known tat, to try first the write
+	// that will most likely succeed (one call per request).
+	tats map[string]int64
 }
 
 // Decision is the answer of Take.
@@ -151,9 +151,13 @@ func (l *Limiter) Take(ctx context.Context, key string, lim Limit, n int) (Decis
 	}
 	inc := int64(n) * lim.Per.Microseconds()
 	tau := int64(lim.Burst) * lim.Per.Microseconds()
-	active := l.wasBusy(key)
+	first := true
+	active := false
 	for attempt := 0; attempt < 8; attempt++ {
 		now := l.now().UnixMicro()
+		if first {
+			active, first = l.lastTat(key) >= now, false
+		}
 		var old *int64
 		var ok bool
 		var err error
@@ -166,14 +170,13 @@ func (l *Limiter) Take(ctx context.Context, key string, lim Limit, n int) (Decis
 			return Decision{}, err
 		}
 		if ok {
-			l.remember(key, true)
 			return Decision{Allowed: true}, nil
 		}
 		switch {
 		case old == nil || *old < now:
 			active = false
 		case *old > now+tau-inc:
-			l.remember(key, true)
+			l.remember(key, *old)
 			wait := time.Duration(*old-(now+tau-inc)) * time.Microsecond
 			return Decision{RetryAfter: wait}, nil
 		default:
@@ -198,12 +201,18 @@ func (l *Limiter) start(ctx context.Context, key string, now, inc, tau int64) (b
 }
 
 func (l *Limiter) update(ctx context.Context, key, expr, cond string, vals map[string]types.AttributeValue) (bool, *int64, error) {
-	_, err := l.Table.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	out, err := l.Table.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(l.Table.Name), Key: store.Key(key, store.SKBucket),
 		UpdateExpression: aws.String(expr), ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals,
+		ReturnValues:                        types.ReturnValueUpdatedNew,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	if err == nil {
+		if v, ok := out.Attributes["tat"].(*types.AttributeValueMemberN); ok {
+			if t, err := strconv.ParseInt(v.Value, 10, 64); err == nil {
+				l.remember(key, t)
+			}
+		}
 		return true, nil, nil
 	}
 	var ccf *types.ConditionalCheckFailedException
@@ -229,19 +238,20 @@ func num(v int64) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
 }
 
-func (l *Limiter) wasBusy(key string) bool {
+// lastTat is the bucket's tat as this instance last saw it (0: unknown).
+func (l *Limiter) lastTat(key string) int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.busy[key]
+	return l.tats[key]
 }
 
-func (l *Limiter) remember(key string, busy bool) {
+func (l *Limiter) remember(key string, tat int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.busy == nil || len(l.busy) > 10000 {
-		l.busy = map[string]bool{}
+	if l.tats == nil || len(l.tats) > 10000 {
+		l.tats = map[string]int64{}
 	}
-	l.busy[key] = busy
+	l.tats[key] = tat
 }
 
 // Refuse is the 429 of a refused decision, with its Retry-After header
