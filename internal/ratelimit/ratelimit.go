@@ -118,7 +118,25 @@ type Limiter struct {
 	// tats remembers each bucket's last known tat, to try first the write
 	// that will most likely succeed (one call per request).
 	tats map[string]int64
+	// leases are tokens this instance took ahead from a bucket with a
+	// large burst (LeaseSize), spent one request at a time until
+	// LeaseFor ends; unspent ones are forfeited, so a lease never lets
+	// more through than the bucket allows.
+	leases map[string]lease
 }
+
+type lease struct {
+	left  int
+	until time.Time
+}
+
+// LeaseFor is how long leased tokens may be spent.
+const LeaseFor = 10 * time.Second
+
+// LeaseSize is how many tokens one table write takes for single requests:
+// a hundredth of the burst, at most 10 (1, exact, for small bursts such as
+// the public channel's per address).
+func LeaseSize(lim Limit) int { return max(1, min(10, lim.Burst/100)) }
 
 // Decision is the answer of Take.
 type Decision struct {
@@ -144,8 +162,43 @@ func (l *Limiter) now() time.Time {
 	return time.Now()
 }
 
-// Take takes n tokens from the bucket key under lim.
+// Take takes n tokens from the bucket key under lim. A single token may
+// come from this instance's lease (see LeaseSize).
 func (l *Limiter) Take(ctx context.Context, key string, lim Limit, n int) (Decision, error) {
+	size := LeaseSize(lim)
+	if n != 1 || size == 1 {
+		return l.take(ctx, key, lim, n)
+	}
+	if l.spendLease(key) {
+		return Decision{Allowed: true}, nil
+	}
+	d, err := l.take(ctx, key, lim, size)
+	if err != nil || !d.Allowed {
+		// Fewer than a lease left: one token, exactly.
+		return l.take(ctx, key, lim, 1)
+	}
+	l.mu.Lock()
+	if l.leases == nil || len(l.leases) > 10000 {
+		l.leases = map[string]lease{}
+	}
+	l.leases[key] = lease{left: size - 1, until: time.Now().Add(LeaseFor)}
+	l.mu.Unlock()
+	return d, nil
+}
+
+func (l *Limiter) spendLease(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ls, ok := l.leases[key]
+	if !ok || ls.left <= 0 || !time.Now().Before(ls.until) {
+		return false
+	}
+	ls.left--
+	l.leases[key] = ls
+	return true
+}
+
+func (l *Limiter) take(ctx context.Context, key string, lim Limit, n int) (Decision, error) {
 	if n > lim.Burst {
 		return Decision{TooMany: true, RetryAfter: time.Duration(n) * lim.Per}, nil
 	}

@@ -102,3 +102,30 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+// With a large burst, single requests spend a lease of tokens taken in one
+// write; a lease never lets more through than the bucket holds.
+func TestLeasesNeverExceedTheBucket(t *testing.T) {
+	tb := newTable(t)
+	clk := &clock{t: time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)}
+	lim := Limit{Per: time.Hour, Burst: 1000} // leases of 10
+	key := Key("reporter", "crawler-lease")
+	var allowed atomic.Int32
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l := &Limiter{Table: tb, Now: clk.now}
+			for j := 0; j < 150; j++ {
+				if d, err := l.Take(context.Background(), key, lim, 1); err == nil && d.Allowed {
+					allowed.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := allowed.Load(); n > 1000 || n < 990 {
+		t.Fatalf("%d allowed of a burst of 1000", n)
+	}
+}
