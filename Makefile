@@ -14,11 +14,10 @@ run: deps
 	@mkdir -p $(BUILD_DIR) && $(GO) build -o $(BUILD_DIR)/tangkal ./cmd/tangkal
 	@exec $(BUILD_DIR)/tangkal run $(ARGS)
 
-## test: one DynamoDB Local for the whole run, then go test -race -p 1 ./... (one package at a time: the
-## end-to-end packages start whole stacks and time out when they compete for 2 cores)
+## test: one DynamoDB Local for the whole run, then go test -race ./...
 ## (the console's browser tests need Chromium: installed here when root, else they say what to install)
 test: deps browser
-	$(GO) run ./cmd/tangkal with-dynamodb -- $(GO) test -race -count=1 -p 1 ./...
+	$(GO) run ./cmd/tangkal with-dynamodb -- $(GO) test -race -count=1 ./...
 
 ## lint: gofmt, go vet, cfn-lint on template.yaml, asl-validator on workflows
 lint: check-lint-tools deps
