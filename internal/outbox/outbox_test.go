@@ -308,3 +308,44 @@ func TestSESSendsSimpleMessage(t *testing.T) {
 		t.Fatal("invalid email sent")
 	}
 }
+
+func TestSlackHTTP(t *testing.T) {
+	tests := []struct {
+		name    string
+		token   string
+		status  int
+		ctype   string
+		answer  string
+		wantErr string
+	}{
+		{"incoming webhook", "", 200, "text/html", "ok", ""},
+		{"web api ok", "xoxb-1", 200, "application/json; charset=utf-8", `{"ok":true}`, ""},
+		{"web api error", "xoxb-1", 200, "application/json", `{"ok":false,"error":"channel_not_found"}`, "channel_not_found"},
+		{"server error", "", 500, "text/plain", "boom", "HTTP 500"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var body map[string]any
+			var auth string
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				auth = r.Header.Get("Authorization")
+				json.NewDecoder(r.Body).Decode(&body)
+				w.Header().Set("Content-Type", tt.ctype)
+				w.WriteHeader(tt.status)
+				io.WriteString(w, tt.answer)
+			}))
+			defer srv.Close()
+			s := &SlackHTTP{URL: srv.URL, Token: tt.token}
+			err := s.Post(context.Background(), "C123", json.RawMessage(`[{"type":"divider"}]`))
+			if (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("err %v", err)
+			}
+			if body["channel"] != "C123" || len(body["blocks"].([]any)) != 1 {
+				t.Errorf("body %v", body)
+			}
+			if tt.token != "" && auth != "Bearer "+tt.token {
+				t.Errorf("auth %q", auth)
+			}
+		})
+	}
+}
