@@ -2,7 +2,6 @@ package stats
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -329,18 +328,11 @@ func attrString(m map[string]events.DynamoDBAttributeValue, k string) string {
 	return ""
 }
 
+// eventOf reads a stream image of an event item.
 func eventOf(img map[string]events.DynamoDBAttributeValue) (history.Event, error) {
-	e := history.Event{CaseID: attrString(img, "case_id"), Type: attrString(img, "type"), Actor: attrString(img, "actor"),
-		At: attrString(img, "at"), PrevHash: attrString(img, "prev_hash"), Hash: attrString(img, "hash")}
-	if v, ok := img["seq"]; ok && v.DataType() == events.DataTypeNumber {
-		n, err := strconv.Atoi(v.Number())
-		if err != nil {
-			return e, fmt.Errorf("tally: event seq %q: %w", v.Number(), err)
-		}
-		e.Seq = n
-	}
-	if d := attrString(img, "data"); d != "" {
-		e.Data = json.RawMessage(d)
+	e, err := history.FromStreamImage(img)
+	if err != nil {
+		return e, fmt.Errorf("tally: %w", err)
 	}
 	return e, nil
 }
