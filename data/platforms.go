@@ -8,3 +8,9 @@ import _ "embed"
 //
 //go:embed platforms.json
 var Platforms []byte
+
+// Agencies is the bundled agency directory and approval policy
+// (agencies.yaml), read by package agency when no override is given.
+//
+//go:embed agencies.yaml
+var Agencies []byte

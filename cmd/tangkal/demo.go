@@ -493,16 +493,16 @@ func (d *demo) historyLine(ctx context.Context, id string) string {
 	return evs.types()
 }
 
-// approve decides the case's approval as an approver does: find the
-// e-mail mailed for the case in the outbox, open its signed link (the page
-// decides nothing), then post the page's form with decision=approve.
-//
-// Approvals have one approver per tier today; when they need several
-// agencies, this is the one place to loop over each agency's e-mail.
+// approve decides the case's approval as the bundled policy needs: KP2MI
+// through its mailed signed link (the outbox's Mailpit API finds the
+// e-mail; the page decides nothing; its form is posted with
+// decision=approve), then Komdigi with a click on Approve in its Slack
+// channel (the Slack stand-in sends tangkal the signed interaction, as
+// Slack does).
 func (d *demo) approve(ctx context.Context, caseID string) error {
 	var link string
-	if err := d.begin("Cari e-mail persetujuan di outbox", "Find the approval e-mail in the outbox", func() (err error) {
-		link, err = d.approvalLink(ctx, caseID)
+	if err := d.begin("Cari e-mail persetujuan KP2MI di outbox", "Find KP2MI's approval e-mail in the outbox", func() (err error) {
+		link, err = d.approvalLink(ctx, caseID, "approver@kp2mi.local")
 		return err
 	}); err != nil {
 		return err
@@ -515,7 +515,7 @@ func (d *demo) approve(ctx context.Context, caseID string) error {
 	}); err != nil {
 		return err
 	}
-	return d.begin("Setujui takedown lewat formulir halaman itu", "Approve the takedown through that page's form", func() error {
+	if err := d.begin("KP2MI menyetujui lewat formulir halaman itu", "KP2MI approves through that page's form", func() error {
 		form.Set("decision", "approve")
 		form.Set("reason", "demo: indikator terkonfirmasi / indicators confirmed")
 		d.cmd("curl -s -X POST %s -d %s", action, shellQuote(form.Encode()))
@@ -528,11 +528,61 @@ func (d *demo) approve(ctx context.Context, caseID string) error {
 			return fmt.Errorf("POST %s answered %d %s, want 200", action, code, oneLine(b))
 		}
 		return nil
+	}); err != nil {
+		return err
+	}
+	return d.begin("Komdigi menyetujui dengan tombol di Slack", "Komdigi approves with the button in Slack", func() error {
+		return d.slackApprove(ctx, caseID, "U0KOMDIGI1")
 	})
 }
 
+// slackApprove clicks Approve on the case's message in the Slack
+// stand-in, as the Slack user.
+func (d *demo) slackApprove(ctx context.Context, caseID, user string) error {
+	d.cmd("curl -s %s/slack/api/state      # the Slack stand-in (open %s/slack in a browser)", d.cfg.Outbox, d.cfg.Outbox)
+	var channel, ts string
+	err := d.poll(ctx, func(ctx context.Context) (bool, error) {
+		code, b, err := d.do(ctx, http.MethodGet, d.cfg.Outbox+"/slack/api/state", "", "", "", nil)
+		if err != nil || code != http.StatusOK {
+			return false, err
+		}
+		var st struct {
+			Messages []outbox.StandInMessage `json:"messages"`
+		}
+		if err := json.Unmarshal(b, &st); err != nil {
+			return false, fmt.Errorf("the Slack stand-in's state: %w", err)
+		}
+		for _, m := range st.Messages {
+			if m.ThreadTS == "" && strings.Contains(string(m.Blocks), caseID) {
+				channel, ts = m.Channel, m.TS
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if errors.Is(err, errWaited) {
+		return fmt.Errorf("no Slack message for case %s within %s; history: %s", caseID, d.cfg.Wait, d.historyLine(ctx, caseID))
+	}
+	if err != nil {
+		return err
+	}
+	form := url.Values{"channel": {channel}, "ts": {ts}, "action_id": {"tangkal_approve"}, "user": {user}}
+	d.cmd("curl -s -X POST %s/slack/click -H 'Accept: application/json' -d %s", d.cfg.Outbox, shellQuote(form.Encode()))
+	code, b, err := d.do(ctx, http.MethodPost, d.cfg.Outbox+"/slack/click", "", "application/x-www-form-urlencoded", form.Encode(), map[string]string{"Accept": "application/json"})
+	if err != nil {
+		return err
+	}
+	var ans struct {
+		Status int `json:"status"`
+	}
+	if code != http.StatusOK || json.Unmarshal(b, &ans) != nil || ans.Status != http.StatusOK {
+		return fmt.Errorf("the Slack click answered %d %s, want tangkal's 200", code, oneLine(b))
+	}
+	d.got("tangkal acknowledged the signed interaction (200); it is processed after the acknowledgement")
+	return nil
+}
+
 var (
-	outboxNameRE  = regexp.MustCompile(`href="m/([0-9A-Za-z][0-9A-Za-z._-]*\.eml)"`)
 	approvalURLRE = regexp.MustCompile(`https?://[^\s"<>]+/approvals/ap_[0-9A-Za-z_-]+\?[^\s"<>]+`)
 	formRE        = regexp.MustCompile(`(?is)<form[^>]*\baction="([^"]+)"[^>]*>(.*?)</form>`)
 	hiddenRE      = regexp.MustCompile(`(?i)<input type="hidden" name="([^"]+)" value="([^"]*)">`)
@@ -546,56 +596,54 @@ func pageTitle(b []byte) string {
 	return oneLine(b)
 }
 
-// approvalLink finds the approval e-mail for the case in the outbox (its
-// list, then the raw message, decoded by the outbox's own reader) and
-// returns its signed link.
-func (d *demo) approvalLink(ctx context.Context, caseID string) (string, error) {
-	d.cmd("curl -s %s/      # the outbox, newest first", d.cfg.Outbox)
-	seen := map[string]bool{} // messages that are not the one: they do not change
-	var name, subject, link string
+// approvalLink finds the approval e-mail to who for the case through the
+// outbox's Mailpit API (GET /api/v1/messages, then /api/v1/message/{ID})
+// and returns its signed link.
+func (d *demo) approvalLink(ctx context.Context, caseID, who string) (string, error) {
+	d.cmd("curl -s %s/api/v1/messages      # the outbox (Mailpit's API), newest first", d.cfg.Outbox)
+	var id, subject, link string
 	err := d.poll(ctx, func(ctx context.Context) (bool, error) {
-		code, b, err := d.do(ctx, http.MethodGet, d.cfg.Outbox+"/", "", "", "", nil)
+		code, b, err := d.do(ctx, http.MethodGet, d.cfg.Outbox+"/api/v1/messages?limit=200", "", "", "", nil)
 		if err != nil {
 			return false, err
 		}
 		if code != http.StatusOK {
-			return false, fmt.Errorf("GET %s/ answered %d %s", d.cfg.Outbox, code, oneLine(b))
+			return false, fmt.Errorf("GET %s/api/v1/messages answered %d %s", d.cfg.Outbox, code, oneLine(b))
 		}
-		for _, m := range outboxNameRE.FindAllSubmatch(b, -1) {
-			n := string(m[1])
-			if seen[n] {
+		var list struct {
+			Messages []outbox.MailpitSummary `json:"messages"`
+		}
+		if err := json.Unmarshal(b, &list); err != nil {
+			return false, fmt.Errorf("the outbox's message list: %w", err)
+		}
+		for _, m := range list.Messages {
+			if !strings.Contains(m.Subject, caseID) || len(m.To) == 0 || m.To[0].Address != who {
 				continue
 			}
-			code, raw, err := d.do(ctx, http.MethodGet, d.cfg.Outbox+"/raw/"+n, "", "", "", nil)
+			code, b, err := d.do(ctx, http.MethodGet, d.cfg.Outbox+"/api/v1/message/"+m.ID, "", "", "", nil)
 			if err != nil {
 				return false, err
 			}
-			if code != http.StatusOK {
-				continue // removed meanwhile
-			}
-			text, _, err := outbox.Bodies(raw)
-			if err != nil {
-				return false, fmt.Errorf("outbox message %s does not parse: %w", n, err)
-			}
-			l := approvalURLRE.FindString(text)
-			if l == "" || !strings.Contains(text, caseID) {
-				seen[n] = true
+			var msg outbox.MailpitMessage
+			if code != http.StatusOK || json.Unmarshal(b, &msg) != nil {
 				continue
 			}
-			name, subject, link = n, mailSubject(raw), l
-			return true, nil
+			if l := approvalURLRE.FindString(msg.Text); l != "" {
+				id, subject, link = m.ID, m.Subject, l
+				return true, nil
+			}
 		}
 		return false, nil
 	})
 	if errors.Is(err, errWaited) {
-		return "", fmt.Errorf("no approval e-mail for case %s in the outbox at %s within %s; history: %s", caseID, d.cfg.Outbox, d.cfg.Wait, d.historyLine(ctx, caseID))
+		return "", fmt.Errorf("no approval e-mail to %s for case %s in the outbox at %s within %s; history: %s", who, caseID, d.cfg.Outbox, d.cfg.Wait, d.historyLine(ctx, caseID))
 	}
 	if err != nil {
 		return "", err
 	}
-	d.got("%s: %q", name, subject)
-	d.cmd("curl -s %s/raw/%s      # the raw message; its body is quoted-printable", d.cfg.Outbox, name)
-	d.got("the signed link, decoded: %s", link)
+	d.got("%s: %q", id, subject)
+	d.cmd("curl -s %s/api/v1/message/%s      # the message, its text decoded", d.cfg.Outbox, id)
+	d.got("the signed link: %s", link)
 	return link, nil
 }
 

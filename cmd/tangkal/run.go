@@ -65,7 +65,7 @@ func (f paramFlag) String() string {
 func (f paramFlag) Set(v string) error {
 	k, val, ok := strings.Cut(v, "=")
 	if k = strings.TrimSpace(k); !ok || k == "" {
-		return fmt.Errorf("param %q: want Name=Value, e.g. ApprovalTimeoutSeconds=3600", v)
+		return fmt.Errorf("param %q: want Name=Value, e.g. EvidenceLinkDays=7", v)
 	}
 	f[k] = val
 	return nil
@@ -105,7 +105,7 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	fs.Var(platforms, "platform", "simulated platform behaviour, repeatable: facebook=prompt|never|down|late:10h|flaky:2, or answering through the platform API: confirm|acknowledge[:10h]|ask|object|false_confirm (env "+simBehaviorEnv+", space-separated)")
-	fs.Var(params, "param", "template parameter override, repeatable: ApprovalTimeoutSeconds=3600 (env TANGKAL_PARAMS, space-separated)")
+	fs.Var(params, "param", "template parameter override, repeatable: EvidenceLinkDays=7 (env TANGKAL_PARAMS, space-separated)")
 	verbose := fs.Bool("v", false, "log every request and step as JSON on stderr")
 	if err := fs.Parse(args); err != nil {
 		return err

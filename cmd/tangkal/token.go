@@ -15,13 +15,14 @@ import (
 )
 
 func init() {
-	register("token", "print a token the running local stack accepts: token --role auditor [--sub NAME]; token --role platform --sub facebook", token)
+	register("token", "print a token the running local stack accepts: token --role auditor [--sub NAME] [--email ADDRESS]; token --role platform --sub facebook", token)
 }
 
 func token(_ context.Context, args []string) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	roles := fs.String("role", "", "role(s), comma-separated: "+strings.Join(auth.AllRoles, ", "))
 	sub := fs.String("sub", "", "subject (user name); default local-<role>")
+	email := fs.String("email", "", "e-mail claim: an approver's inbox and decisions are the agency member's with this address (e.g. approver@kp2mi.local)")
 	data := fs.String("data", envOr("TANGKAL_DATA", ".local"), "the local stack's data folder (holds the signing key)")
 	ttl := fs.Duration("ttl", 12*time.Hour, "validity")
 	if err := fs.Parse(args); err != nil {
@@ -57,7 +58,7 @@ func token(_ context.Context, args []string) error {
 	if *sub == "" {
 		*sub = "local-" + rs[0]
 	}
-	tok, err := issueToken(*data, *sub, rs, *ttl)
+	tok, err := issueTokenFor(*data, *sub, *email, rs, *ttl)
 	if err != nil {
 		return err
 	}
@@ -68,9 +69,14 @@ func token(_ context.Context, args []string) error {
 // issueToken signs a token for sub with roles using the signing key of the
 // local stack whose data folder is dataDir.
 func issueToken(dataDir, sub string, roles []string, ttl time.Duration) (string, error) {
+	return issueTokenFor(dataDir, sub, "", roles, ttl)
+}
+
+// issueTokenFor is issueToken with an e-mail claim.
+func issueTokenFor(dataDir, sub, email string, roles []string, ttl time.Duration) (string, error) {
 	key, err := auth.LoadOrCreateKey(localstack.KeyPath(dataDir))
 	if err != nil {
 		return "", err
 	}
-	return auth.Signer{Key: key}.Issue(sub, roles, ttl)
+	return auth.Signer{Key: key}.IssueFor(sub, email, roles, ttl)
 }

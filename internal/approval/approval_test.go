@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/tangkal/tangkal/internal/agency"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -50,15 +51,33 @@ func summary() Summary {
 		Related:    []Related{{Kind: "whatsapp", Value: "+62 812-0000-1111", CaseIDs: []string{"c_2", "c_3", "c_4"}}}}
 }
 
+// testPolicy: KP2MI alone decides (one rejection rejects).
+var testPolicy = agency.Policy{Name: "test", Require: []string{"kp2mi"}, Veto: true,
+	Tiers: []agency.Tier{{Role: agency.RoleApprover, WindowSeconds: 3600, ReminderSeconds: 1800}}}
+
+func testMembers() map[string]string {
+	return map[string]string{"Dewi@Agency.example": "kp2mi", "budi@agency.example": "kp2mi", SlackApprover("U024BE7LH"): "kp2mi"}
+}
+
 func newStore(t *testing.T, c *clock) *Store {
-	return &Store{Table: newTable(t), Now: c.Now}
+	st := &Store{Table: newTable(t), Now: c.Now}
+	st.Log = &history.Log{Table: st.Table, Now: c.Now}
+	for _, id := range []string{"c_1", "c_9"} {
+		item, _ := attributevalue.MarshalMap(store.Case{PK: store.CasePK(id), SK: store.SKMeta, ID: id,
+			Status: store.StatusAwaitingApprove, LastHash: history.Genesis, CreatedAt: store.FormatTime(t0),
+			GSI1PK: store.StatusKey(store.StatusAwaitingApprove), GSI1SK: store.TimeKey(t0, id),
+			GSI2PK: store.PlatformKey("tiktok"), GSI2SK: store.TimeKey(t0, id)})
+		if _, err := st.Table.DB.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(st.Table.Name), Item: item}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st
 }
 
 func create(t *testing.T, st *Store) Approval {
 	t.Helper()
-	a, err := st.Create(context.Background(), Approval{CaseID: "c_1", TaskToken: "TOKEN-secret-abc", Tier: "standard",
-		Approvers: []string{"Dewi@Agency.example", "budi@agency.example", SlackApprover("U024BE7LH")},
-		ExpiresAt: t0.Add(48 * time.Hour), Summary: summary()})
+	a, err := st.Create(context.Background(), Approval{CaseID: "c_1", TaskToken: "TOKEN-secret-abc", Policy: testPolicy,
+		Members: testMembers(), ExpiresAt: t0.Add(48 * time.Hour), Summary: summary()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,15 +86,16 @@ func create(t *testing.T, st *Store) Approval {
 
 func TestCreateValidation(t *testing.T) {
 	st := newStore(t, &clock{t: t0})
-	good := Approval{CaseID: "c", TaskToken: "tok", Approvers: []string{"a@x.example"}, ExpiresAt: t0.Add(time.Hour)}
+	good := Approval{CaseID: "c", TaskToken: "tok", Policy: testPolicy, Members: map[string]string{"a@x.example": "kp2mi"}, ExpiresAt: t0.Add(time.Hour)}
 	tests := []struct {
 		field string
 		edit  func(*Approval)
 	}{
 		{"case_id", func(a *Approval) { a.CaseID = "" }},
 		{"task_token", func(a *Approval) { a.TaskToken = "" }},
-		{"approvers", func(a *Approval) { a.Approvers = nil }},
-		{"approvers", func(a *Approval) { a.Approvers = []string{"a|b@x.example"} }},
+		{"members", func(a *Approval) { a.Members = nil }},
+		{"members", func(a *Approval) { a.Members = map[string]string{"a|b@x.example": "kp2mi"} }},
+		{"policy", func(a *Approval) { a.Policy = agency.Policy{} }},
 		{"expires_at", func(a *Approval) { a.ExpiresAt = t0 }},
 		{"id", func(a *Approval) { a.ID = "x|y" }},
 	}
@@ -92,10 +112,10 @@ func TestCreateValidation(t *testing.T) {
 		!got.ExpiresAt.Equal(t0.Add(48*time.Hour)) || !strings.HasPrefix(got.ID, IDPrefix) {
 		t.Fatalf("%+v %v", got, err)
 	}
-	if strings.Join(got.Approvers, ",") != "budi@agency.example,dewi@agency.example,slack:u024be7lh" {
-		t.Errorf("approvers %v", got.Approvers)
+	if strings.Join(got.Approvers(), ",") != "budi@agency.example,dewi@agency.example,slack:u024be7lh" {
+		t.Errorf("approvers %v", got.Approvers())
 	}
-	if _, err := st.Create(context.Background(), Approval{ID: a.ID, CaseID: "c", TaskToken: "t", Approvers: []string{"a@x.example"}, ExpiresAt: t0.Add(time.Hour)}); err == nil {
+	if _, err := st.Create(context.Background(), Approval{ID: a.ID, CaseID: "c", TaskToken: "t", Policy: testPolicy, Members: map[string]string{"a@x.example": "kp2mi"}, ExpiresAt: t0.Add(time.Hour)}); err == nil {
 		t.Error("id reused")
 	}
 	// The item does not carry the table's TTL attribute: the record outlives its links.
@@ -108,22 +128,11 @@ func TestCreateValidation(t *testing.T) {
 }
 
 func TestDecideOnceUnderConcurrency(t *testing.T) {
-	for _, withLog := range []bool{false, true} {
-		name := map[bool]string{false: "plain", true: "with history"}[withLog]
+	for _, name := range []string{"with history"} {
 		t.Run(name, func(t *testing.T) {
 			c := &clock{t: t0}
 			st := newStore(t, c)
-			if withLog {
-				st.Log = &history.Log{Table: st.Table, Now: c.Now}
-				// The case the history belongs to.
-				item, _ := attributevalue.MarshalMap(store.Case{PK: store.CasePK("c_1"), SK: store.SKMeta, ID: "c_1",
-					Status: store.StatusAwaitingApprove, LastHash: history.Genesis, CreatedAt: store.FormatTime(t0),
-					GSI1PK: store.StatusKey(store.StatusAwaitingApprove), GSI1SK: store.TimeKey(t0, "c_1"),
-					GSI2PK: store.PlatformKey("tiktok"), GSI2SK: store.TimeKey(t0, "c_1")})
-				if _, err := st.Table.DB.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(st.Table.Name), Item: item}); err != nil {
-					t.Fatal(err)
-				}
-			}
+			withLog := true
 			a := create(t, st)
 			const n = 20
 			var wg sync.WaitGroup
@@ -191,6 +200,7 @@ func TestDecideRefusals(t *testing.T) {
 		{"unknown id", t0, "ap_nope", "dewi@agency.example", Approve, ErrNotFound},
 		{"expired", t0.Add(48 * time.Hour), a.ID, "dewi@agency.example", Approve, ErrExpired},
 		{"bad decision", t0, a.ID, "dewi@agency.example", "maybe", nil},
+		{"reject without a reason", t0, a.ID, "dewi@agency.example", Reject, ErrReasonRequired},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -210,18 +220,11 @@ func TestDecideRefusals(t *testing.T) {
 	}
 	c.Set(t0)
 	// Slack approver, case-insensitive.
-	if got, err := st.Decide(context.Background(), a.ID, Reject, SlackApprover("U024BE7LH"), ""); err != nil || got.Status != StatusRejected {
+	if got, err := st.Decide(context.Background(), a.ID, Reject, SlackApprover("U024BE7LH"), "licensed agency"); err != nil || got.Status != StatusRejected {
 		t.Fatalf("%+v %v", got, err)
 	}
-	if _, err := st.Expire(context.Background(), a.ID); !errors.Is(err, ErrAlreadyDecided) {
-		t.Fatalf("expire after decision: %v", err)
-	}
-	b := create(t, st)
-	if got, err := st.Expire(context.Background(), b.ID); err != nil || got.Status != StatusExpired {
-		t.Fatalf("expire: %+v %v", got, err)
-	}
-	if _, err := st.Decide(context.Background(), b.ID, Approve, "dewi@agency.example", ""); !errors.Is(err, ErrAlreadyDecided) {
-		t.Fatalf("decide after expiry: %v", err)
+	if _, err := st.Decide(context.Background(), a.ID, Approve, "dewi@agency.example", ""); !errors.Is(err, ErrAlreadyDecided) {
+		t.Fatalf("decide after the decision: %v", err)
 	}
 }
 
@@ -283,10 +286,12 @@ func newFixture(t *testing.T) *fixture {
 	f.st = newStore(t, f.c)
 	f.a = create(t, f.st)
 	f.signer, _ = NewSigner([]byte(secret), "https://api.example")
-	f.h = &Handler{Store: f.st, Signer: f.signer, Now: f.c.Now, Log: slog.New(slog.DiscardHandler), Decided: func(_ context.Context, a Approval) error {
-		f.mu.Lock()
-		f.decided = append(f.decided, a)
-		f.mu.Unlock()
+	f.h = &Handler{Store: f.st, Signer: f.signer, Now: f.c.Now, Log: slog.New(slog.DiscardHandler), Decided: func(_ context.Context, r Result) error {
+		if r.Deliver {
+			f.mu.Lock()
+			f.decided = append(f.decided, r.Approval)
+			f.mu.Unlock()
+		}
 		return nil
 	}}
 	u, _ := url.Parse(f.signer.Link(f.a.ID, "dewi@agency.example", f.a.ExpiresAt))
@@ -381,7 +386,7 @@ func TestGetEscapesHTML(t *testing.T) {
 	s := summary()
 	s.Excerpt = `<script>alert("x")</script>`
 	s.Indicators[0].Label = `<img src=x onerror=alert(1)>`
-	a, _ := f.st.Create(context.Background(), Approval{CaseID: "c_9", TaskToken: "t", Approvers: []string{"dewi@agency.example"},
+	a, _ := f.st.Create(context.Background(), Approval{CaseID: "c_9", TaskToken: "t", Policy: testPolicy, Members: map[string]string{"dewi@agency.example": "kp2mi"},
 		ExpiresAt: t0.Add(time.Hour), Summary: s})
 	u, _ := url.Parse(f.signer.Link(a.ID, "dewi@agency.example", a.ExpiresAt))
 	r := f.h.Handle(context.Background(), getReq(a.ID, u.Query(), nil))
@@ -404,6 +409,7 @@ func TestPostDecidesOnce(t *testing.T) {
 		{"expired", postForm(f.a.ID, with(f.link, "decision", "approve")), t0.Add(48 * time.Hour), 410, "expired"},
 		{"missing decision", postForm(f.a.ID, f.link), t0, 400, "decision"},
 		{"bad decision", postForm(f.a.ID, with(f.link, "decision", "maybe")), t0, 400, "decision"},
+		{"reject without reason", postForm(f.a.ID, with(f.link, "decision", "reject")), t0, 400, "reason"},
 		{"reporter role", func() events.APIGatewayV2HTTPRequest {
 			r := postForm(f.a.ID, with(f.link, "decision", "approve"))
 			r.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
@@ -412,7 +418,7 @@ func TestPostDecidesOnce(t *testing.T) {
 		}(), t0, 403, "role"},
 		{"approve", postForm(f.a.ID, with(f.link, "decision", "approve", "reason", "clear trafficking indicators")), t0, 200, "approved"},
 		{"second approve", postForm(f.a.ID, with(f.link, "decision", "approve")), t0, 409, "already decided"},
-		{"then reject", postForm(f.a.ID, with(f.link, "decision", "reject")), t0, 409, "already decided"},
+		{"then reject", postForm(f.a.ID, with(f.link, "decision", "reject", "reason", "changed my mind")), t0, 409, "already decided"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -443,7 +449,7 @@ func TestPostDecidesOnce(t *testing.T) {
 	}
 	// GET after the decision shows it and offers no form.
 	r := f.h.Handle(context.Background(), getReq(f.a.ID, f.link, nil))
-	if r.StatusCode != 200 || strings.Contains(r.Body, "<form") || !strings.Contains(r.Body, "Already decided") {
+	if r.StatusCode != 200 || strings.Contains(r.Body, "<form") || !strings.Contains(r.Body, "Nothing left for you to decide") || !strings.Contains(r.Body, "Disetujui oleh dewi@agency.example (KP2MI)") {
 		t.Fatalf("%d %s", r.StatusCode, r.Body)
 	}
 }
@@ -475,7 +481,7 @@ func TestPostJSON(t *testing.T) {
 
 func TestPostCallbackFailure(t *testing.T) {
 	f := newFixture(t)
-	f.h.Decided = func(context.Context, Approval) error { return errors.New("sfn down") }
+	f.h.Decided = func(context.Context, Result) error { return errors.New("sfn down") }
 	r := f.h.Handle(context.Background(), postForm(f.a.ID, with(f.link, "decision", "approve")))
 	if r.StatusCode != 502 || !strings.Contains(r.Body, "recorded") {
 		t.Fatalf("%d %s", r.StatusCode, r.Body)
@@ -485,20 +491,31 @@ func TestPostCallbackFailure(t *testing.T) {
 func TestComposeAndSlack(t *testing.T) {
 	s := summary()
 	s.Excerpt = "<b>bold</b>"
+	s.Indicators[0].LabelID, s.Indicators[0].ExplanationID = "Biaya penempatan dipungut", "Pekerja tidak boleh dipungut biaya penempatan."
 	link := "https://api.example/approvals/ap_1?a=dewi%40agency.example&exp=1&sig=abc"
-	subject, text, html := Compose(s, link)
-	if !strings.Contains(subject, "Tiktok") || !strings.Contains(subject, "c_1") || !strings.HasPrefix(subject, "URGENT: ") {
+	ag := agency.Agency{ID: "kp2mi", NameID: "Kementerian P2MI", NameEN: "Ministry P2MI"}
+	m := Message{Summary: s, Agency: ag, Role: RoleDecide, Tier: 1, Deadline: time.Date(2026, 12, 1, 3, 42, 0, 0, time.UTC), Link: link,
+		Policy: agency.Policy{Require: []string{"kp2mi", "komdigi"}}}
+	subject, text, html := m.Compose()
+	if !strings.HasPrefix(subject, "MENDESAK / URGENT: Persetujuan diperlukan / Approval needed") || !strings.Contains(subject, "(kasus c_1)") {
 		t.Errorf("subject %q", subject)
 	}
-	for _, want := range []string{link, "Placement fee charged", "appears in 3 other reported ads", "0.91"} {
+	for _, want := range []string{link, "Biaya penempatan dipungut / Placement fee charged", "Pekerja tidak boleh dipungut biaya penempatan. / Workers may not",
+		"muncul di 3 iklan lain", "appears in 3 other reported ads", "0.91", "Selasa, 1 Desember 2026 pukul 10.42 WIB", "KP2MI, Komdigi"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("text lacks %q", want)
 		}
 	}
+	if strings.Index(text, "Sebuah iklan") > strings.Index(text, "A reported ad") {
+		t.Error("English before Indonesian")
+	}
 	if !strings.Contains(html, `href="https://api.example/approvals/ap_1?a=dewi%40agency.example&amp;exp=1&amp;sig=abc"`) || strings.Contains(html, "<b>bold") {
 		t.Errorf("html %s", html)
 	}
-	blocks := SlackBlocks(s, "ap_1", "")
+	blocks, err := json.Marshal(m.SlackBlocks("ap_1"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	var parsed []map[string]any
 	if err := json.Unmarshal(blocks, &parsed); err != nil {
 		t.Fatal(err)
@@ -512,7 +529,7 @@ func TestComposeAndSlack(t *testing.T) {
 			t.Errorf("button value %v", m["value"])
 		}
 	}
-	if strings.Join(ids, ",") != ActionApprove+","+ActionReject || strings.Contains(string(blocks), "TOKEN") {
+	if strings.Join(ids, ",") != ActionApprove+","+ActionReject || strings.Contains(string(blocks), "TOKEN") || strings.Contains(string(blocks), "<b>") {
 		t.Errorf("actions %v", ids)
 	}
 	tests := []struct {
@@ -521,8 +538,10 @@ func TestComposeAndSlack(t *testing.T) {
 	}{
 		{ActionApprove, "ap_1", "ap_1", Approve, true},
 		{ActionReject, "ap_1", "ap_1", Reject, true},
+		{ActionHold, "ap_1", "ap_1", Hold, true},
 		{"tangkal_open", "ap_1", "", "", false},
 		{ActionApprove, "", "", "", false},
+		{ActionApprove, "c_1", "", "", false},
 	}
 	for _, tt := range tests {
 		id, d, ok := ParseAction(tt.action, tt.value)

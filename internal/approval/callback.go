@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -14,33 +15,44 @@ type TaskCompleter interface {
 	SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSuccessInput, opts ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
 }
 
-// Decision is what RequestApproval's task returns to the workflow.
+// Decision is what the approval callbacks return to the workflow.
 type Decision struct {
-	Decision   string `json:"decision"` // approved or rejected
+	Decision   string `json:"decision"` // approved, rejected or held
 	Approver   string `json:"approver"`
 	Reason     string `json:"reason,omitempty"`
 	ApprovalID string `json:"approval_id"`
+	// HoldSeconds is how long the hold may still last (held only).
+	HoldSeconds int    `json:"hold_seconds,omitempty"`
+	HeldBy      string `json:"held_by,omitempty"`
 }
 
-// Completer hands approvers' decisions back to the waiting workflow.
-type Completer struct{ SFN TaskCompleter }
+// Completer hands the agencies' outcome back to the waiting workflow.
+type Completer struct {
+	SFN   TaskCompleter
+	Store *Store           // when set, a delivery is marked on the approval
+	Now   func() time.Time // nil: time.Now
+}
 
-// Decided is the callback of Handler and SlackHandler: SendTaskSuccess with
-// the decision (the task token is read from the store and never leaves the
-// server).
+// Decided completes the waiting task with a's outcome (the task token is
+// read from the store and never leaves the server).
 func (c Completer) Decided(ctx context.Context, a Approval) error {
 	return c.Send(ctx, a.TaskToken, a)
 }
 
-// Send completes the task behind token with a's decision.
+// Send completes the task behind token with a's outcome.
 func (c Completer) Send(ctx context.Context, token string, a Approval) error {
-	d := Decision{Decision: "rejected", Approver: a.DecidedBy, Reason: a.Reason, ApprovalID: a.ID}
-	if a.Decision == Approve {
-		d.Decision = "approved"
+	now := time.Now()
+	if c.Now != nil {
+		now = c.Now()
 	}
-	out, _ := json.Marshal(d)
+	out, _ := json.Marshal(a.Outcome(now))
 	if _, err := c.SFN.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(string(out))}); err != nil {
-		return fmt.Errorf("send decision of approval %s to the workflow: %w", a.ID, err)
+		return fmt.Errorf("send the outcome of approval %s to the workflow: %w", a.ID, err)
+	}
+	if c.Store != nil {
+		if err := c.Store.MarkDelivered(ctx, a.ID, token); err != nil {
+			return fmt.Errorf("mark approval %s delivered: %w", a.ID, err)
+		}
 	}
 	return nil
 }

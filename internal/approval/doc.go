@@ -1,40 +1,36 @@
-// Package approval holds the agency approvers' decision on a takedown: the
-// stored request (with the Step Functions task token, which never leaves the
-// server), signed review links, the review page and decide endpoint, and
-// the email and Slack messages that carry the links.
+// Package approval holds the agencies' decision on a takedown. One
+// approval item per workflow run (APPROVAL#<id>) carries the policy the
+// agencies file chose for the case (package agency), who may act now
+// (identity → agency), each agency's decision, a hold, and the task token
+// of the workflow task waiting now (it never leaves the server: not in
+// links, pages, messages, logs, history or JSON).
 //
-// Creating a request (RequestApproval task, .waitForTaskToken):
+// Acting: Store.Act records one member's approve, reject (reason
+// required), hold (reason required; holders only) or release for the
+// member's agency, in one transaction with its history event and the
+// case's view of the approval (GET /cases/{id} shows it as "approval":
+// decisions, hold, what the policy still needs). When the policy is met
+// or can no longer be met the result says Deliver, and AfterAct.Done
+// completes the waiting task (Completer) and updates the agency's Slack
+// message in place. A member outside the policy gets ErrNotApprover
+// (403) and nothing is written.
 //
-//	st := &approval.Store{Table: table, Log: &history.Log{Table: table}}
-//	a, err := st.Create(ctx, approval.Approval{CaseID: id, TaskToken: token, Tier: "standard",
-//		Approvers: []string{"dewi@agency.example", approval.SlackApprover("U024BE7LH")},
-//		ExpiresAt: now.Add(48 * time.Hour), Summary: summary})
-//	signer, err := approval.NewSigner([]byte(os.Getenv(approval.SecretEnv)), "https://api.example")
-//	link := signer.Link(a.ID, "dewi@agency.example", a.ExpiresAt)
-//	subject, text, html := approval.Compose(summary, link)   // one email per approver
-//	blocks := approval.SlackBlocks(summary, a.ID, "")         // Approve/Reject buttons carry a.ID
+// Ways in, all ending in Store.Act:
+//   - the e-mailed signed link: Handler (GET /approvals/{id} shows the
+//     case and a confirm form and never decides; POST decides once for the
+//     link's member). Links are /approvals/<id>?a=<member>&exp=<unix>&sig=
+//     base64url(HMAC-SHA256(secret, id|member|exp)).
+//   - a token: Inbox (GET /approvals?status=pending lists what waits for
+//     the caller; POST /approvals/{id}/decision decides for the caller's
+//     agency), behind the JWT authorizer.
+//   - Slack: SlackHandler verifies the signature and timestamp, takes each
+//     signed request once, opens the reason modal for Reject and Hold,
+//     acknowledges, and hands the act to Async (in AWS the Approvals
+//     function invokes itself asynchronously with AsyncRouteKey; locally
+//     the same function runs in a goroutine), which runs Process.
 //
-// Links look like /approvals/<id>?a=<approver>&exp=<unix>&sig=<sig> with
-// sig = base64url(HMAC-SHA256(secret, id + "|" + approver + "|" + exp)); a
-// changed id, approver or expiry gives ErrForged, a genuine link past its
-// expiry ErrLinkExpired.
-//
-// Deciding: Handler.Handle takes the API Gateway v2 request for GET or POST
-// /approvals/{id}. GET verifies the link and shows the case and a confirm
-// form, and never decides (mail scanners follow links). POST (form or JSON:
-// decision, a, exp, sig, reason) verifies the link and calls Store.Decide,
-// which decides once with a conditional write: a second decision gets 409,
-// a forged link 403, an expired one 410, and nothing changes. After the one
-// successful decision Handler.Decided gets the approval with its TaskToken
-// (SendTaskSuccess/SendTaskFailure). With an authenticated principal in the
-// request, it must hold the approver or admin role (else 403).
-//
-// Slack buttons: after slack.Verifier.VerifyRequest and
-// slack.ParseInteraction, ParseAction(action.ActionID, action.Value) gives
-// the approval id and decision; call Store.Decide(ctx, id, decision,
-// SlackApprover(user.ID), "").
-//
-// When Store.Log is set, Decide writes the decision and the case's
-// EventDecided history event in one transaction. Store.Expire marks a
-// pending approval expired when the workflow's approval timeout fires.
+// The workflow side (internal/workflow) creates the approval, moves it to
+// the next tier, and binds each waiting task's token (Bind): a waiting task
+// that finds an outcome recorded but never delivered (a crash in between)
+// delivers it at once.
 package approval

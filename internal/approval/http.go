@@ -25,11 +25,11 @@ import (
 type Handler struct {
 	Store  *Store
 	Signer *Signer
-	// Decided is called once, after a decision is stored, with the decided
-	// approval (TaskToken included): it completes the workflow task
-	// (SendTaskSuccess for Approve, SendTaskFailure for Reject). If it
-	// fails the decision stays recorded and the response is 502.
-	Decided func(ctx context.Context, a Approval) error
+	// Decided is called after each recorded act, with the approval
+	// (TaskToken included): when r.Deliver it completes the workflow task
+	// with the agencies' outcome (AfterAct.Done). If it fails the act
+	// stays recorded and the response is 502.
+	Decided func(ctx context.Context, r Result) error
 	Now     func() time.Time // nil: time.Now
 	Log     *slog.Logger     // nil: slog.Default()
 	// Tokens verifies a bearer token sent with a decision (the route has
@@ -91,7 +91,7 @@ func (h *Handler) Get(ctx context.Context, req api.Request) (api.Response, error
 	if api.WantsJSON(req) {
 		return api.JSON(http.StatusOK, publicView(a)), nil
 	}
-	v := pageView{A: a, Link: l, Score: fmt.Sprintf("%.2f", a.Summary.Score), Pending: a.Status == StatusPending}
+	v := newPageView(a, l, h.now())
 	var b bytes.Buffer
 	if err := reviewPage.Execute(&b, v); err != nil {
 		return api.Response{}, fmt.Errorf("render approval %s: %w", id, err)
@@ -121,46 +121,35 @@ func (h *Handler) Post(ctx context.Context, req api.Request) (api.Response, erro
 		h.log().WarnContext(ctx, "approval: token of another person than the link's approver", "approval_id", id)
 		return api.Response{}, api.Errorf(http.StatusForbidden, "not_link_approver", "authorization", "token Anda milik orang lain, bukan penyetuju tautan ini / your token belongs to another person than this link's approver")
 	}
-	if in.Decision != Approve && in.Decision != Reject {
-		return api.Response{}, api.Errorf(http.StatusBadRequest, "invalid_field", "decision", `decision must be "approve" or "reject"`)
-	}
-	if len(in.Reason) > MaxReason {
-		return api.Response{}, api.Errorf(http.StatusBadRequest, "invalid_field", "reason", "reason is longer than %d bytes", MaxReason)
-	}
-	a, err := h.Store.Decide(ctx, id, in.Decision, in.Approver, in.Reason)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return api.Response{}, errNoApproval
-	case errors.Is(err, ErrAlreadyDecided):
-		// The first decision may have been recorded without reaching the
-		// workflow (a crash in between): deliver it again. A workflow that
-		// already has it refuses the used token, which changes nothing.
-		if h.Decided != nil && (a.Status == StatusApproved || a.Status == StatusRejected) {
-			if err := h.Decided(ctx, a); err == nil {
-				h.log().InfoContext(ctx, "approval: undelivered decision delivered", "approval_id", a.ID, "case_id", a.CaseID)
-			}
+	r, err := h.Store.Act(ctx, id, Action{Decision: in.Decision, Identity: in.Approver, Channel: ChannelEmail, Reason: in.Reason})
+	if errors.Is(err, ErrAlreadyDecided) && h.Decided != nil && !r.Delivered &&
+		(r.Status == StatusApproved || r.Status == StatusRejected || r.Status == StatusHeld) {
+		// The outcome may have been recorded without reaching the
+		// workflow (a crash in between): deliver it again. A workflow
+		// that already has it refuses the used token, which changes
+		// nothing.
+		r.Deliver = true
+		if derr := h.Decided(ctx, r); derr == nil {
+			h.log().InfoContext(ctx, "approval: undelivered outcome delivered", "approval_id", r.ID, "case_id", r.CaseID)
 		}
-		return api.Response{}, api.Errorf(http.StatusConflict, "already_decided", "", "this request was already decided (%s)", a.Status)
-	case errors.Is(err, ErrExpired):
-		return api.Response{}, api.Errorf(http.StatusGone, "expired", "", "this approval request has expired")
-	case errors.Is(err, ErrNotApprover):
-		return api.Response{}, api.Errorf(http.StatusForbidden, "not_approver", "a", "you are not an approver of this request")
-	case err != nil:
-		return api.Response{}, fmt.Errorf("record decision on approval %s: %w", id, err)
 	}
-	h.log().InfoContext(ctx, "approval decided", "approval_id", a.ID, "case_id", a.CaseID, "decision", a.Decision, "by", a.DecidedBy)
+	if err != nil {
+		return api.Response{}, actError(err, "decision")
+	}
+	a := r.Approval
+	h.log().InfoContext(ctx, "approval act recorded", "approval_id", a.ID, "case_id", a.CaseID, "decision", in.Decision, "agency", r.Agency, "status", a.Status)
 	if h.Decided != nil {
-		if err := h.Decided(ctx, a); err != nil {
+		if err := h.Decided(ctx, r); err != nil {
 			h.log().ErrorContext(ctx, "approval: notify workflow", "approval_id", a.ID, "case_id", a.CaseID, "err", err.Error())
 			return api.Response{}, api.Errorf(http.StatusBadGateway, "workflow_unavailable", "",
-				"your decision was recorded, but the workflow could not be notified yet")
+				"keputusan Anda tercatat, tetapi alur kerja belum dapat diberi tahu / your decision was recorded, but the workflow could not be notified yet")
 		}
 	}
 	if api.WantsJSON(req) {
 		return api.JSON(http.StatusOK, publicView(a)), nil
 	}
 	var b bytes.Buffer
-	if err := donePage.Execute(&b, a); err != nil {
+	if err := donePage.Execute(&b, doneView{A: a, Agency: shortName(r.Agency), Decision: in.Decision, Reason: strings.TrimSpace(in.Reason), Needs: a.Evaluation()}); err != nil {
 		return api.Response{}, fmt.Errorf("render decision on approval %s: %w", id, err)
 	}
 	return page(b.String()), nil
@@ -323,8 +312,8 @@ func query(req api.Request) url.Values {
 	return q
 }
 
-// View is the JSON form of an approval shown to approvers (no task token,
-// no approver list).
+// View is the JSON form of an approval shown to approvers (no task
+// token, no member list).
 type View struct {
 	ID        string     `json:"approval_id"`
 	CaseID    string     `json:"case_id"`
@@ -335,11 +324,12 @@ type View struct {
 	Reason    string     `json:"reason,omitempty"`
 	ExpiresAt time.Time  `json:"expires_at"`
 	Summary   Summary    `json:"summary"`
+	CaseView
 }
 
 func publicView(a Approval) View {
 	v := View{ID: a.ID, CaseID: a.CaseID, Status: a.Status, Decision: a.Decision, DecidedBy: a.DecidedBy,
-		Reason: a.Reason, ExpiresAt: a.ExpiresAt.UTC(), Summary: a.Summary}
+		Reason: a.Reason, ExpiresAt: a.ExpiresAt.UTC(), Summary: a.Summary, CaseView: a.View(time.Now())}
 	if !a.DecidedAt.IsZero() {
 		t := a.DecidedAt.UTC()
 		v.DecidedAt = &t
@@ -348,10 +338,50 @@ func publicView(a Approval) View {
 }
 
 type pageView struct {
-	A       Approval
-	Link    linkParams
-	Score   string
-	Pending bool
+	A        Approval
+	Link     linkParams
+	Score    string
+	Pending  bool
+	Agency   string
+	May      map[string]bool
+	Deadline string
+	Needs    string
+	Done     []DecisionLine
+	Hold     string
+}
+
+// DecisionLine is one recorded decision in words.
+type DecisionLine struct{ Text string }
+
+func newPageView(a Approval, l linkParams, now time.Time) pageView {
+	v := pageView{A: a, Link: l, Score: fmt.Sprintf("%.2f", a.Summary.Score), Agency: shortName(a.Members[normApprover(l.Approver)]),
+		May: map[string]bool{}, Deadline: TanggalWIB(a.ExpiresAt), Needs: a.Evaluation().Why}
+	for _, d := range a.MayDo(l.Approver, now) {
+		v.May[d] = true
+	}
+	v.Pending = len(v.May) > 0
+	for _, ag := range a.Policy.Require {
+		if d, ok := a.Decisions[ag]; ok {
+			v.Done = append(v.Done, DecisionLine{Text: DecidedPlain(d, "")})
+		}
+	}
+	if a.Hold != nil {
+		v.Hold = DecidedPlain(a.Hold.AgencyDecision, "")
+		if a.Hold.Released != nil {
+			v.Hold += " — dicabut / released " + TanggalWIB(*a.Hold.Released)
+		} else {
+			v.Hold += " — sampai / until " + TanggalWIB(a.Hold.Until)
+		}
+	}
+	return v
+}
+
+type doneView struct {
+	A        Approval
+	Agency   string
+	Decision string
+	Reason   string
+	Needs    interface{ GetWhy() string }
 }
 
 // style links the console's stylesheet (same origin), so the confirm page
@@ -370,40 +400,47 @@ func page(body string) api.Response {
 }
 
 var reviewPage = template.Must(template.New("review").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="referrer" content="no-referrer">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>Takedown approval {{.A.CaseID}}</title>` + style + `</head>
-<body>` + header + `<h1>Persetujuan penurunan / Takedown approval</h1>
+<html lang="id"><head><meta charset="utf-8"><meta name="referrer" content="no-referrer">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Persetujuan penurunan konten {{.A.CaseID}}</title>` + style + `</head>
+<body>` + header + `<h1>Persetujuan penurunan konten <span class="en">/ Takedown approval</span></h1>
 {{with .A.Summary}}<table>
-<tr><th>Case</th><td>{{.CaseID}}</td></tr>
-<tr><th>Ad</th><td>{{.URL}}</td></tr>
+<tr><th>Kasus / Case</th><td>{{.CaseID}}</td></tr>
+<tr><th>Iklan / Ad</th><td>{{.URL}}</td></tr>
 <tr><th>Platform</th><td>{{.Platform}}</td></tr>
-<tr><th>Urgency</th><td>{{.Urgency}}</td></tr>
-<tr><th>Score</th><td>{{$.Score}}</td></tr>
-{{with .Reports}}<tr><th>Reports</th><td>{{.}}</td></tr>{{end}}
+<tr><th>Urgensi / Urgency</th><td>{{.Urgency}}</td></tr>
+<tr><th>Skor / Score</th><td>{{$.Score}}</td></tr>
+{{with .Reports}}<tr><th>Laporan / Reports</th><td>{{.}}</td></tr>{{end}}
+<tr><th>Batas waktu / Deadline</th><td>{{$.Deadline}}</td></tr>
 </table>
-{{with .Excerpt}}<h2>Ad text</h2><blockquote>{{.}}</blockquote>{{end}}
-{{if .Indicators}}<h2>Risk indicators</h2><ul>{{range .Indicators}}<li><strong>{{.Label}}</strong>{{with .Explanation}} — {{.}}{{end}}{{with .Evidence}} <span class="muted">(“{{.}}”)</span>{{end}}</li>{{end}}</ul>{{end}}
-{{if .Related}}<h2>Related cases</h2><ul>{{range .Related}}<li>{{.Sentence}}</li>{{end}}</ul>{{end}}
+{{with .Excerpt}}<h2>Teks iklan <span class="en">/ Ad text</span></h2><blockquote>{{.}}</blockquote>{{end}}
+{{if .Indicators}}<h2>Alasan ditandai <span class="en">/ Why it was flagged</span></h2><ul>{{range .Indicators}}<li><strong>{{.Name}}</strong>{{with .Explained}} — {{.}}{{end}}{{with .Evidence}} <span class="muted">(“{{.}}”)</span>{{end}}</li>{{end}}</ul>{{end}}
+{{if .Related}}<h2>Kasus terkait <span class="en">/ Related cases</span></h2><ul>{{range .Related}}<li>{{.Sentence}}</li>{{end}}</ul>{{end}}
 {{end}}
+<h2>Keputusan instansi <span class="en">/ The agencies' decisions</span></h2>
+<ul>{{range .Done}}<li>{{.Text}}</li>{{else}}<li>Belum ada / None yet</li>{{end}}{{with .Hold}}<li>{{.}}</li>{{end}}</ul>
+<p class="muted">{{.Needs}}</p>
 {{if .Pending}}
-<h2>Your decision</h2>
+<h2>Keputusan Anda ({{.Agency}}) <span class="en">/ Your decision</span></h2>
 <form method="post" action="/approvals/{{.A.ID}}">
 <input type="hidden" name="a" value="{{.Link.Approver}}">
 <input type="hidden" name="exp" value="{{.Link.Exp}}">
 <input type="hidden" name="sig" value="{{.Link.Sig}}">
-<p><label for="reason">Reason (optional, recorded in the case history)</label><br>
+<p><label for="reason">Alasan (wajib untuk menolak atau menahan; dicatat dalam riwayat kasus) <span class="en">/ Reason (required to reject or hold; recorded in the case history)</span></label><br>
 <textarea id="reason" name="reason" rows="3" maxlength="2000"></textarea></p>
-<p><button type="submit" name="decision" value="approve">Approve takedown</button>
-<button type="submit" name="decision" value="reject">Reject</button></p>
-<p class="muted">Deciding as {{.Link.Approver}}. The decision is final.</p>
+<p>{{if .May.approve}}<button type="submit" name="decision" value="approve">Setujui / Approve</button>{{end}}
+{{if .May.reject}}<button type="submit" name="decision" value="reject">Tolak / Reject</button>{{end}}
+{{if .May.hold}}<button type="submit" name="decision" value="hold">Tahan / Hold</button>{{end}}
+{{if .May.release}}<button type="submit" name="decision" value="release">Cabut penahanan / Release hold</button>{{end}}</p>
+<p class="muted">Memutuskan sebagai {{.Link.Approver}} ({{.Agency}}). Keputusan bersifat final. / Deciding as {{.Link.Approver}}; the decision is final.</p>
 </form>
 {{else}}
-<p><strong>Already decided:</strong> {{.A.Status}}{{with .A.DecidedBy}} by {{.}}{{end}}{{if not .A.DecidedAt.IsZero}} at {{.A.DecidedAt.UTC.Format "2006-01-02 15:04 MST"}}{{end}}.</p>
+<p><strong>Tidak ada lagi yang perlu Anda putuskan / Nothing left for you to decide:</strong> {{.A.Status}}.</p>
 {{end}}
 ` + footer + `</body></html>`))
 
 var donePage = template.Must(template.New("done").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Decision recorded</title>` + style + `</head>
-<body>` + header + `<h1>Decision recorded</h1>
-<p>Keputusan dicatat / Case {{.CaseID}}: <strong>{{.Status}}</strong> by {{.DecidedBy}}.</p>{{with .Reason}}<p>Reason: {{.}}</p>{{end}}
+<html lang="id"><head><meta charset="utf-8"><title>Keputusan dicatat / Decision recorded</title>` + style + `</head>
+<body>` + header + `<h1>Keputusan dicatat <span class="en">/ Decision recorded</span></h1>
+<p>Kasus / Case {{.A.CaseID}}: <strong>{{.Decision}}</strong> ({{.Agency}}). Status: <strong>{{.A.Status}}</strong>.</p>{{with .Reason}}<p>Alasan / Reason: {{.}}</p>{{end}}
+<p class="muted">{{.Needs.GetWhy}}</p>
 ` + footer + `</body></html>`))

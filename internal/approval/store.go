@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/tangkal/tangkal/internal/agency"
 	"github.com/tangkal/tangkal/internal/history"
 	"github.com/tangkal/tangkal/internal/ident"
 	"github.com/tangkal/tangkal/internal/store"
@@ -22,21 +24,41 @@ import (
 // IDPrefix starts every approval id.
 const IDPrefix = "ap_"
 
-// Statuses of an approval.
+// Statuses of an approval. Held: the agencies decided, but an agency
+// holds the case (an open investigation) until it releases or the hold
+// expires.
 const (
 	StatusPending  = "pending"
 	StatusApproved = "approved"
 	StatusRejected = "rejected"
+	StatusHeld     = "held"
 	StatusExpired  = "expired"
 )
 
 // Decisions an approver can make.
 const (
-	Approve = "approve"
-	Reject  = "reject"
+	Approve = agency.Approve
+	Reject  = agency.Reject
+	Hold    = agency.Hold
+	Release = agency.Release
 )
 
-// EventDecided is the history event Decide records when the Store has a Log.
+// Channels a decision comes through.
+const (
+	ChannelEmail = "email"
+	ChannelSlack = "slack"
+	ChannelAPI   = "api"
+	// ChannelConsole is the web console.
+	ChannelConsole = "console"
+)
+
+// Token phases: which callback the stored task token belongs to.
+const (
+	PhaseDecide  = "decide"  // RequestApproval or RemindApprovers: waits for the agencies' outcome
+	PhaseRelease = "release" // AwaitRelease: waits for a hold's release
+)
+
+// EventDecided is the history event of an approve or reject.
 const EventDecided = history.ApprovalDecided
 
 // Errors of the store.
@@ -45,59 +67,127 @@ var (
 	ErrAlreadyDecided = errors.New("approval already decided")
 	ErrExpired        = errors.New("approval expired")
 	ErrNotApprover    = errors.New("not an approver of this request")
+	ErrReasonRequired = errors.New("a reason is required")
+	ErrNoHold         = errors.New("no hold to release")
+	ErrConflict       = errors.New("approval changed concurrently too often")
 )
 
-// Approval is the APPROVAL#<id>/META item.
+// AgencyDecision is one agency's decision, or a hold, as recorded.
+type AgencyDecision struct {
+	Agency   string    `json:"agency"`
+	By       string    `json:"by"`
+	Channel  string    `json:"channel"`
+	Decision string    `json:"decision"`
+	Reason   string    `json:"reason,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+// HoldState is an agency's hold on the takedown.
+type HoldState struct {
+	AgencyDecision
+	Until    time.Time  `json:"until"`
+	Released *time.Time `json:"released_at,omitempty"`
+}
+
+// Approval is the APPROVAL#<id>/META item: one per case workflow, shared
+// by every agency and tier.
 type Approval struct {
 	ID     string
 	CaseID string
-	// TaskToken is the Step Functions callback token. It never leaves the
-	// server: it is not in links, pages, messages, logs or JSON.
+	// TaskToken is the Step Functions callback token of the task waiting
+	// now (Phase says which). It never leaves the server.
 	TaskToken string `json:"-"`
-	Tier      string
-	// Approvers are who may decide: lower-case emails, or "slack:<user id>"
-	// (SlackApprover) for Slack buttons.
-	Approvers []string
+	Phase     string `json:"-"`
+	// Delivered is true once the current outcome went to the waiting task.
+	Delivered bool `json:"-"`
+	Policy    agency.Policy
+	Tier      int
+	// Members are who may act now: identity (lower-case e-mail or
+	// "slack:<user>") → agency id.
+	Members   map[string]string
 	CreatedAt time.Time
-	// ExpiresAt is when the links stop working and Decide refuses.
+	// ExpiresAt is the end of the current tier's window: links stop
+	// working and decisions are refused.
 	ExpiresAt time.Time
 	Status    string
-	Decision  string // Approve or Reject once decided
+	Decisions map[string]AgencyDecision // agency → its decision
+	Hold      *HoldState
+	// Decision, DecidedBy, Reason, DecidedAt: the decision that settled
+	// the policy.
+	Decision  string
 	DecidedBy string
 	Reason    string
 	DecidedAt time.Time
-	// Summary is the case as the approvers see it, frozen at Create.
-	Summary Summary
+	Summary   Summary
+	// Slack is each agency's approval message in Slack (agency → where).
+	Slack   map[string]SlackMessage
+	Version int
 }
 
-// SlackApprover names a Slack user in Approvers.
-func SlackApprover(userID string) string { return "slack:" + userID }
+// SlackApprover names a Slack user among the members.
+func SlackApprover(userID string) string { return agency.SlackIdentity(userID) }
+
+// Evaluation is where the policy stands.
+func (a Approval) Evaluation() agency.Evaluation {
+	m := map[string]string{}
+	for ag, d := range a.Decisions {
+		m[ag] = d.Decision
+	}
+	return a.Policy.Evaluate(m)
+}
+
+// Held reports whether a hold is in force at now.
+func (a Approval) Held(now time.Time) bool {
+	return a.Hold != nil && a.Hold.Released == nil && now.Before(a.Hold.Until)
+}
+
+// Approvers are the identities that may act now, sorted.
+func (a Approval) Approvers() []string {
+	out := make([]string, 0, len(a.Members))
+	for id := range a.Members {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
 
 type item struct {
-	PK        string   `dynamodbav:"PK"`
-	SK        string   `dynamodbav:"SK"`
-	ID        string   `dynamodbav:"approval_id"`
-	CaseID    string   `dynamodbav:"case_id"`
-	TaskToken string   `dynamodbav:"task_token"`
-	Tier      string   `dynamodbav:"tier,omitempty"`
-	Approvers []string `dynamodbav:"approvers,stringset"`
-	CreatedAt string   `dynamodbav:"created_at"`
+	PK        string `dynamodbav:"PK"`
+	SK        string `dynamodbav:"SK"`
+	ID        string `dynamodbav:"approval_id"`
+	CaseID    string `dynamodbav:"case_id"`
+	TaskToken string `dynamodbav:"task_token"`
+	Phase     string `dynamodbav:"phase"`
+	Delivered bool   `dynamodbav:"delivered"`
 	// link_expires_at, not the table's TTL attribute expires_at: the
 	// decision record must outlive its links.
 	ExpiresAt int64  `dynamodbav:"link_expires_at"`
 	Status    string `dynamodbav:"status"`
-	Decision  string `dynamodbav:"decision,omitempty"`
-	DecidedBy string `dynamodbav:"decided_by,omitempty"`
-	Reason    string `dynamodbav:"reason,omitempty"`
-	DecidedAt string `dynamodbav:"decided_at,omitempty"`
-	Summary   string `dynamodbav:"summary,omitempty"`
+	Version   int    `dynamodbav:"version"`
+	// State is the rest, as JSON: policy, tier, members, decisions, hold.
+	State string `dynamodbav:"state"`
+}
+
+type state struct {
+	Policy    agency.Policy             `json:"policy"`
+	Tier      int                       `json:"tier"`
+	Members   map[string]string         `json:"members"`
+	CreatedAt time.Time                 `json:"created_at"`
+	Decisions map[string]AgencyDecision `json:"decisions,omitempty"`
+	Hold      *HoldState                `json:"hold,omitempty"`
+	Decision  string                    `json:"decision,omitempty"`
+	DecidedBy string                    `json:"decided_by,omitempty"`
+	Reason    string                    `json:"reason,omitempty"`
+	DecidedAt time.Time                 `json:"decided_at,omitzero"`
+	Summary   Summary                   `json:"summary"`
+	Slack     map[string]SlackMessage   `json:"slack,omitempty"`
 }
 
 // Store keeps approvals in the single table.
 type Store struct {
 	Table store.Table
-	// Log, when set, makes Decide record EventDecided in the case's history
-	// in the same transaction as the decision.
+	// Log records each decision, hold and release in the case's history,
+	// in the same transaction as the approval (required by Act).
 	Log *history.Log
 	Now func() time.Time // nil: time.Now
 }
@@ -111,8 +201,21 @@ func (s *Store) now() time.Time {
 
 func normApprover(a string) string { return strings.ToLower(strings.TrimSpace(a)) }
 
-// Create stores a new pending approval. ID and CreatedAt are filled in when
-// empty; CaseID, TaskToken, Approvers and ExpiresAt are required.
+func (a Approval) marshal() (map[string]types.AttributeValue, error) {
+	st, err := json.Marshal(state{Policy: a.Policy, Tier: a.Tier, Members: a.Members, CreatedAt: a.CreatedAt,
+		Decisions: a.Decisions, Hold: a.Hold, Decision: a.Decision, DecidedBy: a.DecidedBy, Reason: a.Reason,
+		DecidedAt: a.DecidedAt, Summary: a.Summary, Slack: a.Slack})
+	if err != nil {
+		return nil, err
+	}
+	return attributevalue.MarshalMap(item{PK: store.ApprovalPK(a.ID), SK: store.SKMeta, ID: a.ID, CaseID: a.CaseID,
+		TaskToken: a.TaskToken, Phase: a.Phase, Delivered: a.Delivered, ExpiresAt: a.ExpiresAt.Unix(), Status: a.Status,
+		Version: a.Version, State: string(st)})
+}
+
+// Create stores a new pending approval. ID and CreatedAt are filled in
+// when empty; CaseID, TaskToken, Members, Policy and ExpiresAt are
+// required.
 func (s *Store) Create(ctx context.Context, a Approval) (Approval, error) {
 	now := s.now()
 	if a.ID == "" {
@@ -128,42 +231,39 @@ func (s *Store) Create(ctx context.Context, a Approval) (Approval, error) {
 		return Approval{}, errors.New("create approval field case_id: required")
 	case a.TaskToken == "":
 		return Approval{}, errors.New("create approval field task_token: required")
-	case len(a.Approvers) == 0:
-		return Approval{}, errors.New("create approval field approvers: at least one required")
+	case len(a.Members) == 0:
+		return Approval{}, errors.New("create approval field members: at least one required")
+	case len(a.Policy.Require) == 0:
+		return Approval{}, errors.New("create approval field policy: it requires no agency")
 	case !a.ExpiresAt.After(a.CreatedAt):
 		return Approval{}, errors.New("create approval field expires_at: must be after created_at")
 	}
-	set := make([]string, 0, len(a.Approvers))
-	for _, ap := range a.Approvers {
-		ap = normApprover(ap)
-		if ap == "" || strings.Contains(ap, "|") {
-			return Approval{}, fmt.Errorf("create approval field approvers: %q is not a valid approver", ap)
+	members := map[string]string{}
+	for id, ag := range a.Members {
+		id = normApprover(id)
+		if id == "" || strings.Contains(id, "|") || ag == "" {
+			return Approval{}, fmt.Errorf("create approval field members: %q is not a valid approver", id)
 		}
-		if !slices.Contains(set, ap) {
-			set = append(set, ap)
-		}
+		members[id] = ag
 	}
-	a.Approvers = set
-	a.Status = StatusPending
-	a.Decision, a.DecidedBy, a.Reason, a.DecidedAt = "", "", "", time.Time{}
+	a.Members = members
+	if a.Tier == 0 {
+		a.Tier = 1
+	}
+	if a.Phase == "" {
+		a.Phase = PhaseDecide
+	}
+	a.Status, a.Version, a.Decisions, a.Hold = StatusPending, 1, map[string]AgencyDecision{}, nil
 	if a.Summary.CaseID == "" {
 		a.Summary.CaseID = a.CaseID
 	}
-	sum, err := json.Marshal(a.Summary)
-	if err != nil {
-		return Approval{}, fmt.Errorf("create approval: encode summary: %w", err)
-	}
-	av, err := attributevalue.MarshalMap(item{
-		PK: store.ApprovalPK(a.ID), SK: store.SKMeta, ID: a.ID, CaseID: a.CaseID, TaskToken: a.TaskToken, Tier: a.Tier,
-		Approvers: a.Approvers, CreatedAt: store.FormatTime(a.CreatedAt), ExpiresAt: a.ExpiresAt.Unix(),
-		Status: StatusPending, Summary: string(sum),
-	})
+	a.ExpiresAt = time.Unix(a.ExpiresAt.Unix(), 0)
+	av, err := a.marshal()
 	if err != nil {
 		return Approval{}, fmt.Errorf("create approval: encode: %w", err)
 	}
 	_, err = s.Table.DB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:           aws.String(s.Table.Name),
-		Item:                av,
+		TableName: aws.String(s.Table.Name), Item: av,
 		ConditionExpression: aws.String("attribute_not_exists(PK)"),
 	})
 	if store.IsConditionFailed(err) {
@@ -172,16 +272,13 @@ func (s *Store) Create(ctx context.Context, a Approval) (Approval, error) {
 	if err != nil {
 		return Approval{}, fmt.Errorf("create approval %s: %w", a.ID, err)
 	}
-	a.ExpiresAt = time.Unix(a.ExpiresAt.Unix(), 0)
 	return a, nil
 }
 
 // Get reads an approval (strongly consistent).
 func (s *Store) Get(ctx context.Context, id string) (Approval, error) {
 	out, err := s.Table.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.Table.Name),
-		Key:            store.Key(store.ApprovalPK(id), store.SKMeta),
-		ConsistentRead: aws.Bool(true),
+		TableName: aws.String(s.Table.Name), Key: store.Key(store.ApprovalPK(id), store.SKMeta), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return Approval{}, fmt.Errorf("get approval %s: %w", id, err)
@@ -189,148 +286,350 @@ func (s *Store) Get(ctx context.Context, id string) (Approval, error) {
 	if out.Item == nil {
 		return Approval{}, fmt.Errorf("get approval %s: %w", id, ErrNotFound)
 	}
+	return decode(out.Item)
+}
+
+func decode(av map[string]types.AttributeValue) (Approval, error) {
 	var it item
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return Approval{}, fmt.Errorf("decode approval %s: %w", id, err)
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return Approval{}, fmt.Errorf("decode approval: %w", err)
 	}
-	a := Approval{ID: it.ID, CaseID: it.CaseID, TaskToken: it.TaskToken, Tier: it.Tier, Approvers: it.Approvers,
-		ExpiresAt: time.Unix(it.ExpiresAt, 0), Status: it.Status, Decision: it.Decision, DecidedBy: it.DecidedBy,
-		Reason: it.Reason}
-	a.CreatedAt, _ = time.Parse(time.RFC3339Nano, it.CreatedAt)
-	if it.DecidedAt != "" {
-		a.DecidedAt, _ = time.Parse(time.RFC3339Nano, it.DecidedAt)
+	var st state
+	if err := json.Unmarshal([]byte(it.State), &st); err != nil {
+		return Approval{}, fmt.Errorf("decode approval %s state: %w", it.ID, err)
 	}
-	if it.Summary != "" {
-		if err := json.Unmarshal([]byte(it.Summary), &a.Summary); err != nil {
-			return Approval{}, fmt.Errorf("decode approval %s summary: %w", id, err)
-		}
+	a := Approval{ID: it.ID, CaseID: it.CaseID, TaskToken: it.TaskToken, Phase: it.Phase, Delivered: it.Delivered,
+		ExpiresAt: time.Unix(it.ExpiresAt, 0), Status: it.Status, Version: it.Version,
+		Policy: st.Policy, Tier: st.Tier, Members: st.Members, CreatedAt: st.CreatedAt, Decisions: st.Decisions,
+		Hold: st.Hold, Decision: st.Decision, DecidedBy: st.DecidedBy, Reason: st.Reason, DecidedAt: st.DecidedAt, Summary: st.Summary, Slack: st.Slack}
+	if a.Decisions == nil {
+		a.Decisions = map[string]AgencyDecision{}
 	}
-	slices.Sort(a.Approvers)
 	return a, nil
 }
 
 // MaxReason is the longest reason kept.
 const MaxReason = 2000
 
-// Decide records approver's decision (Approve or Reject) once. It returns
-// the decided approval, TaskToken included, for the caller to complete the
-// workflow task (SendTaskSuccess or SendTaskFailure). Errors:
-// ErrAlreadyDecided (with the approval as decided the first time),
-// ErrExpired, ErrNotApprover, ErrNotFound. Under any number of concurrent
-// calls exactly one succeeds.
-func (s *Store) Decide(ctx context.Context, id, decision, approver, reason string) (Approval, error) {
-	var status string
-	switch decision {
-	case Approve:
-		status = StatusApproved
-	case Reject:
-		status = StatusRejected
-	default:
-		return Approval{}, fmt.Errorf("decide approval %s field decision: %q is neither %q nor %q", id, decision, Approve, Reject)
-	}
-	approver = normApprover(approver)
-	if approver == "" {
-		return Approval{}, fmt.Errorf("decide approval %s field approver: required", id)
-	}
-	reason = strings.TrimSpace(reason)
-	if len(reason) > MaxReason {
-		return Approval{}, fmt.Errorf("decide approval %s field reason: longer than %d bytes", id, MaxReason)
-	}
-	now := s.now()
-	values := map[string]any{
-		":pending": StatusPending, ":status": status, ":decision": decision, ":who": approver,
-		":at": store.FormatTime(now), ":now": now.Unix(),
-	}
-	expr := "SET #status = :status, decision = :decision, decided_by = :who, decided_at = :at"
-	if reason != "" {
-		expr += ", reason = :reason"
-		values[":reason"] = reason
-	}
-	av, err := attributevalue.MarshalMap(values)
-	if err != nil {
-		return Approval{}, fmt.Errorf("decide approval %s: %w", id, err)
-	}
-	update := &types.Update{
-		TableName:                 aws.String(s.Table.Name),
-		Key:                       store.Key(store.ApprovalPK(id), store.SKMeta),
-		UpdateExpression:          aws.String(expr),
-		ConditionExpression:       aws.String("#status = :pending AND contains(approvers, :who) AND link_expires_at > :now"),
-		ExpressionAttributeNames:  map[string]string{"#status": "status"},
-		ExpressionAttributeValues: av,
-	}
-	if s.Log != nil {
-		err = s.decideWithEvent(ctx, id, update, decision, approver, reason)
-	} else {
-		_, err = s.Table.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName: update.TableName, Key: update.Key, UpdateExpression: update.UpdateExpression,
-			ConditionExpression: update.ConditionExpression, ExpressionAttributeNames: update.ExpressionAttributeNames,
-			ExpressionAttributeValues: update.ExpressionAttributeValues,
-		})
-		if store.IsConditionFailed(err) {
-			err = history.ErrConditionFailed
-		}
-	}
-	if errors.Is(err, history.ErrConditionFailed) {
-		return s.whyNot(ctx, id, approver, now)
-	}
-	if err != nil {
-		return Approval{}, fmt.Errorf("decide approval %s: %w", id, err)
-	}
-	return s.Get(ctx, id)
+// Action is one member's act on an approval.
+type Action struct {
+	Decision string // Approve, Reject, Hold or Release
+	Identity string // lower-case e-mail or SlackApprover(user)
+	Channel  string // ChannelEmail, ChannelSlack, ChannelAPI
+	Reason   string
 }
 
-func (s *Store) decideWithEvent(ctx context.Context, id string, update *types.Update, decision, approver, reason string) error {
-	// The case id is needed for the event; it never changes, so reading it
-	// first is safe.
-	a, err := s.Get(ctx, id)
+// Result is an approval after an act. Deliver is true when the waiting
+// task must now be completed with Outcome (Completer.Deliver).
+type Result struct {
+	Approval
+	Agency  string
+	Deliver bool
+}
+
+// Decide is Act with an approve or reject (kept for callers of one
+// decision).
+func (s *Store) Decide(ctx context.Context, id, decision, approver, reason string) (Approval, error) {
+	r, err := s.Act(ctx, id, Action{Decision: decision, Identity: approver, Channel: ChannelEmail, Reason: reason})
+	return r.Approval, err
+}
+
+// Act records a member's decision, hold or release for the member's
+// agency, with its history event in the same transaction, and settles the
+// policy when it is met or can no longer be met. Errors: ErrNotApprover
+// (not a member, or the agency has no say in this), ErrAlreadyDecided
+// (the agency or the policy already decided: the approval is returned),
+// ErrExpired, ErrReasonRequired, ErrNoHold, ErrNotFound. Concurrent acts
+// are serialized by the item's version: none is lost.
+func (s *Store) Act(ctx context.Context, id string, act Action) (Result, error) {
+	act.Identity = normApprover(act.Identity)
+	act.Reason = strings.TrimSpace(act.Reason)
+	switch {
+	case act.Identity == "":
+		return Result{}, fmt.Errorf("act on approval %s field approver: required", id)
+	case len(act.Reason) > MaxReason:
+		return Result{}, fmt.Errorf("act on approval %s field reason: longer than %d bytes", id, MaxReason)
+	case (act.Decision == Reject || act.Decision == Hold) && act.Reason == "":
+		return Result{}, fmt.Errorf("act on approval %s field reason: %w to %s", id, ErrReasonRequired, act.Decision)
+	}
+	switch act.Decision {
+	case Approve, Reject, Hold, Release:
+	default:
+		return Result{}, fmt.Errorf("act on approval %s field decision: %q is not approve, reject, hold or release", id, act.Decision)
+	}
+	if s.Log == nil {
+		return Result{}, errors.New("act on approval: the store has no history log")
+	}
+	for range 8 {
+		a, err := s.Get(ctx, id)
+		if err != nil {
+			return Result{}, err
+		}
+		r, typ, data, err := s.apply(a, act)
+		if err != nil {
+			return r, fmt.Errorf("act on approval %s: %w", id, err)
+		}
+		err = s.save(ctx, r.Approval, a.Version, typ, act.Identity, data)
+		if errors.Is(err, history.ErrConditionFailed) {
+			continue
+		}
+		if err != nil {
+			return Result{}, fmt.Errorf("act on approval %s: %w", id, err)
+		}
+		return r, nil
+	}
+	return Result{}, fmt.Errorf("act on approval %s: %w", id, ErrConflict)
+}
+
+// apply computes the approval after act (pure: no I/O).
+func (s *Store) apply(a Approval, act Action) (Result, history.Type, history.ApprovalDecidedData, error) {
+	now := s.now()
+	ag, ok := a.Members[act.Identity]
+	r := Result{Approval: a, Agency: ag}
+	if !ok {
+		return r, "", history.ApprovalDecidedData{}, fmt.Errorf("%w: %s", ErrNotApprover, act.Identity)
+	}
+	d := AgencyDecision{Agency: ag, By: act.Identity, Channel: act.Channel, Decision: act.Decision, Reason: act.Reason, At: now.UTC()}
+	data := history.ApprovalDecidedData{ApprovalID: a.ID, Decision: act.Decision, DecidedBy: act.Identity, Reason: act.Reason,
+		Tier: fmt.Sprint(a.Tier), Agency: ag, Channel: act.Channel}
+	var typ history.Type
+	decs := map[string]AgencyDecision{}
+	for k, v := range a.Decisions {
+		decs[k] = v
+	}
+	r.Decisions = decs
+	switch act.Decision {
+	case Approve, Reject:
+		if !a.Policy.Requires(ag) {
+			return r, "", data, fmt.Errorf("%w: %s (%s) has no say in the approval", ErrNotApprover, act.Identity, ag)
+		}
+		if a.Status != StatusPending {
+			return r, "", data, fmt.Errorf("%w (%s by %s)", ErrAlreadyDecided, a.Status, a.DecidedBy)
+		}
+		if prev, done := a.Decisions[ag]; done {
+			return r, "", data, fmt.Errorf("%w: %s already decided %s for %s", ErrAlreadyDecided, prev.By, prev.Decision, ag)
+		}
+		if now.Unix() >= a.ExpiresAt.Unix() {
+			return r, "", data, fmt.Errorf("%w at %s", ErrExpired, a.ExpiresAt.UTC().Format(time.RFC3339))
+		}
+		typ = EventDecided
+		decs[ag] = d
+		ev := r.Evaluation()
+		if ev.Outcome != agency.Pending {
+			r.Decision, r.DecidedBy, r.Reason, r.DecidedAt = act.Decision, act.Identity, act.Reason, now.UTC()
+			r.Status = ev.Outcome
+			if ev.Outcome == agency.Approved && a.Held(now) {
+				r.Status = StatusHeld
+			}
+			r.Deliver, r.Delivered = true, false
+		}
+	case Hold:
+		if !a.Policy.MayHold(ag) {
+			return r, "", data, fmt.Errorf("%w: %s (%s) may not hold", ErrNotApprover, act.Identity, ag)
+		}
+		if a.Status != StatusPending {
+			return r, "", data, fmt.Errorf("%w (%s)", ErrAlreadyDecided, a.Status)
+		}
+		if a.Held(now) {
+			return r, "", data, fmt.Errorf("%w: held by %s already", ErrAlreadyDecided, a.Hold.By)
+		}
+		typ = history.ApprovalHeld
+		r.Hold = &HoldState{AgencyDecision: d, Until: now.Add(a.Policy.HoldMax()).UTC()}
+		data.HoldUntil = store.FormatTime(r.Hold.Until)
+	case Release:
+		if !a.Policy.MayHold(ag) {
+			return r, "", data, fmt.Errorf("%w: %s (%s) may not release", ErrNotApprover, act.Identity, ag)
+		}
+		if !a.Held(now) || a.Hold.Agency != ag {
+			return r, "", data, ErrNoHold
+		}
+		typ = history.ApprovalReleased
+		h := *a.Hold
+		t := now.UTC()
+		h.Released = &t
+		r.Hold = &h
+		if a.Status == StatusHeld {
+			r.Status = StatusApproved
+			r.Deliver, r.Delivered = true, false
+		}
+	}
+	data.Outcome = r.Status
+	r.Version = a.Version + 1
+	return r, typ, data, nil
+}
+
+// save writes a (expected at version) with its history event, and the
+// case's view of the approval, in one transaction.
+func (s *Store) save(ctx context.Context, a Approval, version int, typ history.Type, who string, data history.ApprovalDecidedData) error {
+	av, err := a.marshal()
 	if err != nil {
 		return err
 	}
-	data := history.ApprovalDecidedData{ApprovalID: id, Decision: decision, Reason: reason, Tier: a.Tier}
-	_, err = s.Log.Append(ctx, a.CaseID, EventDecided, approver, data,
-		history.Change{Items: []types.TransactWriteItem{{Update: update}}})
+	cond, _ := attributevalue.MarshalMap(map[string]any{":v": version})
+	put := types.TransactWriteItem{Put: &types.Put{
+		TableName: aws.String(s.Table.Name), Item: av,
+		ConditionExpression: aws.String("version = :v"), ExpressionAttributeValues: cond,
+	}}
+	_, err = s.Log.Append(ctx, a.CaseID, typ, who, data, history.Change{
+		Set:   map[string]any{"approval": a.View(s.now())},
+		Items: []types.TransactWriteItem{put},
+	})
 	return err
 }
 
-// whyNot explains a failed decision condition.
-func (s *Store) whyNot(ctx context.Context, id, approver string, now time.Time) (Approval, error) {
-	a, err := s.Get(ctx, id)
+// Update rewrites an approval the workflow changed (a new tier, a fresh
+// token) if it is still at version; it returns history.ErrConditionFailed
+// when someone acted in between (read again and retry).
+func (s *Store) Update(ctx context.Context, a Approval, version int) error {
+	av, err := a.marshal()
 	if err != nil {
-		return Approval{}, fmt.Errorf("decide approval %s: %w", id, err)
+		return err
 	}
-	switch {
-	case a.Status != StatusPending:
-		return a, fmt.Errorf("decide approval %s: %w (%s by %s)", id, ErrAlreadyDecided, a.Status, a.DecidedBy)
-	case !slices.Contains(a.Approvers, approver):
-		return Approval{}, fmt.Errorf("decide approval %s: %w: %s", id, ErrNotApprover, approver)
-	case now.Unix() >= a.ExpiresAt.Unix():
-		return Approval{}, fmt.Errorf("decide approval %s: %w at %s", id, ErrExpired, a.ExpiresAt.UTC().Format(time.RFC3339))
-	}
-	return Approval{}, fmt.Errorf("decide approval %s: condition failed for an unknown reason", id)
-}
-
-// Expire marks a pending approval expired (the workflow's approval timeout
-// fired). It returns ErrAlreadyDecided if a decision came first.
-func (s *Store) Expire(ctx context.Context, id string) (Approval, error) {
-	now := s.now()
-	av, _ := attributevalue.MarshalMap(map[string]any{":pending": StatusPending, ":expired": StatusExpired, ":at": store.FormatTime(now)})
-	_, err := s.Table.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.Table.Name),
-		Key:                       store.Key(store.ApprovalPK(id), store.SKMeta),
-		UpdateExpression:          aws.String("SET #status = :expired, decided_at = :at"),
-		ConditionExpression:       aws.String("#status = :pending"),
-		ExpressionAttributeNames:  map[string]string{"#status": "status"},
-		ExpressionAttributeValues: av,
+	cond, _ := attributevalue.MarshalMap(map[string]any{":v": version})
+	_, err = s.Table.DB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.Table.Name), Item: av,
+		ConditionExpression: aws.String("version = :v"), ExpressionAttributeValues: cond,
 	})
 	if store.IsConditionFailed(err) {
-		a, gerr := s.Get(ctx, id)
-		if gerr != nil {
-			return Approval{}, fmt.Errorf("expire approval %s: %w", id, gerr)
-		}
-		return a, fmt.Errorf("expire approval %s: %w (%s)", id, ErrAlreadyDecided, a.Status)
+		return history.ErrConditionFailed
 	}
 	if err != nil {
-		return Approval{}, fmt.Errorf("expire approval %s: %w", id, err)
+		return fmt.Errorf("update approval %s: %w", a.ID, err)
 	}
-	return s.Get(ctx, id)
+	return nil
+}
+
+// Modify reads the approval, applies f and writes it back, retrying when
+// a member acted in between.
+func (s *Store) Modify(ctx context.Context, id string, f func(*Approval) error) (Approval, error) {
+	for range 8 {
+		a, err := s.Get(ctx, id)
+		if err != nil {
+			return Approval{}, err
+		}
+		v := a.Version
+		if err := f(&a); err != nil {
+			return a, err
+		}
+		a.Version = v + 1
+		err = s.Update(ctx, a, v)
+		if errors.Is(err, history.ErrConditionFailed) {
+			continue
+		}
+		return a, err
+	}
+	return Approval{}, fmt.Errorf("modify approval %s: %w", id, ErrConflict)
+}
+
+// CaseView is the approval as GET /cases/{id} shows it.
+type CaseView struct {
+	ApprovalID string            `dynamodbav:"approval_id" json:"approval_id"`
+	Policy     string            `dynamodbav:"policy" json:"policy"`
+	Status     string            `dynamodbav:"approval_status" json:"approval_status"`
+	Tier       int               `dynamodbav:"tier" json:"tier"`
+	Deadline   string            `dynamodbav:"deadline" json:"deadline"`
+	Decisions  []DecisionView    `dynamodbav:"decisions" json:"decisions"`
+	Hold       *DecisionView     `dynamodbav:"hold,omitempty" json:"hold,omitempty"`
+	Needs      agency.Evaluation `dynamodbav:"needs" json:"needs"`
+}
+
+// DecisionView is one agency's recorded decision.
+type DecisionView struct {
+	Agency   string `dynamodbav:"agency" json:"agency"`
+	By       string `dynamodbav:"by" json:"by"`
+	Channel  string `dynamodbav:"channel" json:"channel"`
+	Decision string `dynamodbav:"decision" json:"decision"`
+	Reason   string `dynamodbav:"reason,omitempty" json:"reason,omitempty"`
+	At       string `dynamodbav:"at" json:"at"`
+	Until    string `dynamodbav:"until,omitempty" json:"until,omitempty"`
+	Released string `dynamodbav:"released_at,omitempty" json:"released_at,omitempty"`
+}
+
+// View is what the case shows of the approval.
+func (a Approval) View(now time.Time) CaseView {
+	v := CaseView{ApprovalID: a.ID, Policy: a.Policy.Name, Status: a.Status, Tier: a.Tier,
+		Deadline: store.FormatTime(a.ExpiresAt), Needs: a.Evaluation(), Decisions: []DecisionView{}}
+	for _, ag := range a.Policy.Require {
+		if d, ok := a.Decisions[ag]; ok {
+			v.Decisions = append(v.Decisions, decisionView(d))
+		}
+	}
+	if a.Hold != nil {
+		h := decisionView(a.Hold.AgencyDecision)
+		h.Until = store.FormatTime(a.Hold.Until)
+		if a.Hold.Released != nil {
+			h.Released = store.FormatTime(*a.Hold.Released)
+		}
+		v.Hold = &h
+	}
+	if a.Held(now) && v.Needs.Outcome == agency.Approved {
+		v.Needs.Why = "disetujui, tetapi ditahan oleh " + a.Hold.Agency + " / approved, but held by " + a.Hold.Agency
+	}
+	return v
+}
+
+func decisionView(d AgencyDecision) DecisionView {
+	return DecisionView{Agency: d.Agency, By: d.By, Channel: d.Channel, Decision: d.Decision, Reason: d.Reason, At: store.FormatTime(d.At)}
+}
+
+// Bind stores the token of the task that waits now (phase PhaseDecide or
+// PhaseRelease). When the outcome that task waits for is already there
+// (a decision recorded but not delivered, a release before the wait),
+// deliver is true: complete the task at once with Outcome.
+func (s *Store) Bind(ctx context.Context, id, token, phase string) (a Approval, deliver bool, err error) {
+	a, err = s.Modify(ctx, id, func(a *Approval) error {
+		a.TaskToken, a.Phase, a.Delivered = token, phase, false
+		return nil
+	})
+	if err != nil {
+		return a, false, err
+	}
+	switch phase {
+	case PhaseDecide:
+		deliver = a.Status == StatusApproved || a.Status == StatusRejected || a.Status == StatusHeld
+	case PhaseRelease:
+		deliver = a.Status == StatusApproved || a.Status == StatusRejected
+	}
+	return a, deliver, nil
+}
+
+// MarkDelivered notes that the current outcome reached the workflow.
+func (s *Store) MarkDelivered(ctx context.Context, id, token string) error {
+	_, err := s.Modify(ctx, id, func(a *Approval) error {
+		if a.TaskToken != token {
+			return nil
+		}
+		a.Delivered = true
+		return nil
+	})
+	return err
+}
+
+// Members lists who may act in a tier: identity → agency.
+func Members(dir agency.Directory, p agency.Policy, tier int) map[string]string {
+	m := map[string]string{}
+	for _, ag := range p.Involved() {
+		for t := 1; t <= tier; t++ {
+			for _, mem := range dir.Asked(p, t, ag) {
+				for _, id := range mem.Identities() {
+					m[id] = ag
+				}
+			}
+		}
+	}
+	return m
+}
+
+// Outcome is what the waiting task receives for a's status.
+func (a Approval) Outcome(now time.Time) Decision {
+	d := Decision{Decision: a.Status, Approver: a.DecidedBy, Reason: a.Reason, ApprovalID: a.ID}
+	if a.Status == StatusHeld && a.Hold != nil {
+		secs := int(a.Hold.Until.Sub(now).Seconds())
+		d.HoldSeconds = max(secs, 1)
+		d.HeldBy = a.Hold.Agency
+	}
+	if slices.Contains([]string{StatusPending, StatusExpired}, a.Status) {
+		d.Decision = StatusRejected
+	}
+	return d
 }

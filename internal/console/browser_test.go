@@ -221,7 +221,7 @@ func TestConsoleStory(t *testing.T) {
 	b.signOut()
 
 	// Approver: the inbox, the case page, approve.
-	b.signIn("approver-approver")
+	b.signIn("kp2mi-approver")
 	b.open("/console/inbox")
 	if !strings.Contains(b.body(), caseID) || !strings.Contains(b.body(), "sisa") {
 		t.Fatalf("inbox does not list %s with its countdown: %q", caseID, b.body())
@@ -237,6 +237,16 @@ func TestConsoleStory(t *testing.T) {
 	b.check("case-approver")
 	b.run(chromedp.SetValue(chromedp.CSS("#reason"), "indikator terkonfirmasi"),
 		chromedp.Click(chromedp.CSS(`button[value="approve"]`)), chromedp.WaitVisible(chromedp.CSS(".alert.ok")))
+	b.signOut()
+
+	// The policy needs Komdigi too: its approver decides the same way.
+	b.signIn("komdigi-approver")
+	b.open("/console/cases/" + caseID)
+	b.run(chromedp.SetValue(chromedp.CSS("#reason"), "perintah penurunan disetujui"),
+		chromedp.Click(chromedp.CSS(`button[value="approve"]`)), chromedp.WaitVisible(chromedp.CSS(".alert")))
+	if !strings.Contains(b.body(), "dicatat") {
+		t.Fatalf("Komdigi's decision: %q", b.body())
+	}
 	waitStatus(t, st, caseID, store.StatusTakedownSent)
 	b.signOut()
 

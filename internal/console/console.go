@@ -57,7 +57,7 @@ type Console struct {
 	Reader audit.Reader
 	// Approvals and Decided take decisions as POST /approvals/{id} does.
 	Approvals *approval.Store
-	Decided   func(ctx context.Context, a approval.Approval) error
+	Decided   func(ctx context.Context, r approval.Result) error
 	// Inbox lists an approver's pending requests (nil: StoreInbox).
 	Inbox Inbox
 	// Reports lists a reporter's reports (nil: TableReports).

@@ -215,7 +215,7 @@ func (c *Console) casePage(r *request, id string) (api.Response, error) {
 		if a, err := c.Approvals.Get(r.ctx, cs.ApprovalID); err == nil {
 			v.Approval = &a
 			v.CanDecide = a.Status == approval.StatusPending && s.Has(auth.Approver, auth.Admin) &&
-				slices.Contains(a.Approvers, strings.ToLower(strings.TrimSpace(s.Email)))
+				slices.Contains(a.Approvers(), strings.ToLower(strings.TrimSpace(s.Email)))
 			v.Left = duration(r.lang, a.ExpiresAt.Sub(c.now()))
 		}
 	}
@@ -248,7 +248,8 @@ func (c *Console) decide(r *request, caseID string) (api.Response, error) {
 	if err != nil {
 		return api.Response{}, err
 	}
-	a, err = c.Approvals.Decide(r.ctx, id, decision, s.Email, reason)
+	res, err := c.Approvals.Act(r.ctx, id, approval.Action{Decision: decision, Identity: s.Email, Channel: approval.ChannelConsole, Reason: reason})
+	a = res.Approval
 	switch {
 	case errors.Is(err, approval.ErrAlreadyDecided):
 		return api.Response{}, api.Errorf(http.StatusConflict, "already_decided", "", "%s (%s)", pick(r.lang, "Permintaan ini sudah diputuskan", "This request was already decided"), label(r.lang, a.Status))
@@ -260,7 +261,7 @@ func (c *Console) decide(r *request, caseID string) (api.Response, error) {
 		return api.Response{}, fmt.Errorf("record decision on approval %s: %w", id, err)
 	}
 	if c.Decided != nil {
-		if err := c.Decided(r.ctx, a); err != nil {
+		if err := c.Decided(r.ctx, res); err != nil {
 			return api.Response{}, api.Errorf(http.StatusBadGateway, "workflow_unavailable", "",
 				"%s", pick(r.lang, "Keputusan Anda dicatat, tetapi alur kerja belum dapat diberi tahu.", "Your decision was recorded, but the workflow could not be notified yet."))
 		}

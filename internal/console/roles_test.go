@@ -79,16 +79,16 @@ func TestPagesCheckRoles(t *testing.T) {
 		path  string
 		allow []string // members that get 200; others 403
 	}{
-		{"/console/", []string{"ngo-sari", "approver-approver", "auditor-1", "admin-1"}},
+		{"/console/", []string{"ngo-sari", "kp2mi-approver", "auditor-1", "admin-1"}},
 		{"/console/report", []string{"ngo-sari", "admin-1"}},
 		{"/console/reports", []string{"ngo-sari", "admin-1"}},
-		{"/console/inbox", []string{"approver-approver", "admin-1"}},
+		{"/console/inbox", []string{"kp2mi-approver", "admin-1"}},
 		{"/console/cases", []string{"auditor-1", "admin-1"}},
 		{"/console/cases?status=received", []string{"auditor-1", "admin-1"}},
 		{"/console/figures", []string{"auditor-1", "admin-1"}},
 		{"/console/admin", []string{"admin-1"}},
 	}
-	members := []string{"ngo-sari", "approver-approver", "auditor-1", "admin-1"}
+	members := []string{"ngo-sari", "kp2mi-approver", "auditor-1", "admin-1"}
 	anon := &client{t: t, base: base, cookies: map[string]string{}}
 	for _, p := range pages {
 		resp, _ := anon.do("GET", p.path, nil)

@@ -80,7 +80,7 @@ func (in StoreInbox) Pending(ctx context.Context, s Session) ([]InboxItem, error
 		if err != nil || a.Status != approval.StatusPending {
 			continue
 		}
-		if !s.Has(auth.Admin) && (me == "" || !slices.Contains(a.Approvers, me)) {
+		if !s.Has(auth.Admin) && (me == "" || !slices.Contains(a.Approvers(), me)) {
 			continue
 		}
 		items = append(items, InboxItem{ApprovalID: a.ID, CaseID: c.ID, URL: c.URL, Platform: c.Platform,
@@ -189,4 +189,30 @@ func caseReports(ctx context.Context, t store.Table, caseID string) ([]caseRepor
 		return nil, fmt.Errorf("reports of case %s: decode: %w", caseID, err)
 	}
 	return rs, nil
+}
+
+// AgencyInbox is the inbox of the multi-agency approval: what waits for
+// the signed-in member's agency (approval.Store.Pending, as GET /approvals
+// answers), urgent first, then by deadline.
+type AgencyInbox struct{ Approvals *approval.Store }
+
+// Pending implements Inbox.
+func (in AgencyInbox) Pending(ctx context.Context, s Session) ([]InboxItem, error) {
+	waiting, err := in.Approvals.Pending(ctx, s.Email)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]InboxItem, 0, len(waiting))
+	for _, w := range waiting {
+		items = append(items, InboxItem{ApprovalID: w.ApprovalID, CaseID: w.CaseID, URL: w.URL, Platform: w.Platform,
+			Urgency: w.Urgency, Agency: w.Agency, ExpiresAt: w.Deadline})
+	}
+	sort.SliceStable(items, func(i, j int) bool {
+		ui, uj := items[i].Urgency == "urgent", items[j].Urgency == "urgent"
+		if ui != uj {
+			return ui
+		}
+		return items[i].ExpiresAt.Before(items[j].ExpiresAt)
+	})
+	return items, nil
 }

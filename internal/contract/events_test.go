@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/tangkal/tangkal/internal/agency"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -50,6 +51,7 @@ const (
 	sampleCase           = "c_01kqexamp1ecase00000000000"
 	sampleApproval       = "ap_0123456789abcdef0123456789"
 	sampleSlackApproval  = "ap_fedcba9876543210fedcba9876"
+	sampleTokenApproval  = "ap_00000000000000000000decide"
 	sampleReport         = "r_01kqexamp1ereport000000000"
 	sampleApprover       = "approver@kp2mi.local"
 	sampleSlackUser      = "U0SAMPLEAPPROVER"
@@ -160,8 +162,6 @@ func newSampleEnv(t *testing.T, tpl *samtemplate.Template) *sampleEnv {
 	e.deps, err = wiring.Build(wiring.Settings{
 		Table: name, StateMachineARN: "arn:aws:states:ap-southeast-3:000000000000:stateMachine:tangkal-takedown",
 		Sender: "tangkal@kp2mi.local", PublicURL: "http://127.0.0.1:3000",
-		ApproverTiers: [][]string{{sampleApprover}, {"director@kp2mi.local"}},
-		SlackChannel:  "#takedown-approvals", SlackApprovers: map[string]string{sampleSlackUser: sampleApprover},
 	}, wiring.Secrets{
 		ApprovalKey: []byte(sampleApprovalSecret), WebhookKey: func(string) []byte { return webhookSecret },
 		SlackSigningSecret: []byte(sampleSlackSecret), EvidenceLinkKey: []byte(sampleEvidenceSecret),
@@ -171,7 +171,7 @@ func newSampleEnv(t *testing.T, tpl *samtemplate.Template) *sampleEnv {
 		Anchor:   anchor.Folder{Dir: t.TempDir()},
 		DynamoDB: db, SFN: sfn.NewFromConfig(aws.Config{Region: "ap-southeast-3", BaseEndpoint: aws.String(sfnSrv.URL),
 			Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}),
-		Mailer: e.outbox, Slack: e.outbox, Evidence: evidence.Folder{Dir: t.TempDir()},
+		Mailer: e.outbox, Evidence: evidence.Folder{Dir: t.TempDir()},
 		Fetch:          safefetch.Options{Routes: routes, Clock: now},
 		PlatformHTTP:   &http.Client{Timeout: 10 * time.Second, Transport: toSim{addr: simAddr}},
 		ConsoleMembers: []console.Member{{Subject: "ngo-sari", Name: "Sari", Roles: []string{"reporter"}}},
@@ -507,12 +507,24 @@ func TestSampleEventsDriveTheRealHandlers(t *testing.T) {
 	}
 
 	// Approvals: the signed link and the signed Slack click of the samples.
+	// KP2MI alone decides these samples' approvals; its member decides by
+	// link in one and by Slack in the other.
 	st := &approval.Store{Table: e.deps.Table, Now: e.deps.Now}
-	for id, who := range map[string]string{sampleApproval: sampleApprover, sampleSlackApproval: approval.SlackApprover(sampleSlackUser)} {
-		if _, err := st.Create(context.Background(), approval.Approval{ID: id, CaseID: sampleCase, TaskToken: "token-of-" + id,
-			Approvers: []string{who}, ExpiresAt: time.Unix(sampleLinkExpiry, 0)}); err != nil {
+	policy := agency.Policy{Name: "sample", Require: []string{"kp2mi"}, Veto: true,
+		Tiers: []agency.Tier{{Role: agency.RoleApprover, WindowSeconds: 3600, ReminderSeconds: 1800}}}
+	for id, who := range map[string]string{sampleApproval: sampleApprover, sampleSlackApproval: approval.SlackApprover(sampleSlackUser), sampleTokenApproval: sampleApprover} {
+		a, err := st.Create(context.Background(), approval.Approval{ID: id, CaseID: sampleCase, TaskToken: "token-of-" + id,
+			Policy: policy, Members: map[string]string{who: "kp2mi"}, ExpiresAt: time.Unix(sampleLinkExpiry, 0)})
+		if err != nil {
 			t.Fatal(err)
 		}
+		if err := st.AddToInbox(context.Background(), a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The approver's inbox lists what waits for KP2MI's approver.
+	if got := toJSON(e.http(t, use("approvals-list-pending.json"), 200)); !strings.Contains(got, sampleTokenApproval) || !strings.Contains(got, sampleApproval) {
+		t.Fatalf("inbox %s", got)
 	}
 	// A platform follows the sample's signed evidence link.
 	if _, err := e.deps.Evidence.Put(context.Background(), []byte(sampleEvidenceBody), "text/html"); err != nil {
@@ -525,9 +537,9 @@ func TestSampleEventsDriveTheRealHandlers(t *testing.T) {
 		t.Fatalf("review page has no form: %s", page)
 	}
 	e.http(t, use("approvals-post-approval.json"), 200)
-	if got := e.http(t, use("approvals-slack-interaction.json"), 200); !strings.Contains(toJSON(got), "Recorded") {
-		t.Fatalf("slack click: %v", got)
-	}
+	// The click is acknowledged (processed at once here: these Deps hand
+	// nothing to an asynchronous invocation).
+	e.http(t, use("approvals-slack-interaction.json"), 200)
 	calls := e.sfn.seen()
 	if len(calls) != 3 || calls[1] != "SendTaskSuccess token-of-"+sampleApproval || calls[2] != "SendTaskSuccess token-of-"+sampleSlackApproval {
 		t.Fatalf("Step Functions calls %v", calls)
@@ -536,9 +548,16 @@ func TestSampleEventsDriveTheRealHandlers(t *testing.T) {
 	// on the same token (a crash may have kept it from the workflow), which
 	// Step Functions refuses as already used: nothing changes.
 	e.http(t, path("approvals-post-approval.json"), 409)
+	// Replayed, the same POST is refused and sends nothing: the outcome
+	// was delivered (and marked so) the first time.
 	calls = e.sfn.seen()
-	if len(calls) != 4 || calls[3] != calls[1] {
+	if len(calls) != 3 {
 		t.Fatalf("after the replay, Step Functions calls %v", calls)
+	}
+	// A decision with the approver's token (behind the JWT authorizer).
+	e.http(t, use("approvals-post-decision.json"), 200)
+	if calls = e.sfn.seen(); len(calls) != 4 || calls[3] != "SendTaskSuccess token-of-"+sampleTokenApproval {
+		t.Fatalf("after the decision with a token, Step Functions calls %v", calls)
 	}
 
 	// The console: its root sends the browser on, its sign-in page offers

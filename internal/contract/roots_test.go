@@ -23,10 +23,10 @@ import (
 // The deployment the comparison assumes: Slack switched on, as an operator
 // does it with the template's parameters.
 var deployedParameters = map[string]string{
-	"SlackChannel":   "C0TAKEDOWNS",
-	"SlackApprovers": "U0SAMPLE=approver@kp2mi.go.id",
-	"ApproverEmails": "approver@kp2mi.go.id,director@kp2mi.go.id",
-	"SenderEmail":    "tangkal@kp2mi.go.id",
+	"AgenciesJson": `{"agencies":[{"id":"kp2mi","name_id":"K","name_en":"K","channels":{"email":true,"slack_channel":"C0TAKEDOWNS"},
+		"members":[{"email":"approver@kp2mi.go.id","slack":"U0SAMPLE","role":"approver"}]}],
+		"policies":[{"name":"p","require":["kp2mi"],"tiers":[{"role":"approver","window_seconds":3600,"reminder_seconds":1800}]}]}`,
+	"SenderEmail": "tangkal@kp2mi.go.id",
 }
 
 // TestCompositionRootsAgree builds the handlers' dependencies both ways: as
@@ -70,8 +70,8 @@ func TestCompositionRootsAgree(t *testing.T) {
 			t.Errorf("Deps.%s: wiring.FromEnv sets it, the local stack leaves it empty (it cannot be tried locally)", name)
 		}
 	}
-	if got := deployed.SlackApprovers["U0SAMPLE"]; got != "approver@kp2mi.go.id" {
-		t.Errorf("FromEnv Slack approvers %v, want U0SAMPLE mapped from the SlackApprovers parameter", deployed.SlackApprovers)
+	if a, ok := deployed.Agencies.Agency("kp2mi"); !ok || len(a.Members) != 1 || a.Members[0].Slack != "U0SAMPLE" {
+		t.Errorf("FromEnv agencies %+v, want the AgenciesJson parameter's", deployed.Agencies)
 	}
 }
 

@@ -23,6 +23,10 @@ const (
 	ApprovalEscalated         Type = "approval_escalated"          // ApprovalRequestedData
 	ApprovalDecided           Type = "approval_decided"            // ApprovalDecidedData
 	ApprovalDecisionRecovered Type = "approval_decision_recovered" // ApprovalDecidedData
+	ApprovalReminded          Type = "approval_reminded"           // ApprovalRequestedData
+	ApprovalHeld              Type = "approval_held"               // ApprovalDecidedData
+	ApprovalReleased          Type = "approval_released"           // ApprovalDecidedData
+	ApprovalHoldExpired       Type = "approval_hold_expired"       // ApprovalDecidedData
 	NoticeFailed              Type = "notice_failed"               // NoticeFailedData
 	TakedownRequested         Type = "takedown_requested"          // NoticeSentData
 	WarningSent               Type = "warning_sent"                // NoticeSentData
@@ -153,6 +157,14 @@ type ApprovalRequestedData struct {
 	Tiers      int      `json:"tiers"`
 	Approvers  []string `json:"approvers"`
 	ExpiresAt  string   `json:"expires_at"`
+	// Policy names the agencies' approval policy; Agencies are the
+	// agencies asked (required, may hold, notified), Channels how
+	// ("email", "slack:#channel").
+	Policy   string   `json:"policy,omitempty"`
+	Agencies []string `json:"agencies,omitempty"`
+	Channels []string `json:"channels,omitempty"`
+	// Waiting are the agencies a reminder went to.
+	Waiting []string `json:"waiting,omitempty"`
 }
 
 // ApprovalDecidedData: an approver decided (approval_decided), or a decision
@@ -164,6 +176,14 @@ type ApprovalDecidedData struct {
 	DecidedBy  string `json:"decided_by,omitempty"`
 	Reason     string `json:"reason,omitempty"`
 	Tier       string `json:"tier,omitempty"`
+	// Agency is the deciding agency, Channel how the decision came
+	// ("email", "slack", "api"); Outcome where the policy stands after it
+	// (pending, approved, rejected, held).
+	Agency  string `json:"agency,omitempty"`
+	Channel string `json:"channel,omitempty"`
+	Outcome string `json:"outcome,omitempty"`
+	// HoldUntil is when a hold expires (approval_held).
+	HoldUntil string `json:"hold_until,omitempty"`
 }
 
 // NoticeFailedData: one attempt to send a notice failed.

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -23,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/tangkal/tangkal/internal/agency"
 	"github.com/tangkal/tangkal/internal/anchor"
 	"github.com/tangkal/tangkal/internal/approval"
 	"github.com/tangkal/tangkal/internal/auth"
@@ -58,10 +60,11 @@ type Config struct {
 	Table string
 	// Template is the path of template.yaml (default: found upwards).
 	Template string
-	// Parameters override template parameters (e.g. ApprovalTimeoutSeconds).
+	// Parameters override template parameters (e.g. EvidenceLinkDays).
 	Parameters map[string]string
-	// Approvers are the approver tiers (default two local tiers).
-	Approvers [][]string
+	// Agencies overrides the bundled agencies and approval policies
+	// (data/agencies.yaml), as TANGKAL_AGENCIES does in AWS.
+	Agencies string
 	// Platforms sets the simulated platforms' behaviour by platform id.
 	Platforms map[string]platformsim.Behavior
 	// Clock, when set, replaces the persisted offset clock (tests).
@@ -98,6 +101,7 @@ type Stack struct {
 
 	invoker timedInvoker
 	closers []func()
+	async   *sync.WaitGroup
 }
 
 // Region and account of the local stack.
@@ -109,17 +113,13 @@ const (
 
 // Local settings that stand in for the template's parameters.
 const (
-	localSender       = "tangkal@kp2mi.local"
-	localSlackChannel = "#takedown-approvals"
-	localSlackUser    = "U0LOCALAPPROVER"
+	localSender   = "tangkal@kp2mi.local"
+	localBotToken = "xoxb-local"
 )
 
 // LocalAgencyEmail is the deciding agency's (Komdigi's) address locally:
 // objections to decide and access-blocking referrals land in the outbox.
 const LocalAgencyEmail = "komdigi@komdigi.local"
-
-// DefaultApprovers are the local approver tiers.
-var DefaultApprovers = [][]string{{"approver@kp2mi.local"}, {"director@kp2mi.local"}}
 
 // AWSConfig returns an SDK config with local credentials for endpoint.
 func AWSConfig(endpoint string) aws.Config {
@@ -185,7 +185,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if cfg.Table == "" {
 		cfg.Table = "tangkal"
 	}
-	s := &Stack{}
+	s := &Stack{async: &sync.WaitGroup{}}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -303,6 +303,22 @@ func (s *Stack) startStandIns(cfg Config, dataDir string, k keys, now func() tim
 		return nil, err
 	}
 	s.Outbox.Now = now
+	dir, err := agency.Load(cfg.Agencies)
+	if err != nil {
+		return nil, err
+	}
+	users := map[string]string{}
+	for _, a := range dir.Agencies {
+		for _, m := range a.Members {
+			if m.Slack != "" {
+				users[m.Slack] = m.Name + " (" + a.Short() + ")"
+			}
+		}
+	}
+	// Slack's stand-in signs interactions with the app's signing secret
+	// and real time, as Slack does.
+	s.Outbox.Slack = &outbox.SlackStandIn{Path: filepath.Join(dataDir, "slack.json"), InteractURL: s.APIURL + "/slack/interactions",
+		Secret: k.slack, Token: localBotToken, BaseURL: s.OutboxURL, Users: users}
 	pc, err := platform.Default()
 	if err != nil {
 		return nil, err
@@ -355,10 +371,6 @@ func (s *Stack) loadRegistry(ctx context.Context) error {
 // only the endpoints, the stand-ins and the keys are the local stack's.
 func (s *Stack) build(cfg Config, dataDir string, k keys, routes map[string]string, now func() time.Time) (wiring.Deps, error) {
 	s.StateMachineARN = fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s-takedown", Region, Account, StackName)
-	approvers := cfg.Approvers
-	if len(approvers) == 0 {
-		approvers = DefaultApprovers
-	}
 	env := samtemplate.Env{Region: Region, Account: Account, StackName: StackName, Parameters: cfg.Parameters}
 	days, err := s.Template.Parameter("EvidenceLinkDays", env)
 	if err != nil {
@@ -376,7 +388,7 @@ func (s *Stack) build(cfg Config, dataDir string, k keys, routes map[string]stri
 	if err != nil {
 		return wiring.Deps{}, err
 	}
-	agency, err := s.Template.Parameter("ObjectionAgency", env)
+	objectionAgency, err := s.Template.Parameter("ObjectionAgency", env)
 	if err != nil {
 		return wiring.Deps{}, err
 	}
@@ -386,22 +398,25 @@ func (s *Stack) build(cfg Config, dataDir string, k keys, routes map[string]stri
 	}
 	st := wiring.Settings{
 		FinePerItemIDR: finePerItem, ObjectionWindow: objectionWindow,
-		ObjectionAgency: agency, AgencyEmails: []string{LocalAgencyEmail},
+		ObjectionAgency: objectionAgency, AgencyEmails: []string{LocalAgencyEmail},
 		EvidenceLinkLifetime: lifetime,
 		Table:                cfg.Table, StateMachineARN: s.StateMachineARN, Sender: localSender, PublicURL: s.APIURL,
-		ApproverTiers: approvers, SlackChannel: localSlackChannel,
-		SlackApprovers: map[string]string{localSlackUser: approvers[0][0]},
+		AgenciesJSON: cfg.Agencies, SlackAPIURL: s.OutboxURL + "/api/",
 	}
 	sec := wiring.Secrets{
 		ApprovalKey: k.approval, WebhookKey: func(string) []byte { return k.webhook },
-		SlackSigningSecret: k.slack, SlackBotToken: "xoxb-local", CursorKey: k.cursor,
+		SlackSigningSecret: k.slack, SlackBotToken: localBotToken, CursorKey: k.cursor,
 		EvidenceLinkKey: k.evidence, AnchorKey: k.anchor, PseudonymKey: k.pseudonym, ConsoleKey: k.console,
 		BundleSecret: k.bundle,
 	}
-	s.Members = LocalMembers(approvers)
+	dir, err := agency.Load(cfg.Agencies)
+	if err != nil {
+		return wiring.Deps{}, err
+	}
+	s.Members = LocalMembers(dir)
 	svc := wiring.Services{
 		DynamoDB: s.Table.DB, SFN: sfn.NewFromConfig(AWSConfig(s.SFNURL)),
-		Mailer: s.Outbox, Slack: s.Outbox, Evidence: evidence.Folder{Dir: filepath.Join(dataDir, "evidence")},
+		Mailer: s.Outbox, InvokeAsync: s.invokeApprovalsAsync, Evidence: evidence.Folder{Dir: filepath.Join(dataDir, "evidence")},
 		Fetch:        safefetch.Options{Routes: routes, Clock: now},
 		PlatformHTTP: &http.Client{Timeout: 30 * time.Second, Transport: pinned{routes: routes}},
 		Tokens:       auth.LocalVerifier{Signer: s.Signer},
@@ -420,15 +435,19 @@ func (s *Stack) build(cfg Config, dataDir string, k keys, routes map[string]stri
 }
 
 // LocalMembers are the people the local console's sign-in page offers: a
-// reporter, every configured approver (agency KP2MI), an auditor and an
+// reporter, every configured approver (with their agencies), an auditor and an
 // admin. Approvers sign in with their configured address, so the requests
 // mailed to them are the ones in their inbox.
-func LocalMembers(approvers [][]string) []console.Member {
+func LocalMembers(dir agency.Directory) []console.Member {
 	ms := []console.Member{{Subject: "ngo-sari", Name: "Sari (LSM / NGO)", Roles: []string{auth.Reporter}}}
-	for _, tier := range approvers {
-		for _, a := range tier {
-			name, _, _ := strings.Cut(a, "@")
-			ms = append(ms, console.Member{Subject: "approver-" + name, Email: a, Name: a, Roles: []string{auth.Approver}, Agency: "KP2MI"})
+	for _, a := range dir.Agencies {
+		for _, m := range a.Members {
+			if m.Email == "" {
+				continue // Slack-only members decide in Slack
+			}
+			name, _, _ := strings.Cut(m.Email, "@")
+			ms = append(ms, console.Member{Subject: a.ID + "-" + name, Email: m.Email, Name: m.Email + " (" + m.Role + ")",
+				Roles: []string{auth.Approver}, Agency: a.Short()})
 		}
 	}
 	return append(ms,
@@ -587,12 +606,32 @@ func (s *Stack) PrintReady(w io.Writer, dataDir string) {
 	fmt.Fprintf(w, "# data kept in %s\n", dataDir)
 	fmt.Fprintf(w, "# console: open %s and choose a member on the local sign-in page\n", s.ConsoleURL)
 	fmt.Fprintln(w, "# tokens: go run ./cmd/tangkal token --role reporter|approver|auditor|admin, or --role platform --sub facebook")
-	fmt.Fprintf(w, "# approval e-mails and Slack messages: open %s\n", s.OutboxURL)
+	fmt.Fprintf(w, "# approval e-mails: open %s (Mailpit's JSON API: %s/api/v1/messages); Slack: %s/slack\n", s.OutboxURL, s.OutboxURL, s.OutboxURL)
 	fmt.Fprintf(w, "# move time forward (deadlines, approval timeouts): go run ./cmd/tangkal clock advance 24h --endpoint %s\n", s.SFNURL)
+}
+
+// invokeApprovalsAsync runs the Approvals function with payload after
+// the current request, as Lambda's asynchronous Invoke does in AWS.
+func (s *Stack) invokeApprovalsAsync(ctx context.Context, payload []byte) error {
+	if s.async == nil {
+		return errors.New("local stack: not started")
+	}
+	s.async.Add(1)
+	go func() {
+		defer s.async.Done()
+		ctx := context.WithoutCancel(ctx)
+		if _, err := s.invoker.Invoke(ctx, "ApprovalsFunction", payload); err != nil {
+			slog.ErrorContext(ctx, "asynchronous invocation of ApprovalsFunction failed", "err", err.Error())
+		}
+	}()
+	return nil
 }
 
 // Close stops everything, newest first.
 func (s *Stack) Close() {
+	if s.async != nil {
+		s.async.Wait()
+	}
 	for i := len(s.closers) - 1; i >= 0; i-- {
 		s.closers[i]()
 	}

@@ -44,9 +44,6 @@ func startFlow(t testing.TB, cfg Config) *flow {
 	cfg.Clock = clock
 	cfg.DynamoDBEndpoint = testenv.Endpoint(t)
 	cfg.Table = testenv.UniqueName(t, "flow")
-	if cfg.Parameters == nil {
-		cfg.Parameters = map[string]string{"ApprovalTimeoutSeconds": "3600", "ApprovalTiers": "2"}
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	st, err := Start(ctx, cfg)
@@ -163,22 +160,45 @@ func decide(t testing.TB, link, decision string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// approveFirstLink decides as the policy's agencies would by their mailed
+// links: "approve" approves as KP2MI and as Komdigi (both are needed),
+// "reject" rejects as KP2MI (one rejection ends it).
 func (f *flow) approveFirstLink(id, decision string) {
 	f.t.Helper()
-	// The link of the case's current request: a mail of another case that
-	// names this one (related cases) must not be taken for it.
-	var links []string
-	if c, err := f.st.Table.GetCase(context.Background(), id); err == nil {
-		for _, l := range f.approvalLinks(id) {
-			if strings.Contains(l, "/approvals/"+c.ApprovalID+"?") {
-				links = append(links, l)
-			}
+	who := []string{"approver@kp2mi.local", "approver@komdigi.local"}
+	if decision != "approve" {
+		who = who[:1]
+	}
+	for _, w := range who {
+		f.decideAs(id, w, decision)
+	}
+}
+
+// linkFor is the first link mailed to who for case id: a link of this
+// case's own approval (another case's mail may name this one among its
+// related cases, and its links decide that other case).
+func (f *flow) linkFor(id, who string) string {
+	f.t.Helper()
+	approvals := &approval.Store{Table: f.st.Table}
+	for _, l := range f.approvalLinks(id) {
+		u, _ := url.Parse(l)
+		if u.Query().Get("a") != who {
+			continue
+		}
+		a, err := approvals.Get(context.Background(), strings.TrimPrefix(u.Path, "/approvals/"))
+		if err == nil && a.CaseID == id {
+			return l
 		}
 	}
-	if len(links) == 0 {
-		f.t.Fatalf("no approval link mailed for case %s", id)
-	}
-	resp, err := http.Get(links[0])
+	f.t.Fatalf("no approval link mailed to %s for case %s", who, id)
+	return ""
+}
+
+// decideAs opens who's link (a GET decides nothing) and posts decision.
+func (f *flow) decideAs(id, who, decision string) {
+	f.t.Helper()
+	link := f.linkFor(id, who)
+	resp, err := http.Get(link)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -187,11 +207,8 @@ func (f *flow) approveFirstLink(id, decision string) {
 	if resp.StatusCode != 200 || !strings.Contains(string(page), "<form") {
 		f.t.Fatalf("GET approval link: %d %s", resp.StatusCode, page)
 	}
-	if c, _ := f.st.Table.GetCase(context.Background(), id); c.Status != store.StatusAwaitingApprove {
-		f.t.Fatalf("a GET changed the case to %s", c.Status)
-	}
-	if code, body := decide(f.t, links[0], decision); code != 200 {
-		f.t.Fatalf("POST decision: %d %s", code, body)
+	if code, body := decide(f.t, link, decision); code != 200 {
+		f.t.Fatalf("POST decision as %s: %d %s", who, code, body)
 	}
 }
 
@@ -223,7 +240,7 @@ func TestApprovedAndRemovedInTime(t *testing.T) {
 	f.advance(4*time.Hour + time.Minute)
 	c = f.waitStatus(id, store.StatusRemovedInTime)
 	evs := f.events(id)
-	want := "case_opened,verified,approval_requested,approval_decided,takedown_requested,compliance_checked,case_closed"
+	want := "case_opened,verified,approval_requested,approval_decided,approval_decided,takedown_requested,compliance_checked,case_closed"
 	if got := eventTypes(evs); got != want {
 		t.Fatalf("history = %s\nwant      %s", got, want)
 	}
@@ -336,14 +353,19 @@ func TestApprovalTimeoutEscalatesThroughEveryTier(t *testing.T) {
 	f := startFlow(t, Config{})
 	id := f.submit("https://www.tiktok.com/@lokerkamboja/video/5550605", scamAd)
 	f.waitStatus(id, store.StatusAwaitingApprove)
-	first := f.approvalLinks(id)
-	f.advance(time.Hour + time.Minute) // tier 1 times out
+	first := []string{f.linkFor(id, "approver@kp2mi.local")}
+	f.advance(31 * time.Minute) // the urgent policy's reminder time
+	waitFor(t, func() bool { return strings.Contains(f.history(id), "approval_reminded") })
+	f.advance(30 * time.Minute) // tier 1's window (1 h) ends
 	waitFor(t, func() bool { return strings.Contains(f.history(id), "approval_escalated") })
+	f.linkFor(id, "supervisor@kp2mi.local") // the supervisors are asked
 	// The expired tier's link no longer decides anything.
 	if code, _ := decide(t, first[0], "approve"); code < 400 || code >= 500 {
 		t.Fatalf("expired tier-1 link answered %d", code)
 	}
-	f.advance(time.Hour + time.Minute) // tier 2 times out
+	f.advance(31 * time.Minute) // tier 2's reminder
+	waitFor(t, func() bool { return strings.Count(f.history(id), "approval_reminded") == 2 })
+	f.advance(30 * time.Minute) // tier 2's window ends
 	f.waitStatus(id, store.StatusApprovalExpired)
 }
 
@@ -428,21 +450,21 @@ func TestRecordedButUndeliveredDecisionIsRecoveredAtTimeout(t *testing.T) {
 	id := f.submit("https://www.facebook.com/groups/lokerluarnegeri/posts/5551111/", scamAd)
 	c := f.waitStatus(id, store.StatusAwaitingApprove)
 	st := approval.Store{Table: f.st.Table, Log: &history.Log{Table: f.st.Table, Now: f.clock.Now}, Now: f.clock.Now}
-	if _, err := st.Decide(context.Background(), c.ApprovalID, approval.Approve, "approver@kp2mi.local", "seen"); err != nil {
-		t.Fatal(err)
+	for _, who := range []string{"approver@kp2mi.local", "approver@komdigi.local"} {
+		if _, err := st.Decide(context.Background(), c.ApprovalID, approval.Approve, who, "seen"); err != nil {
+			t.Fatal(err)
+		}
 	}
-	f.advance(time.Hour + time.Minute) // tier 1's wait ends without a callback
+	f.advance(31 * time.Minute) // the reminder time comes without a callback
 	f.waitStatus(id, store.StatusTakedownSent)
 	got := f.history(id)
 	if !strings.Contains(got, "approval_decision_recovered") || strings.Contains(got, "approval_escalated") {
 		t.Fatalf("history %s", got)
 	}
-	distinct := map[string]bool{}
 	for _, l := range f.approvalLinks(id) {
-		distinct[l] = true
-	}
-	if len(distinct) != 1 {
-		t.Fatalf("%d approval links mailed, want 1 (tier 2 was not asked)", len(distinct))
+		if strings.Contains(l, "supervisor") {
+			t.Fatalf("tier 2 was asked: %s", l)
+		}
 	}
 }
 
@@ -463,7 +485,8 @@ func TestEmailPlatformNoticeAndRefetch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.Contains(mailText(t, raw), id) && !strings.Contains(msg.Header.Get("To"), "kp2mi.local") {
+		to := msg.Header.Get("To")
+		if strings.Contains(mailText(t, raw), id) && !strings.Contains(to, "kp2mi.local") && !strings.Contains(to, "komdigi.local") && !strings.Contains(to, "polri.local") {
 			notices++
 		}
 	}

@@ -22,12 +22,15 @@ import (
 )
 
 // Folder is the local outbox: a directory of .eml (email) and .json (Slack)
-// files. It implements Mailer and SlackPoster, and Handler serves it.
+// files. It implements Mailer, and Handler serves it.
 type Folder struct {
 	Dir string
 	Now func() time.Time // nil: time.Now
 	// Domain is the right-hand side of generated Message-IDs.
 	Domain string
+	// Slack, when set, is served by Handler too (Slack's Web API and
+	// its rendered channels).
+	Slack *SlackStandIn
 }
 
 // NewFolder creates dir if needed and returns an outbox writing into it.

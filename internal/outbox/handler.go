@@ -91,6 +91,10 @@ func (f *Folder) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", f.serveList)
 	mux.HandleFunc("GET /m/{name}", f.serveMessage)
 	mux.HandleFunc("GET /raw/{name}", f.serveRaw)
+	f.registerMailpit(mux)
+	if f.Slack != nil {
+		f.Slack.Register(mux)
+	}
 	return mux
 }
 

@@ -1,12 +1,14 @@
 // Package outbox sends email and Slack messages, and holds their local
 // stand-ins.
 //
-// In AWS, email goes through SES (NewSES) and Slack messages through an
-// incoming webhook or the Web API (SlackHTTP). Locally, Folder writes each
-// email as an RFC 5322 .eml file and each Slack message as a .json file in a
-// directory, and serves that directory as a small web page (Folder.Handler)
-// so a person running the local stack can read the messages and click the
-// approval links in them.
+// In AWS, email goes through SES (NewSES); Slack through its Web API
+// (internal/slack with slack-go). Locally, Folder writes each email as an
+// RFC 5322 .eml file in a directory and serves it (Folder.Handler) as a
+// small web page a person can read and click the approval links in, and as
+// Mailpit's JSON API (GET /api/v1/messages, GET /api/v1/message/{ID}) for
+// scripts and tests. SlackStandIn, served by the same handler, stands in
+// for Slack: the Web API calls tangkal makes, the channels rendered as
+// Slack shows them, and buttons and modals that send signed interactions.
 //
 //	var m outbox.Mailer = outbox.NewSES(sesv2.NewFromConfig(cfg))     // AWS
 //	f, _ := outbox.NewFolder("var/outbox"); var m outbox.Mailer = f // local
@@ -21,7 +23,6 @@ package outbox
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -79,9 +80,4 @@ func looksLikeAddress(s string) bool {
 // Mailer sends email and returns the provider's message id.
 type Mailer interface {
 	Send(ctx context.Context, e Email) (messageID string, err error)
-}
-
-// SlackPoster posts a Block Kit message (the "blocks" array) to a channel.
-type SlackPoster interface {
-	Post(ctx context.Context, channel string, blocks json.RawMessage) error
 }

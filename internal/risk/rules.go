@@ -51,20 +51,23 @@ type Scoring struct {
 
 // ruleFile is one entry of indicators.yaml.
 type ruleFile struct {
-	ID           string   `yaml:"id"`
-	Kind         string   `yaml:"kind"`
-	Weight       float64  `yaml:"weight"`
-	Explanation  string   `yaml:"explanation"`
-	NameID       string   `yaml:"name_id"`
-	NameEN       string   `yaml:"name_en"`
-	Derived      bool     `yaml:"derived"`
-	Patterns     []string `yaml:"patterns"`
-	UnlessBefore []string `yaml:"unless_before"`
-	UnlessAfter  []string `yaml:"unless_after"`
-	UnlessMatch  []string `yaml:"unless_match"`
-	Requires     []string `yaml:"requires"`
-	RequiresAny  []string `yaml:"requires_any"`
-	Excludes     []string `yaml:"excludes"`
+	ID          string  `yaml:"id"`
+	Kind        string  `yaml:"kind"`
+	Weight      float64 `yaml:"weight"`
+	Explanation string  `yaml:"explanation"`
+	// ExplanationID is the explanation in Bahasa Indonesia (approvers
+	// read it first; Explanation is the English one).
+	ExplanationID string   `yaml:"explanation_id"`
+	NameID        string   `yaml:"name_id"`
+	NameEN        string   `yaml:"name_en"`
+	Derived       bool     `yaml:"derived"`
+	Patterns      []string `yaml:"patterns"`
+	UnlessBefore  []string `yaml:"unless_before"`
+	UnlessAfter   []string `yaml:"unless_after"`
+	UnlessMatch   []string `yaml:"unless_match"`
+	Requires      []string `yaml:"requires"`
+	RequiresAny   []string `yaml:"requires_any"`
+	Excludes      []string `yaml:"excludes"`
 }
 
 type rule struct {
@@ -136,6 +139,9 @@ func parseRules(fsys fs.FS) (Rules, error) {
 		if f.Explanation == "" && f.Kind != KindJob && f.Kind != KindFact {
 			return Rules{}, fmt.Errorf("%s: field explanation is empty", where)
 		}
+		if f.Explanation != "" && strings.TrimSpace(f.ExplanationID) == "" {
+			return Rules{}, fmt.Errorf("%s: field explanation_id is empty (the explanation in Bahasa Indonesia, which approvers read first)", where)
+		}
 		if _, repeat := r.byID[f.ID]; !repeat && reported(f.Kind) {
 			switch {
 			case strings.TrimSpace(f.NameID) == "":
@@ -206,6 +212,17 @@ type Name struct {
 	Kind       string // KindRisk, KindLegit, KindNotAd or KindInfo
 	Indonesian string
 	English    string
+}
+
+// Explanation returns what indicator id means, in Bahasa Indonesia and in
+// English ("" when the rules do not define it; the Indonesian one may be
+// missing for rules not yet translated).
+func (r Rules) Explanation(id string) (indonesian, english string) {
+	ru, ok := r.byID[id]
+	if !ok {
+		return "", ""
+	}
+	return ru.ExplanationID, ru.Explanation
 }
 
 // Name returns the names of indicator id; ok is false for an id the rules

@@ -89,6 +89,10 @@ type Case struct {
 	ClaimedRemovedAt string `dynamodbav:"claimed_removed_at,omitempty" json:"claimed_removed_at,omitempty"`
 	// Objection is the state of the platform's objection (Objection*).
 	Objection string `dynamodbav:"objection,omitempty" json:"objection,omitempty"`
+	// Approval is where the agencies' approval stands: each agency's
+	// decision, a hold, what the policy still needs (written with each
+	// decision, in the same transaction).
+	Approval map[string]any `dynamodbav:"approval,omitempty" json:"approval,omitempty"`
 
 	GSI1PK string `dynamodbav:"GSI1PK" json:"-"`
 	GSI1SK string `dynamodbav:"GSI1SK" json:"-"`

@@ -13,7 +13,9 @@
 //	NOTICE#<key>   META          a notice sent to a platform, by idempotency key (TTL; package workflow)
 //	ENTITY#<k>#<v> CASE#<id>     recruiter entity → case (package entity)
 //	TEXT#<b>#<v>   CASE#<id>     one band of an ad text's fingerprint → case, to find reposts (package entity)
-//	APPROVAL#<id>  META          approval request and its task token (package approval)
+//	APPROVAL#<id>  META          the agencies' approval: policy, decisions, hold, task token (package approval)
+//	INBOX#<who>    APPROVAL#<id> an approval waiting for a member (e-mail), for GET /approvals (TTL; package approval)
+//	SLACKREQ#<sha> SLACKREQ      a Slack request already taken, refusing its replay (TTL; package approval)
 //	REGISTRY       LICENCE#<n>   licensed recruiter registry (package registry)
 //	OPENNOTICE#<p> CASE#<id>     a case's notice a platform still has to act on: what
 //	                             GET /platform/notices lists (written with each notice,
@@ -64,6 +66,8 @@ const (
 	PrefixEntity   = "ENTITY#"
 	PrefixText     = "TEXT#"
 	PrefixApproval = "APPROVAL#"
+	PrefixInbox    = "INBOX#"
+	PrefixSlackReq = "SLACKREQ#"
 	PrefixLicence  = "LICENCE#"
 	PrefixStatus   = "STATUS#"
 	PrefixPlatform = "PLATFORM#"
@@ -153,6 +157,13 @@ func EntityCaseSK(caseID string) string { return PrefixCase + caseID }
 
 // ApprovalPK is the partition of an approval request.
 func ApprovalPK(id string) string { return PrefixApproval + id }
+
+// InboxPK is the inbox of a member (lower-case e-mail); its items' sort
+// keys are ApprovalPK(id).
+func InboxPK(who string) string { return PrefixInbox + who }
+
+// SlackRequestPK is the replay guard of one signed Slack request.
+func SlackRequestPK(hash string) string { return PrefixSlackReq + hash }
 
 // LicenceSK is the sort key of a licence in the registry partition.
 func LicenceSK(number string) string { return PrefixLicence + number }

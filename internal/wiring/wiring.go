@@ -6,6 +6,7 @@ package wiring
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,13 +16,17 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	lambdasvc "github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/tangkal/tangkal/internal/agency"
 	"github.com/tangkal/tangkal/internal/anchor"
 	"github.com/tangkal/tangkal/internal/api"
 	"github.com/tangkal/tangkal/internal/approval"
@@ -59,18 +64,21 @@ type Deps struct {
 	Rules           risk.Rules
 	Platforms       *platform.Client
 	Mailer          outbox.Mailer
-	Slack           outbox.SlackPoster
-	SlackChannel    string
-	// SlackApprovers maps Slack user ids to the approver each one is.
-	SlackApprovers map[string]string
-	SlackSecret    []byte
+	// Slack calls Slack's Web API (slack-go); nil while Slack is off.
+	Slack approval.SlackMessenger
+	// Agencies are the agencies, their members and channels, and the
+	// approval policies (data/agencies.yaml or TANGKAL_AGENCIES).
+	Agencies    agency.Directory
+	SlackSecret []byte
+	// InvokeAsync hands a payload to the Approvals function itself, to run
+	// after the current request answered (Slack's 3 seconds).
+	InvokeAsync func(ctx context.Context, payload []byte) error
 	// SlackNow is the clock Slack's request timestamps are checked
 	// against: nil is real time, never the local stack's movable clock,
 	// since Slack signs with its own (tests of fixed samples set it).
-	SlackNow      func() time.Time
-	Links         *approval.Signer
-	ApproverTiers [][]string
-	Sender        string
+	SlackNow func() time.Time
+	Links    *approval.Signer
+	Sender   string
 	// CursorKey signs the read API's paging cursors.
 	CursorKey []byte
 	// Tokens verifies bearer tokens sent with approval decisions.
@@ -109,10 +117,12 @@ type Settings struct {
 	// PublicURL is the base URL of the HTTP API in approval links.
 	PublicURL string
 	// PlatformsJSON overrides the bundled platform configuration.
-	PlatformsJSON  string
-	ApproverTiers  [][]string
-	SlackChannel   string
-	SlackApprovers map[string]string
+	PlatformsJSON string
+	// AgenciesJSON overrides the bundled agencies and approval policies.
+	AgenciesJSON string
+	// SlackAPIURL is Slack's Web API ("" in AWS: Slack's own; locally the
+	// Slack stand-in).
+	SlackAPIURL string
 	// UserPoolID and UserPoolClientID name the Cognito pool whose tokens
 	// approvers may send with a decision.
 	UserPoolID, UserPoolClientID string
@@ -169,8 +179,10 @@ type Services struct {
 	SFN      *sfn.Client
 	Mailer   outbox.Mailer
 	Evidence evidence.Store
-	// Slack posts messages; nil means Slack's Web API with the bot token.
-	Slack outbox.SlackPoster
+	// InvokeAsync runs the Approvals function again asynchronously with
+	// a payload (AWS: lambda Invoke, InvocationType Event, on itself;
+	// locally: the same function in a goroutine).
+	InvokeAsync func(ctx context.Context, payload []byte) error
 	// Fetch configures the SSRF-safe fetcher (the local stack pins the
 	// simulated platforms' hosts).
 	Fetch safefetch.Options
@@ -191,9 +203,6 @@ type Services struct {
 	Now            func() time.Time
 }
 
-// SlackPostURL is Slack's Web API method that posts a message.
-const SlackPostURL = "https://slack.com/api/chat.postMessage"
-
 // Build is the one composition root: it makes the handlers' dependencies
 // from settings, secrets and services.
 func Build(st Settings, sec Secrets, svc Services) (Deps, error) {
@@ -209,9 +218,8 @@ func Build(st Settings, sec Secrets, svc Services) (Deps, error) {
 		SFN: svc.SFN, StateMachineARN: st.StateMachineARN,
 		Fetcher:  safefetch.New(svc.Fetch),
 		Evidence: svc.Evidence, Mailer: svc.Mailer, Sender: st.Sender,
-		ApproverTiers: st.ApproverTiers, CursorKey: sec.CursorKey, Tokens: svc.Tokens,
-		PseudonymKey: sec.PseudonymKey,
-		ConsoleKey:   sec.ConsoleKey,
+		CursorKey: sec.CursorKey, Tokens: svc.Tokens, InvokeAsync: svc.InvokeAsync,
+		PseudonymKey: sec.PseudonymKey, ConsoleKey: sec.ConsoleKey,
 	}
 	var err error
 	switch {
@@ -247,6 +255,9 @@ func Build(st Settings, sec Secrets, svc Services) (Deps, error) {
 	if d.Rules, err = risk.DefaultRules(); err != nil {
 		return Deps{}, fmt.Errorf("load risk rules: %w", err)
 	}
+	if d.Agencies, err = agency.Load(st.AgenciesJSON); err != nil {
+		return Deps{}, err
+	}
 	pc, err := PlatformConfig(st.PlatformsJSON)
 	if err != nil {
 		return Deps{}, err
@@ -273,11 +284,8 @@ func Build(st Settings, sec Secrets, svc Services) (Deps, error) {
 	}
 	if len(sec.SlackSigningSecret) > 0 {
 		d.SlackSecret = sec.SlackSigningSecret
-		d.SlackApprovers = st.SlackApprovers
-		d.SlackChannel = st.SlackChannel
-		d.Slack = svc.Slack
-		if d.Slack == nil && sec.SlackBotToken != "" {
-			d.Slack = &outbox.SlackHTTP{URL: SlackPostURL, Token: sec.SlackBotToken}
+		if sec.SlackBotToken != "" {
+			d.Slack = slack.NewClient(sec.SlackBotToken, st.SlackAPIURL, nil)
 		}
 	}
 	return d, nil
@@ -295,15 +303,11 @@ func FromEnv(ctx context.Context) (Deps, error) {
 	st := Settings{
 		Table: os.Getenv("TANGKAL_TABLE"), StateMachineARN: os.Getenv("TANGKAL_STATE_MACHINE_ARN"),
 		Sender: os.Getenv("TANGKAL_SENDER"), PublicURL: os.Getenv("TANGKAL_PUBLIC_URL"),
-		PlatformsJSON: os.Getenv("TANGKAL_PLATFORMS"), ApproverTiers: ParseTiers(os.Getenv("TANGKAL_APPROVERS")),
-		SlackChannel: os.Getenv("TANGKAL_SLACK_CHANNEL"),
-		UserPoolID:   os.Getenv("TANGKAL_USER_POOL_ID"), UserPoolClientID: os.Getenv("TANGKAL_USER_POOL_CLIENT_ID"),
+		PlatformsJSON: os.Getenv("TANGKAL_PLATFORMS"), AgenciesJSON: os.Getenv(agency.EnvOverride),
+		UserPoolID: os.Getenv("TANGKAL_USER_POOL_ID"), UserPoolClientID: os.Getenv("TANGKAL_USER_POOL_CLIENT_ID"),
 		AnchorBucket: os.Getenv("TANGKAL_ANCHOR_BUCKET"), AnchorKeyID: os.Getenv("TANGKAL_ANCHOR_KEY_ID"),
 		ConsoleAuthDomain: os.Getenv("TANGKAL_CONSOLE_AUTH_DOMAIN"), ConsoleClientID: os.Getenv("TANGKAL_CONSOLE_CLIENT_ID"),
 		ConsoleURL: os.Getenv("TANGKAL_CONSOLE_URL"),
-	}
-	if st.SlackApprovers, err = ParseSlackApprovers(os.Getenv("TANGKAL_SLACK_APPROVERS")); err != nil {
-		return Deps{}, err
 	}
 	if st.EvidenceLinkLifetime, err = evidence.LifetimeDays(os.Getenv(evidence.LinkDaysEnv)); err != nil {
 		return Deps{}, err
@@ -334,6 +338,7 @@ func FromEnv(ctx context.Context) (Deps, error) {
 		DynamoDB: dynamodb.NewFromConfig(cfg), SFN: sfn.NewFromConfig(cfg),
 		Mailer: outbox.NewSES(sesv2.NewFromConfig(cfg)),
 		S3:     s3.NewFromConfig(cfg), KMS: kms.NewFromConfig(cfg),
+		InvokeAsync: selfInvoker(lambdasvc.NewFromConfig(cfg)),
 	}
 	if b := os.Getenv("TANGKAL_EVIDENCE_BUCKET"); b != "" {
 		svc.Evidence = evidence.S3{Client: svc.S3, Bucket: b}
@@ -404,40 +409,20 @@ func splitList(s string) []string {
 	return out
 }
 
-// ParseTiers reads approver tiers: tiers separated by commas, addresses of
-// one tier by '|'.
-func ParseTiers(s string) [][]string {
-	var tiers [][]string
-	for _, tier := range strings.Split(s, ",") {
-		var t []string
-		for _, a := range strings.Split(tier, "|") {
-			if a = strings.TrimSpace(a); a != "" {
-				t = append(t, a)
-			}
+// selfInvoker invokes the running function itself asynchronously (its
+// name is the one Lambda sets in AWS_LAMBDA_FUNCTION_NAME).
+func selfInvoker(c *lambdasvc.Client) func(ctx context.Context, payload []byte) error {
+	return func(ctx context.Context, payload []byte) error {
+		name := os.Getenv("AWS_LAMBDA_FUNCTION_NAME")
+		if name == "" {
+			return errors.New("invoke self: AWS_LAMBDA_FUNCTION_NAME is not set (not running in Lambda)")
 		}
-		if len(t) > 0 {
-			tiers = append(tiers, t)
+		_, err := c.Invoke(ctx, &lambdasvc.InvokeInput{FunctionName: aws.String(name), InvocationType: lambdatypes.InvocationTypeEvent, Payload: payload})
+		if err != nil {
+			return fmt.Errorf("invoke %s asynchronously: %w", name, err)
 		}
+		return nil
 	}
-	return tiers
-}
-
-// ParseSlackApprovers reads "U0123=approver@agency.go.id,U0456=…": which
-// Slack user is which approver.
-func ParseSlackApprovers(s string) (map[string]string, error) {
-	m := map[string]string{}
-	for _, pair := range strings.Split(s, ",") {
-		if pair = strings.TrimSpace(pair); pair == "" {
-			continue
-		}
-		user, who, ok := strings.Cut(pair, "=")
-		user, who = strings.TrimSpace(user), strings.ToLower(strings.TrimSpace(who))
-		if !ok || user == "" || who == "" {
-			return nil, fmt.Errorf("TANGKAL_SLACK_APPROVERS: %q is not SLACKUSERID=approver-address", pair)
-		}
-		m[user] = who
-	}
-	return m, nil
 }
 
 // PlatformConfig is the bundled platform configuration, or the JSON given.
@@ -516,13 +501,31 @@ func Console(d Deps) apiHandler {
 	c := &console.Console{
 		Key: d.ConsoleKey, SignIn: d.SignIn, Table: d.Table, Now: d.Now,
 		Intake: d.intake(), Reader: d.reader(),
-		Approvals: d.approvals(), Decided: approval.Completer{SFN: d.SFN}.Decided,
-		ApproverTiers: d.ApproverTiers,
+		Approvals: d.approvals(), Decided: d.afterAct().Done, Inbox: console.AgencyInbox{Approvals: d.approvals()},
+		ApproverTiers: agencyMembers(d.Agencies),
 	}
 	if d.Platforms != nil {
 		c.Platforms = d.Platforms.Config
 	}
 	return c.Handle
+}
+
+// agencyMembers lists each agency with its members, for the console's
+// admin page: one line per agency.
+func agencyMembers(dir agency.Directory) [][]string {
+	var out [][]string
+	for _, a := range dir.Agencies {
+		line := []string{a.Short() + " (" + a.NameID + ")"}
+		for _, m := range a.Members {
+			who := m.Email
+			if who == "" {
+				who = "Slack " + m.Slack
+			}
+			line = append(line, who+" ["+m.Role+"]")
+		}
+		out = append(out, line)
+	}
+	return out
 }
 
 // Evidence is EvidenceFunction's handler: the evidence copies notices
@@ -535,6 +538,13 @@ func Evidence(d Deps) apiHandler {
 	return api.Handle(srv.Serve)
 }
 
+// afterAct is what follows each recorded act on an approval, for every
+// channel alike: the outcome to the workflow when the policy settles,
+// Slack messages updated.
+func (d Deps) afterAct() approval.AfterAct {
+	return approval.AfterAct{Completer: approval.Completer{SFN: d.SFN, Store: d.approvals(), Now: d.Now}, Slack: d.Slack, Agencies: d.Agencies, Now: d.Now}
+}
+
 func (d Deps) approvals() *approval.Store {
 	return &approval.Store{Table: d.Table, Log: &history.Log{Table: d.Table, Now: d.Now}, Now: d.Now}
 }
@@ -542,10 +552,25 @@ func (d Deps) approvals() *approval.Store {
 // Approvals is ApprovalsFunction's handler.
 func Approvals(d Deps) apiHandler {
 	st := d.approvals()
-	done := approval.Completer{SFN: d.SFN}.Decided
+	after := d.afterAct()
+	sh := approval.SlackHandler{Verifier: slack.Verifier{Secret: d.SlackSecret, Now: d.SlackNow}, Store: st, Slack: d.Slack, After: after}
+	if d.InvokeAsync != nil {
+		sh.Async = func(ctx context.Context, job approval.SlackJob) error {
+			body, err := json.Marshal(job)
+			if err != nil {
+				return err
+			}
+			payload, err := json.Marshal(api.Request{Version: "2.0", RouteKey: approval.AsyncRouteKey, Body: string(body)})
+			if err != nil {
+				return err
+			}
+			return d.InvokeAsync(ctx, payload)
+		}
+	}
 	r := approval.Router{
-		Approvals: &approval.Handler{Store: st, Signer: d.Links, Decided: done, Now: d.Now},
-		Slack:     approval.SlackHandler{Verifier: slack.Verifier{Secret: d.SlackSecret, Now: d.SlackNow}, Store: st, Decided: done},
+		Approvals: &approval.Handler{Store: st, Signer: d.Links, Decided: after.Done, Now: d.Now},
+		Slack:     sh,
+		Inbox:     approval.Inbox{Store: st, Decided: after.Done},
 	}
 	r.Approvals.Tokens = d.Tokens
 	return api.Handle(r.Route)
@@ -559,8 +584,7 @@ func (d Deps) steps() *workflow.Steps {
 	return &workflow.Steps{
 		Table: d.Table, Now: d.Now, Fetcher: d.Fetcher, Evidence: d.Evidence, Assessors: d.assessors(),
 		Platforms: d.Platforms, Approvals: d.approvals(), Links: d.Links, Tasks: d.SFN, Mailer: d.Mailer,
-		Slack: d.Slack, SlackChannel: d.SlackChannel, SlackApprovers: d.SlackApprovers,
-		ApproverTiers: d.ApproverTiers, Sender: d.Sender, Sanctions: d.Sanctions,
+		Slack: d.Slack, Agencies: d.Agencies, Rules: d.Rules, Sender: d.Sender, Sanctions: d.Sanctions,
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/tangkal/tangkal/internal/agency"
 	"log/slog"
 	"time"
 
@@ -50,14 +51,14 @@ type Steps struct {
 	// recorded but never delivered).
 	Tasks  approval.TaskCompleter
 	Mailer outbox.Mailer
-	// Slack, when set, also posts approval requests with buttons.
-	Slack        outbox.SlackPoster
-	SlackChannel string
-	// SlackApprovers maps the Slack user ids who may decide with buttons
-	// to the approver (e-mail address) each one is.
-	SlackApprovers map[string]string
-	// ApproverTiers lists the approvers (e-mail addresses) of each tier.
-	ApproverTiers [][]string
+	// Slack, when set, posts approval requests with buttons to the
+	// channels of agencies that decide in Slack.
+	Slack approval.SlackMessenger
+	// Agencies are the agencies, their members and the approval
+	// policies.
+	Agencies agency.Directory
+	// Rules name the indicators in both languages for approvers.
+	Rules risk.Rules
 	// Sender is the From address of approval requests.
 	Sender string
 	// Sanctions configure the ladder after warning 3 and the agency that

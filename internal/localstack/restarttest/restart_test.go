@@ -37,8 +37,11 @@ type scenario struct {
 }
 
 var (
-	opened   = []string{"case_opened", "verified"}
-	approved = append(append([]string(nil), opened...), "approval_requested", "approval_decided")
+	opened = []string{"case_opened", "verified"}
+	// The bundled policy: KP2MI and Komdigi both approve; one rejection
+	// rejects.
+	approved = append(append([]string(nil), opened...), "approval_requested", "approval_decided", "approval_decided")
+	rejected = append(append([]string(nil), opened...), "approval_requested", "approval_decided")
 )
 
 func join(parts ...any) []string {
@@ -80,7 +83,7 @@ var scenarios = []scenario{
 		status:   store.StatusRemovedInTime,
 		history:  join(approved, "takedown_requested", "compliance_checked", "case_closed"),
 		webhooks: []string{"takedown:1 202"},
-		links:    1,
+		links:    3,
 	},
 	{
 		name: "approved, removed late",
@@ -101,7 +104,7 @@ var scenarios = []scenario{
 		history:  join(approved, "takedown_requested", "compliance_checked", "warning_sent", "compliance_checked", "case_closed"),
 		webhooks: []string{"takedown:1 202"},
 		emails:   map[string]int{"warning_1": 1},
-		links:    1,
+		links:    3,
 	},
 	{
 		name: "approved, never removed: the whole escalation ladder",
@@ -131,7 +134,7 @@ var scenarios = []scenario{
 			"compliance_checked", "fine_recommended", "compliance_checked", "blocking_referred", "compliance_checked", "case_closed"),
 		webhooks: []string{"takedown:1 202"},
 		emails:   map[string]int{"warning_1": 1, "warning_2": 1, "warning_3": 1, "fine_recommendation": 1, "blocking_referral": 1},
-		links:    1,
+		links:    3,
 	},
 	{
 		name: "rejected",
@@ -145,30 +148,36 @@ var scenarios = []scenario{
 			return id
 		},
 		status:  store.StatusRejected,
-		history: join(approved, "case_closed"),
-		links:   1,
+		history: join(rejected, "case_closed"),
+		links:   3,
 	},
 	{
 		name: "approval timeout through every tier",
-		args: []string{"--param", "ApprovalTimeoutSeconds=3600", "--param", "ApprovalTiers=2"},
 		run: func(p *proc) string {
 			id := p.submit("https://www.tiktok.com/@lokerkamboja/video/7770605", scamAd)
 			p.waitStatus(id, store.StatusAwaitingApprove)
-			first := p.approvalLinks(id)
-			p.crash() // awaiting tier 1
-			p.advance(time.Hour + time.Minute)
+			first := p.linkFor(id, "approver@kp2mi.local")
+			p.crash()                   // awaiting tier 1
+			p.advance(31 * time.Minute) // the urgent policy's reminder
+			p.waitEvents(id, "approval_reminded", 1)
+			p.crash() // reminded, awaiting tier 1's window end
+			p.advance(30 * time.Minute)
 			p.waitEvents(id, "approval_escalated", 1)
 			p.crash() // awaiting tier 2
 			// The expired tier's link decides nothing, before or after a crash.
-			if code := p.decide(first[0], "approve"); code < 400 || code >= 500 {
+			if code := p.decide(first, "approve"); code < 400 || code >= 500 {
 				p.t.Fatalf("expired tier-1 link answered %d", code)
 			}
-			p.advance(time.Hour + time.Minute)
+			p.advance(31 * time.Minute)
+			p.waitEvents(id, "approval_reminded", 2)
+			p.advance(30 * time.Minute)
 			return id
 		},
 		status:  store.StatusApprovalExpired,
-		history: join(opened, "approval_requested", "approval_escalated", "case_closed"),
-		links:   2,
+		history: join(opened, "approval_requested", "approval_reminded", "approval_escalated", "approval_reminded", "case_closed"),
+		// Tier 1: KP2MI's and Komdigi's approvers, Polri's investigator;
+		// tier 2: the same with a new expiry, and both supervisors.
+		links: 8,
 	},
 	{
 		name: "platform down, then recovers",
@@ -190,7 +199,7 @@ var scenarios = []scenario{
 		status:   store.StatusRemovedInTime,
 		history:  join(approved, "notice_failed", "notice_failed", "takedown_requested", "compliance_checked", "case_closed"),
 		webhooks: []string{"takedown:1 503", "takedown:2 503", "takedown:3 202"},
-		links:    1,
+		links:    3,
 	},
 	{
 		name: "platform down for good: manual queue",
@@ -214,7 +223,7 @@ var scenarios = []scenario{
 		history: join(approved, repeat(6, "notice_failed"), "moved_to_manual_queue"),
 		webhooks: []string{"takedown:1 503", "takedown:2 503", "takedown:3 503",
 			"takedown:4 503", "takedown:5 503", "takedown:6 503"},
-		links: 1,
+		links: 3,
 	},
 	{
 		name: "ad already gone at verification",
@@ -328,19 +337,42 @@ func nonNil(m map[string]int) map[string]int {
 	return m
 }
 
-// TestKill9BetweenDecisionAndWorkflow kills the stack the moment an
-// approver's decision is recorded, before it reaches the waiting workflow.
-// The approver got no answer and posts again: the recorded decision is
-// delivered then.
+// TestKill9BetweenDecisionAndWorkflow kills the stack the moment the
+// decision that meets the policy (the second agency's) is recorded, before
+// it reaches the waiting workflow. The approver got no answer and posts
+// again: the recorded outcome is delivered then.
 func TestKill9BetweenDecisionAndWorkflow(t *testing.T) {
 	bin, root := buildTangkal(t, t.TempDir())
 	p := newProc(t, bin, root)
 	id := p.submit("https://www.facebook.com/groups/lokerluarnegeri/posts/7771001/", scamAd)
 	p.waitStatus(id, store.StatusAwaitingApprove)
-	p.decideAsync(id, "approve")
-	p.crashWhen("the decision in the history", p.recorded(id, "approval_decided"))
-	if code := p.decide(p.approvalLinks(id)[0], "approve"); code != 200 && code != 409 {
+	if code := p.decide(p.linkFor(id, "approver@kp2mi.local"), "approve"); code != 200 {
+		t.Fatalf("KP2MI's decision answered %d", code)
+	}
+	p.decideAsync(p.linkFor(id, "approver@komdigi.local"), "approve")
+	p.crashWhen("the second decision in the history", func() bool { return p.count(id, "approval_decided") == 2 })
+	if code := p.decide(p.linkFor(id, "approver@komdigi.local"), "approve"); code != 200 && code != 409 {
 		t.Fatalf("approver's second post answered %d", code)
 	}
 	p.waitStatus(id, store.StatusTakedownSent)
+}
+
+// TestKill9BetweenDecisionAndWorkflowNobodyPostsAgain: the same crash, and
+// nobody posts again; the reminder time comes and the workflow takes the
+// recorded outcome instead of reminding anyone.
+func TestKill9BetweenDecisionAndWorkflowNobodyPostsAgain(t *testing.T) {
+	bin, root := buildTangkal(t, t.TempDir())
+	p := newProc(t, bin, root)
+	id := p.submit("https://www.facebook.com/groups/lokerluarnegeri/posts/7771002/", scamAd)
+	p.waitStatus(id, store.StatusAwaitingApprove)
+	if code := p.decide(p.linkFor(id, "approver@kp2mi.local"), "approve"); code != 200 {
+		t.Fatalf("KP2MI's decision answered %d", code)
+	}
+	p.decideAsync(p.linkFor(id, "approver@komdigi.local"), "approve")
+	p.crashWhen("the second decision in the history", func() bool { return p.count(id, "approval_decided") == 2 })
+	p.advance(31 * time.Minute)
+	p.waitStatus(id, store.StatusTakedownSent)
+	if n := p.count(id, "approval_reminded"); n != 0 {
+		t.Fatalf("%d reminders after the policy was met", n)
+	}
 }

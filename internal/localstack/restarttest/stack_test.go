@@ -473,20 +473,16 @@ func (p *proc) decide(link, decision string) int {
 	return resp.StatusCode
 }
 
-// decideAsync posts the first link's decision without waiting for the
-// answer (the stack may die while it is being handled).
-func (p *proc) decideAsync(id, decision string) {
+// decideAsync posts a link's decision without waiting for the answer (the
+// stack may die while it is being handled).
+func (p *proc) decideAsync(link, decision string) {
 	p.t.Helper()
-	links := p.approvalLinks(id)
-	if len(links) == 0 {
-		p.t.Fatalf("no approval link mailed for case %s", id)
-	}
-	u, err := url.Parse(links[0])
+	u, err := url.Parse(link)
 	if err != nil {
 		p.t.Fatal(err)
 	}
 	q := u.Query()
-	form := url.Values{"a": {q.Get("a")}, "exp": {q.Get("exp")}, "sig": {q.Get("sig")}, "decision": {decision}}
+	form := url.Values{"a": {q.Get("a")}, "exp": {q.Get("exp")}, "sig": {q.Get("sig")}, "decision": {decision}, "reason": {"indicators confirmed"}}
 	go func() {
 		if resp, err := http.Post(u.Scheme+"://"+u.Host+u.Path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode())); err == nil {
 			resp.Body.Close()
@@ -494,20 +490,36 @@ func (p *proc) decideAsync(id, decision string) {
 	}()
 }
 
+// linkFor is the first link mailed to who for the case.
+func (p *proc) linkFor(id, who string) string {
+	p.t.Helper()
+	for _, l := range p.approvalLinks(id) {
+		if u, err := url.Parse(l); err == nil && u.Query().Get("a") == who {
+			return l
+		}
+	}
+	p.t.Fatalf("no approval link mailed to %s for case %s", who, id)
+	return ""
+}
+
 // recorded reports whether the case's history holds an event of type typ.
 func (p *proc) recorded(id, typ string) func() bool {
 	return func() bool { return p.count(id, typ) > 0 }
 }
 
-// decideFirst decides with the first link mailed for the case.
+// decideFirst decides as the bundled policy's agencies do by their
+// links: approve as KP2MI and Komdigi (both needed), reject as KP2MI (one
+// rejection ends it).
 func (p *proc) decideFirst(id, decision string) {
 	p.t.Helper()
-	links := p.approvalLinks(id)
-	if len(links) == 0 {
-		p.t.Fatalf("no approval link mailed for case %s", id)
+	who := []string{"approver@kp2mi.local", "approver@komdigi.local"}
+	if decision != "approve" {
+		who = who[:1]
 	}
-	if code := p.decide(links[0], decision); code != 200 {
-		p.t.Fatalf("POST %s decision: %d", decision, code)
+	for _, w := range who {
+		if code := p.decide(p.linkFor(id, w), decision); code != 200 {
+			p.t.Fatalf("POST %s decision as %s: %d", decision, w, code)
+		}
 	}
 }
 
