@@ -115,6 +115,7 @@ var linkRe = regexp.MustCompile(`https?://[^\s"<>]+/approvals/ap_[0-9a-z]+\?[^\s
 func (f *flow) approvalLinks(id string) []string {
 	f.t.Helper()
 	var links []string
+	approvals := &approval.Store{Table: f.st.Table}
 	files, _ := filepath.Glob(filepath.Join(f.st.Outbox.Dir, "*.eml"))
 	for _, name := range files {
 		raw, err := os.ReadFile(name)
@@ -126,7 +127,17 @@ func (f *flow) approvalLinks(id string) []string {
 			continue
 		}
 		for _, l := range linkRe.FindAllString(text, -1) {
-			links = append(links, html.UnescapeString(l))
+			l = html.UnescapeString(l)
+			// Only links of this case's own approvals: another case's mail
+			// may name this one among its related cases.
+			u, err := url.Parse(l)
+			if err != nil {
+				continue
+			}
+			a, err := approvals.Get(context.Background(), strings.TrimPrefix(u.Path, "/approvals/"))
+			if err == nil && a.CaseID == id {
+				links = append(links, l)
+			}
 		}
 	}
 	return links
@@ -174,19 +185,12 @@ func (f *flow) approveFirstLink(id, decision string) {
 	}
 }
 
-// linkFor is the first link mailed to who for case id: a link of this
-// case's own approval (another case's mail may name this one among its
-// related cases, and its links decide that other case).
+// linkFor is the first link mailed to who for case id.
 func (f *flow) linkFor(id, who string) string {
 	f.t.Helper()
-	approvals := &approval.Store{Table: f.st.Table}
 	for _, l := range f.approvalLinks(id) {
 		u, _ := url.Parse(l)
-		if u.Query().Get("a") != who {
-			continue
-		}
-		a, err := approvals.Get(context.Background(), strings.TrimPrefix(u.Path, "/approvals/"))
-		if err == nil && a.CaseID == id {
+		if u.Query().Get("a") == who {
 			return l
 		}
 	}
