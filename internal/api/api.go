@@ -37,6 +37,8 @@ type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// Headers go on the error's answer (e.g. Retry-After on a 429).
+	Headers map[string]string `json:"-"`
 }
 
 func (e *Error) Error() string {
@@ -107,13 +109,22 @@ func fail(ctx context.Context, err error, page bool) Response {
 		e = &Error{Status: 500, Code: "internal", Message: "internal error; the request was not completed"}
 	}
 	if !page {
-		return JSON(e.Status, map[string]*Error{"error": e})
+		return withHeaders(JSON(e.Status, map[string]*Error{"error": e}), e.Headers)
 	}
 	var b strings.Builder
 	if err := errorPage.Execute(&b, map[string]any{"Status": e.Status, "Title": http.StatusText(e.Status), "Message": e.Message}); err != nil {
-		return JSON(e.Status, map[string]*Error{"error": e})
+		return withHeaders(JSON(e.Status, map[string]*Error{"error": e}), e.Headers)
 	}
-	return HTML(e.Status, b.String())
+	return withHeaders(HTML(e.Status, b.String()), e.Headers)
+}
+
+func withHeaders(r Response, h map[string]string) Response {
+	for k, v := range h {
+		if _, fixed := r.Headers[k]; !fixed {
+			r.Headers[k] = v
+		}
+	}
+	return r
 }
 
 var errorPage = template.Must(template.New("error").Parse(`<!doctype html>

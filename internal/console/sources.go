@@ -131,7 +131,7 @@ type reporterItem struct {
 // Add implements ReporterReports.
 func (t TableReports) Add(ctx context.Context, s Session, r MyReport) error {
 	at, _ := time.Parse(time.RFC3339Nano, r.ReceivedAt)
-	av, err := attributevalue.MarshalMap(reporterItem{PK: store.ReporterPK(report.Pseudonym(t.PseudonymKey, s.Subject)),
+	av, err := attributevalue.MarshalMap(reporterItem{PK: store.MyReportsPK(report.Pseudonym(t.PseudonymKey, s.Subject)),
 		SK: store.ReporterReportSK(at, r.ReportID), MyReport: r})
 	if err != nil {
 		return fmt.Errorf("keep report %s for its reporter: %w", r.ReportID, err)
@@ -147,7 +147,7 @@ func (t TableReports) List(ctx context.Context, s Session) ([]MyReport, error) {
 	out, err := t.Table.DB.Query(ctx, &dynamodb.QueryInput{
 		TableName: aws.String(t.Table.Name), KeyConditionExpression: aws.String("PK = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: store.ReporterPK(report.Pseudonym(t.PseudonymKey, s.Subject))},
+			":pk": &types.AttributeValueMemberS{Value: store.MyReportsPK(report.Pseudonym(t.PseudonymKey, s.Subject))},
 		},
 		ScanIndexForward: aws.Bool(false), Limit: aws.Int32(100),
 	})

@@ -61,6 +61,9 @@ const (
 	sampleEvidenceSecret = "sample-evidence-link-secret-for-local-invoke"
 	sampleAnchorKey      = "sample-anchor-mac-key-for-local-invoke"
 	sampleBundleSecret   = "sample-bundle-signing-secret-for-local-invoke"
+	// samplePublicSecret signed the challenge the public report sample
+	// solves (it expires 10 minutes after the samples' time).
+	samplePublicSecret = "sample-public-challenge-secret-for-local-invoke"
 	// sampleEvidenceBody is the stored copy events/evidence-get-evidence.json
 	// names by its SHA-256 (its link expires at sampleLinkExpiry).
 	sampleEvidenceBody = "<html><body>LOWONGAN ADMIN ONLINE KAMBOJA gaji 15jt, visa turis, paspor dipegang</body></html>"
@@ -166,7 +169,8 @@ func newSampleEnv(t *testing.T, tpl *samtemplate.Template) *sampleEnv {
 		ApprovalKey: []byte(sampleApprovalSecret), WebhookKey: func(string) []byte { return webhookSecret },
 		SlackSigningSecret: []byte(sampleSlackSecret), EvidenceLinkKey: []byte(sampleEvidenceSecret),
 		AnchorKey: []byte(sampleAnchorKey), PseudonymKey: []byte("sample-pseudonym-key-for-local-invoke"), ConsoleKey: []byte(strings.Repeat("c", 32)),
-		BundleSecret: []byte(sampleBundleSecret),
+		BundleSecret:       []byte(sampleBundleSecret),
+		PublicChallengeKey: []byte(samplePublicSecret),
 	}, wiring.Services{
 		Anchor:   anchor.Folder{Dir: t.TempDir()},
 		DynamoDB: db, SFN: sfn.NewFromConfig(aws.Config{Region: "ap-southeast-3", BaseEndpoint: aws.String(sfnSrv.URL),
@@ -350,6 +354,24 @@ func TestSampleEventsDriveTheRealHandlers(t *testing.T) {
 	}
 	if calls := e.sfn.seen(); len(calls) != 1 || calls[0] != "StartExecution "+sampleCase {
 		t.Fatalf("Step Functions calls %v", calls)
+	}
+
+	// A crawler's batch (NDJSON): two spellings of the ad join the case,
+	// a bad item is answered on its own. An admin makes the
+	// reporter a trusted flagger; the reporter sees its own record.
+	var batch report.BatchAnswer
+	if err := json.Unmarshal([]byte(toJSON(e.http(t, use("submitreport-post-reports-batch.json"), 200))), &batch); err != nil ||
+		batch.Accepted != 2 || batch.Duplicates != 2 || batch.Rejected != 1 || batch.Results[1].CaseID != sampleCase || batch.Results[2].Error.Field != "url" {
+		t.Fatalf("batch sample: %+v %v", batch, err)
+	}
+	if got := e.http(t, use("submitreport-put-reporter.json"), 200); got["trusted_flagger"] != true {
+		t.Fatalf("grant trusted flagger: %v", got)
+	}
+	if got := e.http(t, use("submitreport-get-reporters-me.json"), 200); got["trusted_flagger"] != true || got["reporter"] != "9c4d5e6f-reporter-0001" {
+		t.Fatalf("reporter's own record: %v", got)
+	}
+	if got := e.http(t, use("submitreport-put-reporters-me.json"), 200); got["notify_email"] != "analyst@ngo.example" {
+		t.Fatalf("reporter's e-mail for feedback: %v", got)
 	}
 
 	// The workflow's steps, in order, on the sample case, whose ad is
@@ -566,6 +588,38 @@ func TestSampleEventsDriveTheRealHandlers(t *testing.T) {
 	if page := e.http(t, use("console-get-signin.json"), 200)["html"].(string); !strings.Contains(page, `value="ngo-sari"`) {
 		t.Fatalf("console sign-in page: %s", page)
 	}
+
+	// The closed case's stream record: its reporter hears of the outcome
+	// (by e-mail, the address it gave) and its record counts the case once.
+	for range 2 {
+		out, err := e.invoke(t, use("reporterfeedback-case-outcome.json"), nil)
+		if r := out.(events.DynamoDBEventResponse); err != nil || len(r.BatchItemFailures) != 0 {
+			t.Fatalf("reporter feedback: %+v %v", out, err)
+		}
+	}
+	if got := e.http(t, use("submitreport-get-reporters-me.json"), 200); got["cases_closed"] != 1.0 || got["approved_takedowns"] != 1.0 {
+		t.Fatalf("record after the outcome: %v", got)
+	}
+
+	// The public channel: a challenge, a report that solves the sample's,
+	// and its private status link.
+	if got := e.http(t, use("publicreports-get-challenge.json"), 200); got["difficulty_bits"] != 20.0 || got["challenge"] == "" {
+		t.Fatalf("challenge: %v", got)
+	}
+	pub = e.http(t, use("publicreports-post-public-report.json"), 202)
+	link, _ := pub["status_url"].(string)
+	if !strings.HasPrefix(link, "https://abc123.execute-api.ap-southeast-3.amazonaws.com/public/reports/") {
+		t.Fatalf("public report: %v", pub)
+	}
+	e.http(t, path("publicreports-post-public-report.json"), 409) // a challenge solves one report
+	out, err = e.invoke(t, use("publicreports-get-public-report-status.json"), func(v any) {
+		req := v.(*api.Request)
+		req.PathParameters["token"] = link[strings.LastIndex(link, "/")+1:]
+	})
+	if resp, _ := out.(api.Response); err != nil || resp.StatusCode != 200 || !strings.Contains(resp.Body, `"status":"in_review"`) {
+		t.Fatalf("status link: %+v %v", out, err)
+	}
+	e.http(t, path("publicreports-get-public-report-status.json"), 404) // the sample's own token was never issued
 
 	for _, f := range files {
 		if filepath.Base(f) != "env.json" && !used[f] {

@@ -228,6 +228,10 @@ func (s *Server) event(r *http.Request, route *Route, pathParams, claims map[str
 		headers[strings.ToLower(k)] = strings.Join(vs, ",")
 	}
 	headers["host"] = r.Host
+	// API Gateway says how the client connected; the local API is plain HTTP.
+	if _, ok := headers["x-forwarded-proto"]; !ok {
+		headers["x-forwarded-proto"] = "http"
+	}
 	var query map[string]string
 	if vals := r.URL.Query(); len(vals) > 0 {
 		query = map[string]string{}

@@ -67,6 +67,10 @@ type Config struct {
 	Agencies string
 	// Platforms sets the simulated platforms' behaviour by platform id.
 	Platforms map[string]platformsim.Behavior
+	// Routes pin further host names to local addresses ("http://host:port"),
+	// as the simulated platforms are pinned: e.g. a reporter's callback
+	// receiver in tests. Loopback stays refused for every other name.
+	Routes map[string]string
 	// Clock, when set, replaces the persisted offset clock (tests).
 	Clock sfnlocal.Clock
 	Log   *slog.Logger
@@ -132,7 +136,7 @@ func AWSConfig(endpoint string) aws.Config {
 
 // keys are the local stack's secrets, kept under the data folder.
 type keys struct {
-	jwt, approval, webhook, slack, cursor, evidence, anchor, pseudonym, console, bundle []byte
+	jwt, approval, webhook, slack, cursor, evidence, anchor, pseudonym, console, bundle, public []byte
 }
 
 func loadKeys(dataDir string) (keys, error) {
@@ -140,7 +144,7 @@ func loadKeys(dataDir string) (keys, error) {
 	for _, f := range []struct {
 		name string
 		dst  *[]byte
-	}{{"signing.key", &k.jwt}, {"approval.key", &k.approval}, {"webhook.key", &k.webhook}, {"slack.key", &k.slack}, {"cursor.key", &k.cursor}, {"evidence.key", &k.evidence}, {"anchor.key", &k.anchor}, {"pseudonym.key", &k.pseudonym}, {"console.key", &k.console}, {"bundle.key", &k.bundle}} {
+	}{{"signing.key", &k.jwt}, {"approval.key", &k.approval}, {"webhook.key", &k.webhook}, {"slack.key", &k.slack}, {"cursor.key", &k.cursor}, {"evidence.key", &k.evidence}, {"anchor.key", &k.anchor}, {"pseudonym.key", &k.pseudonym}, {"console.key", &k.console}, {"bundle.key", &k.bundle}, {"public.key", &k.public}} {
 		key, err := auth.LoadOrCreateKey(filepath.Join(dataDir, "auth", f.name))
 		if err != nil {
 			return keys{}, err
@@ -352,6 +356,9 @@ func (s *Stack) startStandIns(cfg Config, dataDir string, k keys, now func() tim
 			}
 		}
 	}
+	for h, target := range cfg.Routes {
+		routes[strings.ToLower(h)] = target
+	}
 	return routes, nil
 }
 
@@ -396,18 +403,33 @@ func (s *Stack) build(cfg Config, dataDir string, k keys, routes map[string]stri
 	if err != nil {
 		return wiring.Deps{}, err
 	}
+	rateLimits, err := s.Template.Parameter("ReporterRateLimits", env)
+	if err != nil {
+		return wiring.Deps{}, err
+	}
+	var publicSettings [3]string
+	for i, name := range []string{"PublicChallengeBits", "PublicReportsExtraReview", "ApprovalBaseUrl"} {
+		if publicSettings[i], err = s.Template.Parameter(name, env); err != nil {
+			return wiring.Deps{}, err
+		}
+	}
+	bits, extraReview, err := wiring.PublicSettings(publicSettings[0], publicSettings[1])
+	if err != nil {
+		return wiring.Deps{}, err
+	}
 	st := wiring.Settings{
 		FinePerItemIDR: finePerItem, ObjectionWindow: objectionWindow,
 		ObjectionAgency: objectionAgency, AgencyEmails: []string{LocalAgencyEmail},
-		EvidenceLinkLifetime: lifetime,
-		Table:                cfg.Table, StateMachineARN: s.StateMachineARN, Sender: localSender, PublicURL: s.APIURL,
+		EvidenceLinkLifetime: lifetime, RateLimits: rateLimits,
+		PublicChallengeBits: bits, PublicExtraReview: extraReview, PublicReportURL: publicSettings[2],
+		Table: cfg.Table, StateMachineARN: s.StateMachineARN, Sender: localSender, PublicURL: s.APIURL,
 		AgenciesJSON: cfg.Agencies, SlackAPIURL: s.OutboxURL + "/api/",
 	}
 	sec := wiring.Secrets{
 		ApprovalKey: k.approval, WebhookKey: func(string) []byte { return k.webhook },
 		SlackSigningSecret: k.slack, SlackBotToken: localBotToken, CursorKey: k.cursor,
 		EvidenceLinkKey: k.evidence, AnchorKey: k.anchor, PseudonymKey: k.pseudonym, ConsoleKey: k.console,
-		BundleSecret: k.bundle,
+		BundleSecret: k.bundle, PublicChallengeKey: k.public,
 	}
 	dir, err := agency.Load(cfg.Agencies)
 	if err != nil {

@@ -36,6 +36,11 @@ type streamer struct {
 	path     string
 	log      *slog.Logger
 
+	// The stream's ARN and shards as last described (poll's goroutine only).
+	arn         *string
+	shards      []st.Shard
+	describedAt time.Time
+
 	mu          sync.Mutex
 	checkpoints map[string]string // shard id → last processed sequence number
 	processed   int
@@ -93,21 +98,40 @@ func (sm *streamer) run(ctx context.Context) {
 	}
 }
 
-func (sm *streamer) poll(ctx context.Context, iters map[string]*string) (bool, error) {
+// describeEvery is how often a poller re-reads the stream's ARN and shards:
+// between, each poll is one GetRecords a shard, so idle pollers add little
+// load to DynamoDB Local (they used to describe the table and the stream on
+// every 100 ms poll).
+const describeEvery = 2 * time.Second
+
+func (sm *streamer) describe(ctx context.Context, iters map[string]*string) (*string, []st.Shard, error) {
+	if sm.arn != nil && time.Since(sm.describedAt) < describeEvery && len(iters) > 0 {
+		return sm.arn, sm.shards, nil
+	}
 	tbl, err := sm.stack.Table.DB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(sm.stack.Table.Name)})
 	if err != nil {
-		return false, err
+		return nil, nil, err
 	}
 	arn := tbl.Table.LatestStreamArn
 	if arn == nil {
-		return false, errors.New("table has no stream")
+		return nil, nil, errors.New("table has no stream")
 	}
 	desc, err := sm.client.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: arn})
 	if err != nil {
+		return nil, nil, err
+	}
+	sm.arn, sm.shards, sm.describedAt = arn, desc.StreamDescription.Shards, time.Now()
+	return arn, sm.shards, nil
+}
+
+func (sm *streamer) poll(ctx context.Context, iters map[string]*string) (bool, error) {
+	arn, shards, err := sm.describe(ctx, iters)
+	if err != nil {
+		sm.arn = nil
 		return false, err
 	}
 	busy := false
-	for _, sh := range desc.StreamDescription.Shards {
+	for _, sh := range shards {
 		id := aws.ToString(sh.ShardId)
 		it, ok := iters[id]
 		if !ok {

@@ -2,13 +2,64 @@ package report
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/tangkal/tangkal/internal/api"
 	"github.com/tangkal/tangkal/internal/auth"
+	"github.com/tangkal/tangkal/internal/ratelimit"
 )
 
-// Handler serves POST /reports.
-type Handler struct{ Intake Intake }
+// Handler serves SubmitReportFunction's routes: POST /reports, POST
+// /reports/batch, GET /reporters/me and PUT /reporters/{sub}.
+type Handler struct {
+	Intake Intake
+	// Limiter and Classes limit each reporter by its class; a nil Limiter
+	// limits nothing.
+	Limiter  *ratelimit.Limiter
+	Classes  ratelimit.Classes
+	Profiles *Profiles
+	// CheckCallback applies the SSRF rules of fetching ads to a callback
+	// URL (safefetch.Fetcher.CheckURL).
+	CheckCallback func(rawURL string) error
+}
+
+// Route dispatches on the route key.
+func (h Handler) Route(ctx context.Context, req api.Request) (api.Response, error) {
+	switch req.RouteKey {
+	case "POST /reports/batch":
+		return h.Batch(ctx, req)
+	case "GET /reporters/me":
+		return h.Me(ctx, req)
+	case "PUT /reporters/me":
+		return h.SetFeedback(ctx, req)
+	case "PUT /reporters/{sub}":
+		return h.SetProfile(ctx, req)
+	}
+	return h.Submit(ctx, req)
+}
+
+// take takes n tokens from the reporter's bucket: a 429 with Retry-After
+// when its class's limit is reached.
+func (h Handler) take(ctx context.Context, who auth.Principal, n int) (Profile, error) {
+	p := Profile{Subject: who.Subject}
+	if h.Profiles != nil {
+		var err error
+		if p, err = h.Profiles.Get(ctx, who.Subject); err != nil {
+			return p, err
+		}
+	}
+	if h.Limiter == nil {
+		return p, nil
+	}
+	d, err := h.Limiter.Take(ctx, ratelimit.Key("reporter", who.Subject), h.Classes.For(p.RateClass()), n)
+	if err != nil {
+		return p, err
+	}
+	if !d.Allowed {
+		return p, ratelimit.Refuse(d)
+	}
+	return p, nil
+}
 
 // Submit validates the body and records the report: 202 with the receipt.
 func (h Handler) Submit(ctx context.Context, req api.Request) (api.Response, error) {
@@ -28,9 +79,32 @@ func (h Handler) Submit(ctx context.Context, req api.Request) (api.Response, err
 	if err != nil {
 		return api.Response{}, err
 	}
-	r, err := h.Intake.Submit(ctx, who, s, c, body, key)
+	// The rate limit's write runs while the intake reads; the intake
+	// writes nothing until it allowed the request.
+	p := Profile{Subject: who.Subject}
+	if h.Profiles != nil {
+		if p, err = h.Profiles.Get(ctx, who.Subject); err != nil {
+			return api.Response{}, err
+		}
+	}
+	limited := make(chan error, 1)
+	go func() { _, err := h.take(ctx, who, 1); limited <- err }()
+	gate := func() error { return <-limited }
+	r, err := h.Intake.SubmitFrom(ctx, who, Origin{Trusted: p.Trusted, Gate: gate}, s, c, body, key)
 	if err != nil {
 		return api.Response{}, err
 	}
 	return api.JSON(202, r), nil
+}
+
+// errorOf is the contract error of a failed item.
+func errorOf(err error) *api.Error {
+	if e, ok := err.(*api.Error); ok {
+		return e
+	}
+	var e *api.Error
+	if asAPI(err, &e) {
+		return e
+	}
+	return &api.Error{Status: 500, Code: "internal", Message: fmt.Sprintf("internal error; this item was not recorded (retry it)")}
 }

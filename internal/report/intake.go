@@ -90,7 +90,25 @@ type reportItem struct {
 	Duplicate    bool       `dynamodbav:"duplicate"`
 	Pseudonym    string     `dynamodbav:"reporter_pseudonym"`
 	Organization string     `dynamodbav:"organization,omitempty"`
+	Trusted      bool       `dynamodbav:"trusted_flagger,omitempty"`
+	Source       string     `dynamodbav:"source,omitempty"`
 }
+
+// Origin is what the intake knows of a report besides its body: whether a
+// trusted flagger sent it, or the public channel.
+type Origin struct {
+	Trusted bool
+	// Source is SourcePublic for the public channel.
+	Source string
+	// ExtraReview asks for a further review before an approval request.
+	ExtraReview bool
+	// Gate, when set, is called before the first write: a refusal (e.g.
+	// the rate limit, checked while the intake reads) writes nothing.
+	Gate func() error
+}
+
+// SourcePublic marks reports and cases from the public channel.
+const SourcePublic = "public"
 
 type idemItem struct {
 	PK        string `dynamodbav:"PK"`
@@ -126,6 +144,13 @@ func idemKey(sub, key string) string {
 // later ones join it. With an idempotency key, a repeated request returns
 // the first answer and writes nothing.
 func (in Intake) Submit(ctx context.Context, who auth.Principal, s Submission, c urlcanon.Canonical, body []byte, key string) (Receipt, error) {
+	return in.SubmitFrom(ctx, who, Origin{}, s, c, body, key)
+}
+
+// SubmitFrom is Submit for a report of the given origin: a trusted
+// flagger's, or the public channel's, recorded on the report and on a case
+// it opens.
+func (in Intake) SubmitFrom(ctx context.Context, who auth.Principal, o Origin, s Submission, c urlcanon.Canonical, body []byte, key string) (Receipt, error) {
 	now := in.now()
 	var idem *idemItem
 	if key != "" {
@@ -145,6 +170,7 @@ func (in Intake) Submit(ctx context.Context, who auth.Principal, s Submission, c
 		PK: store.CasePK(caseID), SK: store.ReportSK(reportID), ReportID: reportID, CaseID: caseID,
 		URL: s.URL, Platform: platform, Text: s.Text, Category: s.Category, Notes: s.Notes, Reporter: s.Reporter,
 		ReporterSub: who.Subject, ObservedAt: s.ObservedAt, ReceivedAt: store.FormatTime(now), Pseudonym: Pseudonym(in.PseudonymKey, who.Subject),
+		Trusted: o.Trusted, Source: o.Source,
 	}
 	if s.Reporter != nil {
 		rep.Organization = s.Reporter.Organization
@@ -156,6 +182,12 @@ func (in Intake) Submit(ctx context.Context, who auth.Principal, s Submission, c
 	for attempt := 0; ; attempt++ {
 		caseID, err := in.claimedCase(ctx, c)
 		reopens := ""
+		if o.Gate != nil && (err == nil || errors.Is(err, errNoClaim)) {
+			if gerr := o.Gate(); gerr != nil {
+				return Receipt{}, gerr
+			}
+			o.Gate = nil
+		}
 		switch {
 		case err == nil:
 			r, err := in.join(ctx, caseID, rep, idem, receipt.Warnings)
@@ -170,7 +202,7 @@ func (in Intake) Submit(ctx context.Context, who auth.Principal, s Submission, c
 			return Receipt{}, err
 		}
 		receipt.Reopens = reopens
-		err = in.open(ctx, now, c, platform, s, rep, receipt, idem)
+		err = in.open(ctx, now, c, platform, s, rep, receipt, idem, o)
 		switch {
 		case err == nil:
 			return receipt, nil
@@ -201,7 +233,7 @@ var (
 // removedStatuses close a case because the ad was taken down.
 var removedStatuses = []string{store.StatusRemovedInTime, store.StatusRemovedLate}
 
-func (in Intake) open(ctx context.Context, now time.Time, c urlcanon.Canonical, platform string, s Submission, rep reportItem, receipt Receipt, idem *idemItem) error {
+func (in Intake) open(ctx context.Context, now time.Time, c urlcanon.Canonical, platform string, s Submission, rep reportItem, receipt Receipt, idem *idemItem, o Origin) error {
 	caseID := receipt.CaseID
 	ev, err := history.New(caseID, 1, history.Genesis, history.CaseOpened, "reporter:"+rep.Pseudonym, now, history.CaseOpenedData{
 		ReportID: rep.ReportID, URL: s.URL, CanonicalURL: c.URL, Platform: platform, Reopens: receipt.Reopens,
@@ -215,6 +247,7 @@ func (in Intake) open(ctx context.Context, now time.Time, c urlcanon.Canonical, 
 		CreatedAt: store.FormatTime(now), UpdatedAt: store.FormatTime(now), EventSeq: 1, LastHash: ev.Hash,
 		GSI1PK: store.StatusKey(store.StatusReceived), GSI1SK: store.TimeKey(now, caseID),
 		GSI2PK: store.PlatformKey(platform), GSI2SK: store.TimeKey(now, caseID), Reopens: receipt.Reopens,
+		TrustedFlagger: o.Trusted, Source: o.Source, ExtraReview: o.ExtraReview,
 	}
 	items := []types.TransactWriteItem{}
 	for _, v := range []any{claimItem{PK: claimPK(c), SK: store.SKClaim, CaseID: caseID, URL: c.URL}, cs, rep} {

@@ -37,6 +37,7 @@ type duplicateReport struct {
 	reportID string
 	actor    string
 	url      string
+	trusted  bool
 }
 
 // Record handles a batch of stream records.
@@ -72,13 +73,23 @@ func (r Recorder) record(ctx context.Context, reps []duplicateReport) error {
 	for i, d := range reps {
 		entries[i] = r.entry(d)
 	}
-	_, err := log.AppendBatch(ctx, reps[0].caseID, entries, history.Change{Add: map[string]int{"report_count": len(reps)}})
+	change := history.Change{Add: map[string]int{"report_count": len(reps)}}
+	for _, d := range reps {
+		if d.trusted { // a trusted flagger reported it too: its review comes first
+			change.Set = map[string]any{"trusted_flagger": true}
+		}
+	}
+	_, err := log.AppendBatch(ctx, reps[0].caseID, entries, change)
 	if !errors.Is(err, history.ErrConditionFailed) {
 		return err
 	}
 	// Some of them were recorded before (a replay): one at a time, skipping those.
 	for i, d := range reps {
-		_, err := log.AppendBatch(ctx, d.caseID, entries[i:i+1], history.Change{Add: map[string]int{"report_count": 1}})
+		one := history.Change{Add: map[string]int{"report_count": 1}}
+		if d.trusted {
+			one.Set = map[string]any{"trusted_flagger": true}
+		}
+		_, err := log.AppendBatch(ctx, d.caseID, entries[i:i+1], one)
 		if err != nil && !errors.Is(err, history.ErrConditionFailed) {
 			return err
 		}
@@ -125,5 +136,8 @@ func duplicateOf(rec events.DynamoDBEventRecord) (duplicateReport, bool) {
 		return duplicateReport{}, false
 	}
 	d.actor = fmt.Sprintf("reporter:%s", str("reporter_pseudonym"))
+	if v, ok := img["trusted_flagger"]; ok && v.DataType() == events.DataTypeBoolean {
+		d.trusted = v.Boolean()
+	}
 	return d, true
 }

@@ -93,6 +93,15 @@ type Case struct {
 	// decision, a hold, what the policy still needs (written with each
 	// decision, in the same transaction).
 	Approval map[string]any `dynamodbav:"approval,omitempty" json:"approval,omitempty"`
+	// TrustedFlagger is true when a trusted flagger reported the ad: its
+	// review comes first (approvers' inboxes order by it).
+	TrustedFlagger bool `dynamodbav:"trusted_flagger,omitempty" json:"trusted_flagger,omitempty"`
+	// Source is "public" for a report through the public channel (no
+	// account), else empty.
+	Source string `dynamodbav:"source,omitempty" json:"source,omitempty"`
+	// ExtraReview is true when policy asks for a further review before an
+	// approval request (public reports, setting PublicReportsExtraReview).
+	ExtraReview bool `dynamodbav:"extra_review,omitempty" json:"extra_review,omitempty"`
 
 	GSI1PK string `dynamodbav:"GSI1PK" json:"-"`
 	GSI1SK string `dynamodbav:"GSI1SK" json:"-"`

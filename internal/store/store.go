@@ -24,7 +24,7 @@
 //	                             decision, with the workflow's task token (package workflow)
 //	STATS#PLATFORM#<p> SANCTIONS per-platform counters of fine recommendations and
 //	                             access-blocking referrals (package workflow; read by audit)
-//	REPORTER#<pseudonym> REPORT#<received_at>#<id>  a report sent through the console, for its reporter's "my reports" (package console)
+//	MYREPORTS#<pseudonym> REPORT#<received_at>#<id>  a report sent through the console, for its reporter's "my reports" (package console)
 //	ENTITY#<k>#<v> WATCH         the entity's takedown cases, for the watchlist (package stats)
 //	STATS#<scope>  MONTH#<yyyy-mm> counters of a platform (PLATFORM#<p>) or of
 //	                             removed ads (AWARENESS) in a WIB month (package stats)
@@ -32,6 +32,13 @@
 //
 // Every EVENT# item is also copied, from the stream, outside the table
 // (package anchor), so a rewritten history is seen.
+//
+//	RATE#<scope>#<sha256> BUCKET a rate-limit bucket: its theoretical arrival time (TTL; package ratelimit)
+//	REPORTER#<sub> PROFILE       a reporter's class, trusted-flagger status, callback (package report)
+//	REPORTER#<sub> OUTCOME#<case> a case's outcome counted once in the reporter's accuracy record (package feedback)
+//	CASE#<id>      FEEDBACK#<status> reporters were told of the case's status (package feedback)
+//	PUBLIC#<sha256> STATUS       a public report's status capability, by the hash of its token (TTL; package publicreport)
+//	CHALLENGE#<sha256> SPENT     a used proof-of-work challenge of the public channel (TTL; package publicreport)
 //
 // GSI ByStatus (GSI1PK=STATUS#<status>, GSI1SK=<created_at>#<id>) and
 // ByPlatform (GSI2PK=PLATFORM#<platform>, GSI2SK=<created_at>#<id>) serve
@@ -57,26 +64,26 @@ const (
 
 // Key prefixes and fixed sort keys.
 const (
-	PrefixCase     = "CASE#"
-	PrefixEvent    = "EVENT#"
-	PrefixReport   = "REPORT#"
-	PrefixClaim    = "URL#"
-	PrefixIdem     = "IDEM#"
-	PrefixNotice   = "NOTICE#"
-	PrefixEntity   = "ENTITY#"
-	PrefixText     = "TEXT#"
-	PrefixApproval = "APPROVAL#"
-	PrefixInbox    = "INBOX#"
-	PrefixSlackReq = "SLACKREQ#"
-	PrefixLicence  = "LICENCE#"
-	PrefixStatus   = "STATUS#"
-	PrefixPlatform = "PLATFORM#"
-	PrefixReporter = "REPORTER#"
-	PrefixOpen     = "OPENNOTICE#"
-	PrefixObject   = "OBJECTION#"
-	PrefixStats    = "STATS#"
-	PrefixMonth    = "MONTH#"
-	PrefixTallied  = "TALLIED#"
+	PrefixCase      = "CASE#"
+	PrefixEvent     = "EVENT#"
+	PrefixReport    = "REPORT#"
+	PrefixClaim     = "URL#"
+	PrefixIdem      = "IDEM#"
+	PrefixNotice    = "NOTICE#"
+	PrefixEntity    = "ENTITY#"
+	PrefixText      = "TEXT#"
+	PrefixApproval  = "APPROVAL#"
+	PrefixInbox     = "INBOX#"
+	PrefixSlackReq  = "SLACKREQ#"
+	PrefixLicence   = "LICENCE#"
+	PrefixStatus    = "STATUS#"
+	PrefixPlatform  = "PLATFORM#"
+	PrefixMyReports = "MYREPORTS#"
+	PrefixOpen      = "OPENNOTICE#"
+	PrefixObject    = "OBJECTION#"
+	PrefixStats     = "STATS#"
+	PrefixMonth     = "MONTH#"
+	PrefixTallied   = "TALLIED#"
 
 	// SKWatch is an entity's watchlist item; PKWatchlist its ByCount
 	// partition.
@@ -84,12 +91,25 @@ const (
 	PKWatchlist = "WATCHLIST"
 	// StatsAwareness is the scope of the removed-ads counters.
 	StatsAwareness = "AWARENESS"
+	PrefixRate     = "RATE#"
+	PrefixReporter = "REPORTER#"
+	PrefixPublic   = "PUBLIC#"
+	PrefixSpent    = "CHALLENGE#"
+	PrefixFeedback = "FEEDBACK#"
+	PrefixOutcome  = "OUTCOME#"
 
 	SKMeta  = "META"
 	SKClaim = "CLAIM"
 	SKIdem  = "IDEM"
 	// SKSanctions is the sort key of a platform's sanction counters.
 	SKSanctions = "SANCTIONS"
+	// SKBucket, SKProfile, SKStatus and SKSpent are the sort keys of a
+	// rate-limit bucket, a reporter's profile, a public report's status
+	// capability and a spent challenge.
+	SKBucket  = "BUCKET"
+	SKProfile = "PROFILE"
+	SKStatus  = "STATUS"
+	SKSpent   = "SPENT"
 	// PKRegistry is the partition of the licensed-recruiter registry.
 	PKRegistry = "REGISTRY"
 	// SKLastEvent sorts after every event of a case.
@@ -168,9 +188,9 @@ func SlackRequestPK(hash string) string { return PrefixSlackReq + hash }
 // LicenceSK is the sort key of a licence in the registry partition.
 func LicenceSK(number string) string { return PrefixLicence + number }
 
-// ReporterPK is the partition of the reports one reporter (by pseudonym)
+// MyReportsPK is the partition of the reports one reporter (by pseudonym)
 // sent through the console.
-func ReporterPK(pseudonym string) string { return PrefixReporter + pseudonym }
+func MyReportsPK(pseudonym string) string { return PrefixMyReports + pseudonym }
 
 // ReporterReportSK sorts a reporter's reports by the time received.
 func ReporterReportSK(receivedAt time.Time, reportID string) string {
@@ -189,6 +209,26 @@ func MonthSK(month string) string { return PrefixMonth + month }
 
 // TalliedSK marks the seq-th event of a case as counted.
 func TalliedSK(seq int) string { return fmt.Sprintf("%s%010d", PrefixTallied, seq) }
+
+// RatePK is the partition of a rate-limit bucket: scope (reporter,
+// address) and the hash of whom it limits.
+func RatePK(scope, hash string) string { return PrefixRate + scope + "#" + hash }
+
+// ReporterPK is the partition of a reporter's profile (its token subject).
+func ReporterPK(sub string) string { return PrefixReporter + sub }
+
+// PublicPK is the partition of a public report's status capability, given
+// the hash of its token.
+func PublicPK(hash string) string { return PrefixPublic + hash }
+
+// SpentPK is the partition of a used challenge, given its hash.
+func SpentPK(hash string) string { return PrefixSpent + hash }
+
+// FeedbackSK marks, under a case, that its reporters were told of status.
+func FeedbackSK(status string) string { return PrefixFeedback + status }
+
+// OutcomeSK marks, under a reporter, that a case's outcome was counted.
+func OutcomeSK(caseID string) string { return PrefixOutcome + caseID }
 
 // StatusKey is the ByStatus partition of a status.
 func StatusKey(status string) string { return PrefixStatus + status }

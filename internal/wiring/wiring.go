@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,11 +38,14 @@ import (
 	"github.com/tangkal/tangkal/internal/console"
 	"github.com/tangkal/tangkal/internal/evidence"
 	"github.com/tangkal/tangkal/internal/export"
+	"github.com/tangkal/tangkal/internal/feedback"
 	"github.com/tangkal/tangkal/internal/history"
 	"github.com/tangkal/tangkal/internal/logging"
 	"github.com/tangkal/tangkal/internal/outbox"
 	"github.com/tangkal/tangkal/internal/platform"
 	"github.com/tangkal/tangkal/internal/platformapi"
+	"github.com/tangkal/tangkal/internal/publicreport"
+	"github.com/tangkal/tangkal/internal/ratelimit"
 	"github.com/tangkal/tangkal/internal/report"
 	"github.com/tangkal/tangkal/internal/risk"
 	"github.com/tangkal/tangkal/internal/safefetch"
@@ -105,6 +109,18 @@ type Deps struct {
 	ObjectionWindow time.Duration
 	// BundleKey signs evidence bundles (Ed25519).
 	BundleKey *bundle.Key
+	// RateLimits are the request limits of each reporter class (and of
+	// each address on the public channel).
+	RateLimits ratelimit.Classes
+	// PublicChallenges issues and checks the public channel's
+	// proof-of-work challenges.
+	PublicChallenges publicreport.Challenges
+	// PublicExtraReview is the policy that public reports' cases get a
+	// further review before an approval request.
+	PublicExtraReview bool
+	// PublicReportURL is the base of public status links (empty: the
+	// request's own host).
+	PublicReportURL string
 }
 
 // Settings are what a deployment configures: the template's parameters as
@@ -145,6 +161,16 @@ type Settings struct {
 	AgencyEmails    []string
 	// ObjectionWindow is how long a platform may object (0: a day).
 	ObjectionWindow time.Duration
+	// RateLimits is the spec of the rate limits per reporter class
+	// (ratelimit.Parse; empty: ratelimit.DefaultSpec).
+	RateLimits string
+	// PublicChallengeBits is the public channel's proof-of-work
+	// difficulty (0: publicreport.DefaultBits).
+	PublicChallengeBits int
+	// PublicExtraReview: see Deps.
+	PublicExtraReview bool
+	// PublicReportURL: see Deps.
+	PublicReportURL string
 }
 
 // Secrets are the keys the handlers use.
@@ -170,6 +196,8 @@ type Secrets struct {
 	// BundleSecret is what the Ed25519 key of evidence bundles is
 	// derived from.
 	BundleSecret []byte
+	// PublicChallengeKey signs the public channel's challenges.
+	PublicChallengeKey []byte
 }
 
 // Services are the clients and stand-ins handlers talk to: AWS's in a
@@ -222,6 +250,20 @@ func Build(st Settings, sec Secrets, svc Services) (Deps, error) {
 		PseudonymKey: sec.PseudonymKey, ConsoleKey: sec.ConsoleKey,
 	}
 	var err error
+	if d.RateLimits, err = ratelimit.Parse(st.RateLimits); err != nil {
+		return Deps{}, err
+	}
+	d.PublicExtraReview, d.PublicReportURL = st.PublicExtraReview, st.PublicReportURL
+	if len(sec.PublicChallengeKey) > 0 {
+		bits := st.PublicChallengeBits
+		if bits == 0 {
+			bits = publicreport.DefaultBits
+		}
+		if bits < 1 || bits > publicreport.MaxBits {
+			return Deps{}, fmt.Errorf("public challenge difficulty %d bits: want 1 to %d", bits, publicreport.MaxBits)
+		}
+		d.PublicChallenges = publicreport.Challenges{Key: sec.PublicChallengeKey, Bits: bits}
+	}
 	switch {
 	case len(svc.ConsoleMembers) > 0:
 		d.SignIn = console.LocalSignIn{Members: svc.ConsoleMembers}
@@ -308,6 +350,7 @@ func FromEnv(ctx context.Context) (Deps, error) {
 		AnchorBucket: os.Getenv("TANGKAL_ANCHOR_BUCKET"), AnchorKeyID: os.Getenv("TANGKAL_ANCHOR_KEY_ID"),
 		ConsoleAuthDomain: os.Getenv("TANGKAL_CONSOLE_AUTH_DOMAIN"), ConsoleClientID: os.Getenv("TANGKAL_CONSOLE_CLIENT_ID"),
 		ConsoleURL: os.Getenv("TANGKAL_CONSOLE_URL"),
+		RateLimits: os.Getenv("TANGKAL_RATE_LIMITS"),
 	}
 	if st.EvidenceLinkLifetime, err = evidence.LifetimeDays(os.Getenv(evidence.LinkDaysEnv)); err != nil {
 		return Deps{}, err
@@ -316,13 +359,18 @@ func FromEnv(ctx context.Context) (Deps, error) {
 		return Deps{}, err
 	}
 	st.ObjectionAgency, st.AgencyEmails = os.Getenv("TANGKAL_OBJECTION_AGENCY"), splitList(os.Getenv("TANGKAL_AGENCY_EMAILS"))
+	if st.PublicChallengeBits, st.PublicExtraReview, err = PublicSettings(os.Getenv("TANGKAL_PUBLIC_CHALLENGE_BITS"), os.Getenv("TANGKAL_PUBLIC_EXTRA_REVIEW")); err != nil {
+		return Deps{}, err
+	}
+	st.PublicReportURL = os.Getenv("TANGKAL_PUBLIC_REPORT_URL")
 	sec := Secrets{
 		ApprovalKey: []byte(os.Getenv(approval.SecretEnv)), WebhookKey: webhookSecret,
-		CursorKey:       audit.CursorKey(os.Getenv("TANGKAL_CURSOR_SECRET"), os.Getenv(approval.SecretEnv)),
-		EvidenceLinkKey: []byte(os.Getenv(evidence.LinkSecretEnv)),
-		PseudonymKey:    []byte(os.Getenv("TANGKAL_PSEUDONYM_SECRET")),
-		ConsoleKey:      []byte(os.Getenv("TANGKAL_CONSOLE_SECRET")),
-		BundleSecret:    []byte(os.Getenv(BundleSecretEnv)),
+		CursorKey:          audit.CursorKey(os.Getenv("TANGKAL_CURSOR_SECRET"), os.Getenv(approval.SecretEnv)),
+		EvidenceLinkKey:    []byte(os.Getenv(evidence.LinkSecretEnv)),
+		PseudonymKey:       []byte(os.Getenv("TANGKAL_PSEUDONYM_SECRET")),
+		ConsoleKey:         []byte(os.Getenv("TANGKAL_CONSOLE_SECRET")),
+		BundleSecret:       []byte(os.Getenv(BundleSecretEnv)),
+		PublicChallengeKey: []byte(os.Getenv("TANGKAL_PUBLIC_SECRET")),
 	}
 	if id := os.Getenv("TANGKAL_SLACK_SECRET_ARN"); id != "" {
 		var slackKeys struct {
@@ -450,8 +498,44 @@ type apiHandler = func(context.Context, api.Request) (api.Response, error)
 
 // SubmitReport is SubmitReportFunction's handler.
 func SubmitReport(d Deps) apiHandler {
-	h := report.Handler{Intake: d.intake()}
-	return api.Handle(h.Submit)
+	h := report.Handler{
+		Intake: d.intake(), Classes: d.RateLimits,
+		Limiter:  &ratelimit.Limiter{Table: d.Table, Now: d.Now},
+		Profiles: &report.Profiles{Table: d.Table, Now: d.Now},
+	}
+	if d.Fetcher != nil {
+		h.CheckCallback = d.Fetcher.CheckURL
+	}
+	return api.Handle(h.Route)
+}
+
+// PublicSettings reads the public channel's difficulty (bits; empty: the
+// default) and its extra-review policy ("true"/"false"; empty: true).
+func PublicSettings(bits, extraReview string) (int, bool, error) {
+	n := 0
+	if strings.TrimSpace(bits) != "" {
+		var err error
+		if n, err = strconv.Atoi(strings.TrimSpace(bits)); err != nil {
+			return 0, false, fmt.Errorf("TANGKAL_PUBLIC_CHALLENGE_BITS %q: %w", bits, err)
+		}
+	}
+	switch strings.TrimSpace(extraReview) {
+	case "", "true":
+		return n, true, nil
+	case "false":
+		return n, false, nil
+	}
+	return 0, false, fmt.Errorf("TANGKAL_PUBLIC_EXTRA_REVIEW %q: want true or false", extraReview)
+}
+
+// PublicReports is PublicReportsFunction's handler: the public channel.
+func PublicReports(d Deps) apiHandler {
+	h := publicreport.Handler{
+		Intake: d.intake(), Challenges: d.PublicChallenges,
+		Limiter: &ratelimit.Limiter{Table: d.Table, Now: d.Now}, Limit: d.RateLimits.For(ratelimit.ClassPublic),
+		PublicURL: d.PublicReportURL, ExtraReview: d.PublicExtraReview, Now: d.Now,
+	}
+	return api.Handle(h.Route)
 }
 
 // intake is how reports are recorded, by the API and the console alike.
@@ -635,6 +719,12 @@ func Tally(d Deps) func(context.Context, events.DynamoDBEvent) (events.DynamoDBE
 	return stats.Tally{Table: d.Table, Now: d.Now}.Handle
 }
 
+// ReporterFeedback is ReporterFeedbackFunction's handler: webhooks and
+// e-mails to reporters, and their accuracy records, from the stream.
+func ReporterFeedback(d Deps) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	return feedback.Notifier{Table: d.Table, Fetcher: d.Fetcher, Mailer: d.Mailer, Sender: d.Sender, Now: d.Now}.Handle
+}
+
 // VerifyAd is VerifyAdFunction's handler.
 func VerifyAd(d Deps) func(context.Context, workflow.CaseInput) (workflow.VerifyOutput, error) {
 	return d.steps().VerifyAd
@@ -685,5 +775,7 @@ func Handlers(d Deps) map[string]any {
 		"CloseCaseFunction":                CloseCase(d),
 		"PlatformApiFunction":              PlatformAPI(d),
 		"RequestObjectionDecisionFunction": RequestObjectionDecision(d),
+		"PublicReportsFunction":            PublicReports(d),
+		"ReporterFeedbackFunction":         ReporterFeedback(d),
 	}
 }
