@@ -1,17 +1,52 @@
 package localstack
 
 import (
-	"io"
+	"bytes"
+	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"testing"
 )
 
 func TestMain(m *testing.M) {
-	// The handlers log through slog's default logger; keep test output for
-	// failures (set TANGKAL_TEST_LOGS=1 to see the JSON logs).
+	// The handlers log through slog's default logger. Test output stays
+	// quiet; the last warnings and errors are printed when a test fails, so
+	// a failure shows what the handlers saw (TANGKAL_TEST_LOGS=1 shows every
+	// JSON log line as it happens).
+	var tail *logTail
 	if os.Getenv("TANGKAL_TEST_LOGS") == "" {
-		slog.SetDefault(slog.New(slog.NewJSONHandler(io.Discard, nil)))
+		tail = &logTail{max: 300}
+		slog.SetDefault(slog.New(slog.NewJSONHandler(tail, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if code != 0 && tail != nil {
+		fmt.Fprintf(os.Stderr, "last %d warnings and errors the handlers logged:\n", len(tail.lines))
+		for _, l := range tail.lines {
+			os.Stderr.Write(l)
+		}
+	}
+	os.Exit(code)
+}
+
+// logTail keeps the last max log lines.
+type logTail struct {
+	mu    sync.Mutex
+	max   int
+	lines [][]byte
+}
+
+func (l *logTail) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, line := range bytes.SplitAfter(p, []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		l.lines = append(l.lines, append([]byte(nil), line...))
+	}
+	if n := len(l.lines) - l.max; n > 0 {
+		l.lines = append([][]byte(nil), l.lines[n:]...)
+	}
+	return len(p), nil
 }

@@ -10,6 +10,7 @@ import (
 	"mime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/tangkal/tangkal/internal/api"
 	"github.com/tangkal/tangkal/internal/auth"
@@ -25,6 +26,10 @@ const (
 	MaxBatchBytes = 5 << 20
 	// batchWorkers is how many items of a batch are recorded at once.
 	batchWorkers = 16
+	// BatchReserve is the part of the function's time no item starts in:
+	// an item started then could be cut off by the function's timeout.
+	// Items not started are answered not_processed, to be sent again.
+	BatchReserve = 10 * time.Second
 )
 
 // BatchItem is one report of a batch: a report as POST /reports takes it,
@@ -48,10 +53,21 @@ type BatchResult struct {
 
 // BatchAnswer is the answer of POST /reports/batch (200).
 type BatchAnswer struct {
-	Accepted   int           `json:"accepted"`
-	Duplicates int           `json:"duplicates"`
-	Rejected   int           `json:"rejected"`
-	Results    []BatchResult `json:"results"`
+	Accepted   int `json:"accepted"`
+	Duplicates int `json:"duplicates"`
+	Rejected   int `json:"rejected"`
+	// NotProcessed counts the items the batch had no time left for (status
+	// 503, code not_processed): nothing of them was recorded; send them
+	// again (their idempotency keys make a resend safe).
+	NotProcessed int           `json:"not_processed"`
+	Results      []BatchResult `json:"results"`
+}
+
+// notProcessed is the answer for an item the batch had no time left for.
+func notProcessed(i int) BatchResult {
+	return BatchResult{Index: i, Status: 503, Error: &api.Error{Status: 503, Code: "not_processed",
+		Message: "belum diproses: batas waktu permintaan hampir habis; kirim ulang butir ini (dengan idempotency_key yang sama) / " +
+			"not processed: the request ran out of time; send this item again (with the same idempotency_key)"}}
 }
 
 // SplitBatch cuts a batch body into its items: a JSON array of objects, or
@@ -120,13 +136,20 @@ func (h Handler) Batch(ctx context.Context, req api.Request) (api.Response, erro
 			}
 		}()
 	}
+	deadline, bounded := ctx.Deadline()
 	for i := range items {
+		if bounded && time.Until(deadline) < BatchReserve {
+			ans.Results[i] = notProcessed(i)
+			continue
+		}
 		next <- i
 	}
 	close(next)
 	wg.Wait()
 	for _, r := range ans.Results {
 		switch {
+		case r.Error != nil && r.Error.Code == "not_processed":
+			ans.NotProcessed++
 		case r.Error != nil:
 			ans.Rejected++
 		case r.Duplicate:
@@ -142,6 +165,11 @@ func (h Handler) Batch(ctx context.Context, req api.Request) (api.Response, erro
 func (h Handler) item(ctx context.Context, who auth.Principal, o Origin, i int, raw json.RawMessage) BatchResult {
 	res := BatchResult{Index: i}
 	fail := func(err error) BatchResult {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			// Cut off by the function's time: a resend under the same
+			// idempotency key records it once (or finds it recorded).
+			return notProcessed(i)
+		}
 		res.Error = errorOf(err)
 		res.Status = res.Error.Status
 		if res.Status == 500 {
