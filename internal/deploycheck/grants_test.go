@@ -14,6 +14,10 @@ import (
 	"testing"
 	"time"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/tangkal/tangkal/internal/awsenv"
 	"github.com/tangkal/tangkal/internal/samtemplate"
 	"github.com/tangkal/tangkal/internal/wiring"
 )
@@ -419,9 +423,25 @@ func TestConfiguredServicesNeedTheirVariable(t *testing.T) {
 	if d.Evidence != nil || d.Anchor != nil || d.AnchorMAC != nil {
 		t.Fatalf("with no bucket or key configured, FromEnv built evidence %v, anchor %v, MAC %v: S3 and KMS calls would need grants", d.Evidence, d.Anchor, d.AnchorMAC)
 	}
-	// The stand-in does see a configuration call when one is asked for.
-	t.Setenv("TANGKAL_SLACK_SECRET_ARN", "arn:aws:secretsmanager:ap-southeast-3:000000000000:secret:slack")
-	if _, got := configure(t); len(got) == 0 {
-		t.Fatal("FromEnv with TANGKAL_SLACK_SECRET_ARN made no call: the stand-in sees nothing")
+	// Not vacuous: the stand-in sees the SDK's calls under this
+	// environment, and the stores appear once their variables are set.
+	cfg, err := awsenv.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := secretsmanager.NewFromConfig(cfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: awssdk.String("x")}); err != nil {
+		t.Fatalf("the stand-in does not answer: %v", err)
+	}
+	mu.Lock()
+	n := len(calls)
+	mu.Unlock()
+	if n == 0 {
+		t.Fatal("a Secrets Manager call did not reach the stand-in")
+	}
+	t.Setenv("TANGKAL_EVIDENCE_BUCKET", "evidence")
+	t.Setenv("TANGKAL_ANCHOR_BUCKET", "anchor")
+	t.Setenv("TANGKAL_ANCHOR_KEY_ID", "key")
+	if d, _ = configure(t); d.Evidence == nil || d.Anchor == nil || d.AnchorMAC == nil {
+		t.Fatalf("with bucket and key configured: evidence %v, anchor %v, MAC %v", d.Evidence, d.Anchor, d.AnchorMAC)
 	}
 }
