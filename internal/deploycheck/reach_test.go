@@ -39,6 +39,9 @@ func (o operation) String() string { return o.Service + "." + o.Name }
 // operation comes with a call chain that leads to it.
 type reach struct {
 	Handler, Config map[operation][]string
+	// Unseen are SDK helpers our code calls that make calls of their own
+	// the analysis cannot see (their bodies are not analysed).
+	Unseen []string
 }
 
 var (
@@ -102,10 +105,9 @@ func analyse(root string) (map[string]reach, error) {
 		roots := []*ssa.Function{sp.Func("main"), sp.Func("init")}
 		res := rta.Analyze(roots, true)
 		dir := filepath.Base(p.PkgPath)
-		out[dir] = reach{
-			Handler: walk(res.CallGraph, roots, fromEnv),
-			Config:  walk(res.CallGraph, roots, ""),
-		}
+		handler, unseen := walk(res.CallGraph, roots, fromEnv)
+		config, unseenConfig := walk(res.CallGraph, roots, "")
+		out[dir] = reach{Handler: handler, Config: config, Unseen: append(unseen, unseenConfig...)}
 		for op := range out[dir].Handler {
 			delete(out[dir].Config, op)
 		}
@@ -143,7 +145,7 @@ func parseFile(fset *token.FileSet, filename string, src []byte) (*ast.File, err
 
 // walk returns the SDK operations reachable from roots, not passing
 // through the function named avoid.
-func walk(g *callgraph.Graph, roots []*ssa.Function, avoid string) map[operation][]string {
+func walk(g *callgraph.Graph, roots []*ssa.Function, avoid string) (map[operation][]string, []string) {
 	parent := map[*ssa.Function]*ssa.Function{}
 	seen := map[*ssa.Function]bool{}
 	var queue []*ssa.Function
@@ -158,6 +160,7 @@ func walk(g *callgraph.Graph, roots []*ssa.Function, avoid string) map[operation
 		visit(r, nil)
 	}
 	ops := map[operation][]string{}
+	var unseen []string
 	for len(queue) > 0 {
 		f := queue[0]
 		queue = queue[1:]
@@ -171,6 +174,9 @@ func walk(g *callgraph.Graph, roots []*ssa.Function, avoid string) map[operation
 						ops[op] = chain(parent, f)
 					}
 					continue
+				}
+				if ours(f) && callsOnItsOwn(e.Callee.Func) {
+					unseen = append(unseen, e.Callee.Func.String()+" (from "+strings.Join(chain(parent, f), " → ")+")")
 				}
 				visit(e.Callee.Func, f)
 			}
@@ -188,7 +194,27 @@ func walk(g *callgraph.Graph, roots []*ssa.Function, avoid string) map[operation
 			}
 		}
 	}
-	return ops
+	return ops, unseen
+}
+
+// callsOnItsOwn tells whether an SDK function may call AWS by itself where
+// the analysis cannot follow: waiters, the feature packages' managers
+// (uploads, downloads, paginated scans). Pure helpers (attribute values,
+// expression builders, configuration) do not.
+func callsOnItsOwn(f *ssa.Function) bool {
+	obj := f.Object()
+	if obj == nil || obj.Pkg() == nil {
+		return false
+	}
+	path := obj.Pkg().Path()
+	switch {
+	case strings.HasPrefix(path, "github.com/aws/aws-sdk-go-v2/feature/"):
+		return !strings.HasPrefix(path, "github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue") &&
+			!strings.HasPrefix(path, "github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression")
+	case strings.HasPrefix(path, sdkPrefix):
+		return strings.HasSuffix(f.Name(), "Waiter")
+	}
+	return false
 }
 
 // sdkOperation tells whether f is an exported method of an AWS SDK
@@ -219,7 +245,15 @@ func sdkOperation(f *ssa.Function) (operation, bool) {
 		return operation{}, false
 	}
 	named, ok := ptr.Elem().(*types.Named)
-	if !ok || named.Obj().Name() != "Client" || f.Name() == "Options" {
+	if !ok {
+		return operation{}, false
+	}
+	// A presigned request is made later, by whoever holds it, with this
+	// role's credentials.
+	if name, ok := strings.CutPrefix(f.Name(), "Presign"); ok && named.Obj().Name() == "PresignClient" {
+		return operation{Service: service, Name: name}, true
+	}
+	if named.Obj().Name() != "Client" || f.Name() == "Options" {
 		return operation{}, false
 	}
 	return operation{Service: service, Name: f.Name()}, true
