@@ -17,13 +17,16 @@ run: deps
 ## test: one DynamoDB Local for the whole run, then go test -race ./...
 ## (the console's browser tests need Chromium: installed here when root, else they say what to install)
 test: deps browser
-	$(GO) run ./cmd/tangkal with-dynamodb -- $(GO) test -race -count=1 ./...
+	$(GO) run ./cmd/tangkal with-dynamodb -- $(GO) test -race -count=1 -timeout 25m ./...
 
-## lint: gofmt, go vet, cfn-lint on template.yaml, asl-validator on workflows
+## lint: gofmt, go vet, cfn-lint on template.yaml, asl-validator on workflows, and the deploy checks:
+## template.yaml transformed offline by the SAM translator (infra/samtransform.py), every AWS call each
+## function can reach granted to its role, logs kept, alarms, locked evidence (internal/deploycheck)
 lint: check-lint-tools deps
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	cfn-lint template.yaml
+	TANGKAL_REQUIRE_SAM_TRANSLATOR=1 $(GO) test -count=1 ./internal/deploycheck/
 	@for f in workflows/*.asl.json; do echo "asl-validator $$f"; npx --prefix infra --no-install asl-validator --json-path "$$f" || exit 1; done
 
 ## bench: benchmarks against DynamoDB Local

@@ -84,10 +84,24 @@ func (h Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 func (h Handler) WithGroup(name string) slog.Handler { return Handler{h.Handler.WithGroup(name)} }
 
 // New returns a JSON logger to w at the level AWS_LAMBDA_LOG_LEVEL names
-// (Lambda's advanced logging controls; INFO when unset).
+// (Lambda's advanced logging controls; INFO when unset). Each line has the
+// "level" and RFC 3339 "timestamp" keys Lambda reads to filter application
+// logs itself (without a timestamp it would take every line for INFO).
 func New(w io.Writer) *slog.Logger {
-	return slog.New(Handler{slog.NewJSONHandler(w, &slog.HandlerOptions{Level: Level(os.Getenv("AWS_LAMBDA_LOG_LEVEL"))})})
+	return slog.New(Handler{slog.NewJSONHandler(w, &slog.HandlerOptions{
+		Level: Level(os.Getenv("AWS_LAMBDA_LOG_LEVEL")),
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.TimeKey {
+				a.Key = TimestampKey
+			}
+			return a
+		},
+	})})
 }
+
+// TimestampKey is the key of each line's time, as Lambda's log-level
+// filtering reads it.
+const TimestampKey = "timestamp"
 
 // Level reads a Lambda log level name (TRACE, DEBUG, INFO, WARN, ERROR,
 // FATAL); anything else is INFO.

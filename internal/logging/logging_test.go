@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 )
@@ -61,5 +63,55 @@ func TestLevelFollowsLambdasLogLevel(t *testing.T) {
 		if got := Level(name); got != want {
 			t.Errorf("Level(%q) = %v, want %v", name, got, want)
 		}
+	}
+}
+
+// What Lambda's log-level filtering reads from each line: "level" and an
+// RFC 3339 "timestamp"; and the level AWS_LAMBDA_LOG_LEVEL names holds.
+func TestNewWritesWhatLambdaFilters(t *testing.T) {
+	tests := []struct {
+		level string
+		want  []string // messages written, of debug, info, warn, error
+	}{
+		{"", []string{"info", "warn", "error"}},
+		{"DEBUG", []string{"debug", "info", "warn", "error"}},
+		{"WARN", []string{"warn", "error"}},
+		{"ERROR", []string{"error"}},
+	}
+	for _, tt := range tests {
+		t.Run("level "+tt.level, func(t *testing.T) {
+			t.Setenv("AWS_LAMBDA_LOG_LEVEL", tt.level)
+			var buf bytes.Buffer
+			log := New(&buf)
+			ctx := context.Background()
+			log.DebugContext(ctx, "debug")
+			log.InfoContext(ctx, "info")
+			log.WarnContext(ctx, "warn")
+			log.ErrorContext(ctx, "error")
+			var got []string
+			for _, l := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
+				if len(l) == 0 {
+					continue
+				}
+				var line map[string]any
+				if err := json.Unmarshal(l, &line); err != nil {
+					t.Fatalf("not JSON: %q", l)
+				}
+				ts, _ := line[TimestampKey].(string)
+				if _, err := time.Parse(time.RFC3339Nano, ts); err != nil {
+					t.Errorf("timestamp %q is not RFC 3339: %s", ts, l)
+				}
+				if _, ok := line["time"]; ok {
+					t.Errorf("a second time key: %s", l)
+				}
+				if lv, _ := line["level"].(string); !strings.EqualFold(lv, line["msg"].(string)) {
+					t.Errorf("level %q for %q", lv, line["msg"])
+				}
+				got = append(got, line["msg"].(string))
+			}
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("written %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/tangkal/tangkal/internal/history"
 	"github.com/tangkal/tangkal/internal/store"
@@ -22,6 +23,11 @@ var outcomes = map[string]bool{
 	store.StatusLegitimate: true, store.StatusNotJobAd: true, store.StatusDuplicate: true, store.StatusManualQueue: true,
 	store.StatusObjectionUpheld: true,
 }
+
+// ManualQueueLog is the message CloseCase logs once for each case it moves
+// to the manual queue: template.yaml's ManualQueueMetricFilter counts these
+// lines and ManualQueueAlarm tells the operators.
+const ManualQueueLog = "case moved to the manual queue"
 
 // CloseCase records the case's outcome, or its move to the manual queue.
 func (s *Steps) CloseCase(ctx context.Context, in CloseInput) (_ struct{}, err error) {
@@ -49,6 +55,9 @@ func (s *Steps) CloseCase(ctx context.Context, in CloseInput) (_ struct{}, err e
 		// The platform has nothing left to answer on a closed case.
 		ch.Items = append(ch.Items, s.Table.DeleteOpenNotice(c.Platform, c.ID))
 	}
-	_, err = s.record(ctx, stepName, c.ID, "close", typ, data, ch)
+	recorded, err := s.record(ctx, stepName, c.ID, "close", typ, data, ch)
+	if recorded && in.Outcome == store.StatusManualQueue {
+		slog.WarnContext(ctx, ManualQueueLog, "outcome", in.Outcome)
+	}
 	return struct{}{}, err
 }

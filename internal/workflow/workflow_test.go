@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/tangkal/tangkal/internal/auth"
 	"github.com/tangkal/tangkal/internal/evidence"
 	"github.com/tangkal/tangkal/internal/history"
+	"github.com/tangkal/tangkal/internal/logging"
 	"github.com/tangkal/tangkal/internal/platform"
 	"github.com/tangkal/tangkal/internal/registry"
 	"github.com/tangkal/tangkal/internal/report"
@@ -270,4 +272,54 @@ func TestVerifyAdLinksRepostToEarlierCase(t *testing.T) {
 	if v, _, _ := history.LastVerified(evs); v.Repost != nil {
 		t.Errorf("unrelated ad linked as a repost of %+v", v.Repost)
 	}
+}
+
+// The manual-queue alarm counts one log line per case moved there: a
+// replayed CloseCase must not count it again, and a closed case never.
+func TestCloseCaseLogsTheManualQueueOnce(t *testing.T) {
+	var buf strings.Builder
+	var mu sync.Mutex
+	prev := slog.Default()
+	slog.SetDefault(logging.New(lockedWriter{&mu, &buf})) // the functions' logger
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	s := newSteps(t, pages{})
+	tests := []struct {
+		outcome string
+		want    int
+	}{
+		{store.StatusManualQueue, 1},
+		{store.StatusRejected, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.outcome, func(t *testing.T) {
+			id := openCase(t, s, fmt.Sprintf(`{"url":"https://www.facebook.com/groups/loker/posts/%s","text":%q}`, tt.outcome, scamText))
+			for range 2 { // Step Functions may run a task twice
+				if _, err := s.CloseCase(context.Background(), CloseInput{CaseID: id, Outcome: tt.outcome}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			got := 0
+			for _, line := range strings.Split(buf.String(), "\n") {
+				if strings.Contains(line, `"msg":"`+ManualQueueLog+`"`) && strings.Contains(line, id) {
+					got++
+				}
+			}
+			if got != tt.want {
+				t.Fatalf("%d lines %q for %s, want %d:\n%s", got, ManualQueueLog, id, tt.want, buf.String())
+			}
+		})
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *strings.Builder
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

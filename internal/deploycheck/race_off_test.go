@@ -1,0 +1,6 @@
+//go:build !race
+
+package deploycheck
+
+// raceBuild: the test binary has the race detector.
+const raceBuild = false
