@@ -41,6 +41,7 @@ var iamActions = map[string][]string{
 	"s3.CopyObject":               {"s3:GetObject", "s3:PutObject"},
 	"s3.DeleteObjects":            {"s3:DeleteObject"},
 	"s3.ListObjectVersions":       {"s3:ListBucketVersions"},
+	"lambda.Invoke":               {"lambda:InvokeFunction"},
 }
 
 // taskTokenActions have no resource type: AWS documents them on "*", and a
@@ -69,6 +70,7 @@ var configuredBy = map[string]*regexp.Regexp{
 	"secretsmanager": regexp.MustCompile(`^TANGKAL_\w*SECRETS?_(ARN|ARNS|ID|IDS)$`),
 	"s3":             regexp.MustCompile(`^TANGKAL_(EVIDENCE|ANCHOR)_BUCKET$`),
 	"kms":            regexp.MustCompile(`^TANGKAL_ANCHOR_KEY_ID$`),
+	"lambda":         regexp.MustCompile(`^TANGKAL_INVOKE_SELF$`),
 }
 
 // statement is one IAM policy statement, as the template gives it.

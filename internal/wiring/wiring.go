@@ -386,7 +386,11 @@ func FromEnv(ctx context.Context) (Deps, error) {
 		DynamoDB: dynamodb.NewFromConfig(cfg), SFN: sfn.NewFromConfig(cfg),
 		Mailer: outbox.NewSES(sesv2.NewFromConfig(cfg)),
 		S3:     s3.NewFromConfig(cfg), KMS: kms.NewFromConfig(cfg),
-		InvokeAsync: selfInvoker(lambdasvc.NewFromConfig(cfg)),
+	}
+	// Only a function the template lets invoke itself (ApprovalsFunction:
+	// Slack's 3-second answer, the work after it) gets the invoker.
+	if os.Getenv(SelfInvokeEnv) == "true" {
+		svc.InvokeAsync = selfInvoker(lambdasvc.NewFromConfig(cfg))
 	}
 	if b := os.Getenv("TANGKAL_EVIDENCE_BUCKET"); b != "" {
 		svc.Evidence = evidence.S3{Client: svc.S3, Bucket: b}
@@ -456,6 +460,10 @@ func splitList(s string) []string {
 	}
 	return out
 }
+
+// SelfInvokeEnv is "true" in a function the template grants
+// lambda:InvokeFunction on itself.
+const SelfInvokeEnv = "TANGKAL_INVOKE_SELF"
 
 // selfInvoker invokes the running function itself asynchronously (its
 // name is the one Lambda sets in AWS_LAMBDA_FUNCTION_NAME).
