@@ -111,7 +111,7 @@ func TestTrustedFlaggersCaseHasTheShorterWindow(t *testing.T) {
 		t.Fatal("the other case escalated at 31 min")
 	}
 	f.decideAs(fast, "supervisor@kp2mi.local", "approve")
-	f.decideAs(fast, "approver@komdigi.local", "approve")
+	f.decideAs(fast, "supervisor@komdigi.local", "approve")
 	f.waitStatus(fast, store.StatusTakedownSent)
 }
 
