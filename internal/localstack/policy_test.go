@@ -288,3 +288,39 @@ func TestPublicReportRejectedInReview(t *testing.T) {
 		t.Fatalf("approval %v", ap)
 	}
 }
+
+// A review not made in its window is reminded, then asked again in the
+// next tier; confirmed there, the agencies start at tier 1 with a fresh
+// window.
+func TestExtraReviewRemindedEscalatedThenAgenciesFromTierOne(t *testing.T) {
+	f := startFlow(t, Config{Parameters: map[string]string{"PublicChallengeBits": "8"}})
+	id := f.publicReport("https://www.facebook.com/groups/lokerluarnegeri/posts/8880401/", scamAd)
+	c := f.waitStatus(id, store.StatusAwaitingApprove)
+	f.advance(31 * time.Minute)
+	waitFor(t, func() bool { return len(f.requested(id)) == 2 })
+	f.advance(30 * time.Minute)
+	waitFor(t, func() bool { return len(f.requested(id)) == 3 })
+	r := f.requested(id)
+	if r[1].Stage != "review" || strings.Join(r[1].Approvers, ",") != "supervisor@kp2mi.local" || r[2].Stage != "review" || r[2].Tier != 2 {
+		t.Fatalf("reminder and escalation of the review: %+v", r)
+	}
+	if got := f.history(id); !strings.Contains(got, "approval_reminded") || !strings.Contains(got, "approval_escalated") {
+		t.Fatalf("history %s", got)
+	}
+	if subj := strings.Join(f.mails(id), "\n"); !strings.Contains(subj, "Pengingat: tinjauan tambahan diperlukan") ||
+		!strings.Contains(subj, "Eskalasi: tinjauan tambahan diperlukan") || strings.Contains(subj, "approver@") {
+		t.Fatalf("mails:\n%s", subj)
+	}
+	if code, out := f.member("supervisor@kp2mi.local").do("POST", "/approvals/"+c.ApprovalID+"/decision", map[string]any{"decision": "approve"}, nil); code != 200 {
+		t.Fatalf("review at tier 2: %d %v", code, out)
+	}
+	waitFor(t, func() bool { return len(f.requested(id)) == 4 })
+	if r := f.requested(id)[3]; r.Stage != "decide" || r.Tier != 1 || !strings.Contains(strings.Join(r.Approvers, ","), "approver@kp2mi.local") {
+		t.Fatalf("the agencies' request %+v", r)
+	}
+	if got := f.deadline(id); got != time.Hour {
+		t.Fatalf("the agencies' window ends in %s, want 1h", got)
+	}
+	f.approveFirstLink(id, "approve")
+	f.waitStatus(id, store.StatusTakedownSent)
+}
