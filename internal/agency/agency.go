@@ -111,7 +111,53 @@ type Policy struct {
 	Veto           bool     `yaml:"veto" json:"veto"`
 	HoldMaxSeconds int      `yaml:"hold_max_seconds" json:"hold_max_seconds"`
 	Tiers          []Tier   `yaml:"tiers" json:"tiers"`
+	// TrustedFlagger, when set, is the window and reminder of every tier
+	// for a case a trusted flagger reported (shorter: reviewed first).
+	TrustedFlagger *Timing `yaml:"trusted_flagger" json:"trusted_flagger,omitempty"`
+	// ExtraReview, when set, is who reviews a case that needs an extra
+	// review (public reports) before the required agencies are asked.
+	ExtraReview *Review `yaml:"extra_review" json:"extra_review,omitempty"`
 }
+
+// Timing is a window and its reminder, in seconds.
+type Timing struct {
+	WindowSeconds   int `yaml:"window_seconds" json:"window_seconds"`
+	ReminderSeconds int `yaml:"reminder_seconds" json:"reminder_seconds"`
+}
+
+// Review names the members who review a case first: an agency's members
+// of a role.
+type Review struct {
+	Agency string `yaml:"agency" json:"agency"`
+	Role   string `yaml:"role" json:"role"`
+}
+
+// Traits are what of a case changes its approval by policy.
+type Traits struct {
+	// TrustedFlagger: a trusted flagger reported the ad.
+	TrustedFlagger bool
+	// ExtraReview: the case asks for an extra review (a public report).
+	ExtraReview bool
+}
+
+// TierFor is a case's tier (1-based): its role, window and reminder. A
+// trusted flagger's case gets the policy's trusted_flagger window and
+// reminder. Every place that times a tier (the workflow's reminder and
+// window, the approval's deadline, the inbox) takes it from here.
+func (p Policy) TierFor(tier int, c Traits) (Tier, bool) {
+	if tier < 1 || tier > len(p.Tiers) {
+		return Tier{}, false
+	}
+	t := p.Tiers[tier-1]
+	if c.TrustedFlagger && p.TrustedFlagger != nil {
+		t.WindowSeconds, t.ReminderSeconds = p.TrustedFlagger.WindowSeconds, p.TrustedFlagger.ReminderSeconds
+	}
+	return t, true
+}
+
+// Reviews reports whether a case is reviewed first (the policy has an
+// extra_review and the case asks for one).
+func (p Policy) Reviews(c Traits) bool { return c.ExtraReview && p.ExtraReview != nil }
 
 // Needed is how many approvals the policy needs.
 func (p Policy) Needed() int {
@@ -280,6 +326,27 @@ func (d Directory) Check() error {
 				return fmt.Errorf("policies[%d] (%s).tiers[%d].role: approver or supervisor", i, p.Name, j)
 			}
 		}
+		if tf := p.TrustedFlagger; tf != nil {
+			if tf.WindowSeconds < 2 || tf.ReminderSeconds < 1 || tf.ReminderSeconds >= tf.WindowSeconds {
+				return fmt.Errorf("policies[%d] (%s).trusted_flagger: the reminder must come inside the window (0 < reminder < window)", i, p.Name)
+			}
+			for j, t := range p.Tiers {
+				if tf.WindowSeconds > t.WindowSeconds {
+					return fmt.Errorf("policies[%d] (%s).trusted_flagger.window_seconds: %d is longer than tiers[%d]'s %d (a trusted flagger's window is shorter)", i, p.Name, tf.WindowSeconds, j, t.WindowSeconds)
+				}
+			}
+		}
+		if r := p.ExtraReview; r != nil {
+			if !seen[r.Agency] {
+				return fmt.Errorf("policies[%d] (%s).extra_review.agency: unknown agency %q", i, p.Name, r.Agency)
+			}
+			if r.Role != RoleApprover && r.Role != RoleSupervisor {
+				return fmt.Errorf("policies[%d] (%s).extra_review.role: approver or supervisor", i, p.Name)
+			}
+			if len(d.Reviewers(p)) == 0 {
+				return fmt.Errorf("policies[%d] (%s).extra_review: %s has no %s with an e-mail", i, p.Name, r.Agency, r.Role)
+			}
+		}
 		if len(p.Holders) > 0 && p.HoldMaxSeconds <= 0 {
 			return fmt.Errorf("policies[%d] (%s).hold_max_seconds: required when someone may hold", i, p.Name)
 		}
@@ -346,6 +413,26 @@ func (d Directory) Asked(p Policy, tier int, agencyID string) []Member {
 			if m.Role == RoleApprover {
 				out = append(out, m)
 			}
+		}
+	}
+	return out
+}
+
+// Reviewers are the members who review a case first (the policy's
+// extra_review agency's members of its role with an e-mail: the review
+// is asked by e-mail).
+func (d Directory) Reviewers(p Policy) []Member {
+	if p.ExtraReview == nil {
+		return nil
+	}
+	a, ok := d.Agency(p.ExtraReview.Agency)
+	if !ok {
+		return nil
+	}
+	var out []Member
+	for _, m := range a.Members {
+		if m.Role == p.ExtraReview.Role && m.Email != "" {
+			out = append(out, m)
 		}
 	}
 	return out

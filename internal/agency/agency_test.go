@@ -69,15 +69,85 @@ func TestParseRefusesBadDirectories(t *testing.T) {
 		t.Fatalf("valid: %v", err)
 	}
 	for name, bad := range map[string][2]string{
-		"unknown agency in policy":  {`"require":["kp2mi"]`, `"require":["kominfo"]`},
-		"reminder after the window": {`"reminder_seconds":30`, `"reminder_seconds":90`},
-		"unknown role":              {`"role":"approver"}]}]`, `"role":"boss"}]}]`},
-		"no channel":                {`"channels":{"email":true}`, `"channels":{}`},
-		"bad Slack user":            {`"email":"x@k"`, `"slack":"nobody"`},
-		"min above the agencies":    {`"require":["kp2mi"]`, `"require":["kp2mi"],"min":2`},
+		"unknown agency in policy":              {`"require":["kp2mi"]`, `"require":["kominfo"]`},
+		"reminder after the window":             {`"reminder_seconds":30`, `"reminder_seconds":90`},
+		"unknown role":                          {`"role":"approver"}]}]`, `"role":"boss"}]}]`},
+		"no channel":                            {`"channels":{"email":true}`, `"channels":{}`},
+		"bad Slack user":                        {`"email":"x@k"`, `"slack":"nobody"`},
+		"min above the agencies":                {`"require":["kp2mi"]`, `"require":["kp2mi"],"min":2`},
+		"trusted window longer than the tier's": {`"require":["kp2mi"]`, `"require":["kp2mi"],"trusted_flagger":{"window_seconds":120,"reminder_seconds":30}`},
+		"trusted reminder after its window":     {`"require":["kp2mi"]`, `"require":["kp2mi"],"trusted_flagger":{"window_seconds":30,"reminder_seconds":30}`},
+		"review by an unknown agency":           {`"require":["kp2mi"]`, `"require":["kp2mi"],"extra_review":{"agency":"kominfo","role":"approver"}`},
+		"review by a role nobody has":           {`"require":["kp2mi"]`, `"require":["kp2mi"],"extra_review":{"agency":"kp2mi","role":"supervisor"}`},
+		"review by investigators":               {`"require":["kp2mi"]`, `"require":["kp2mi"],"extra_review":{"agency":"kp2mi","role":"investigator"}`},
 	} {
 		if _, err := Parse([]byte(strings.Replace(base, bad[0], bad[1], 1))); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// A trusted flagger's case gets the policy's shorter window and reminder
+// in every tier; other cases, and policies without trusted_flagger, the
+// tier's own.
+func TestTierForTrustedFlaggers(t *testing.T) {
+	d, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	urgent, normal := d.PolicyFor("scam_compound", "urgent"), d.PolicyFor("", "normal")
+	plain := Policy{Tiers: []Tier{{Role: RoleApprover, WindowSeconds: 600, ReminderSeconds: 300}}}
+	trusted, other := Traits{TrustedFlagger: true}, Traits{ExtraReview: true}
+	for _, tc := range []struct {
+		name             string
+		p                Policy
+		tier             int
+		c                Traits
+		window, reminder int
+	}{
+		{"urgent, trusted flagger", urgent, 1, trusted, 1800, 900},
+		{"urgent, trusted flagger, tier 2", urgent, 2, trusted, 1800, 900},
+		{"urgent, anyone else", urgent, 1, other, 3600, 1800},
+		{"normal, trusted flagger", normal, 1, trusted, 4 * 3600, 2 * 3600},
+		{"normal, anyone else", normal, 2, Traits{}, 8 * 3600, 4 * 3600},
+		{"no trusted_flagger in the policy", plain, 1, trusted, 600, 300},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := tc.p.TierFor(tc.tier, tc.c)
+			if !ok || got.WindowSeconds != tc.window || got.ReminderSeconds != tc.reminder || got.Role != tc.p.Tiers[tc.tier-1].Role {
+				t.Fatalf("TierFor(%d) = %+v %v, want window %d reminder %d", tc.tier, got, ok, tc.window, tc.reminder)
+			}
+		})
+	}
+	if _, ok := urgent.TierFor(3, trusted); ok {
+		t.Error("a tier beyond the policy's was timed")
+	}
+	if urgent.Tiers[0].WindowSeconds != 3600 {
+		t.Error("TierFor changed the policy")
+	}
+}
+
+// The bundled policies review public reports' cases first, by KP2MI's
+// supervisor; a case that does not ask for it, or a policy without
+// extra_review, is not reviewed.
+func TestExtraReviewByPolicy(t *testing.T) {
+	d, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range d.Policies {
+		if !p.Reviews(Traits{ExtraReview: true}) || p.Reviews(Traits{TrustedFlagger: true}) {
+			t.Errorf("policy %s: reviews a public report %v, another case %v", p.Name, p.Reviews(Traits{ExtraReview: true}), p.Reviews(Traits{}))
+		}
+		var who []string
+		for _, m := range d.Reviewers(p) {
+			who = append(who, m.Email)
+		}
+		if strings.Join(who, ",") != "supervisor@kp2mi.local" {
+			t.Errorf("policy %s: reviewers %v", p.Name, who)
+		}
+	}
+	if (Policy{}).Reviews(Traits{ExtraReview: true}) || len(d.Reviewers(Policy{})) != 0 {
+		t.Error("a policy without extra_review reviews")
 	}
 }

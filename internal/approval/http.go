@@ -123,7 +123,7 @@ func (h *Handler) Post(ctx context.Context, req api.Request) (api.Response, erro
 	}
 	r, err := h.Store.Act(ctx, id, Action{Decision: in.Decision, Identity: in.Approver, Channel: ChannelEmail, Reason: in.Reason})
 	if errors.Is(err, ErrAlreadyDecided) && h.Decided != nil && !r.Delivered &&
-		(r.Status == StatusApproved || r.Status == StatusRejected || r.Status == StatusHeld) {
+		r.HasOutcome() {
 		// The outcome may have been recorded without reaching the
 		// workflow (a crash in between): deliver it again. A workflow
 		// that already has it refuses the used token, which changes
@@ -360,6 +360,9 @@ func newPageView(a Approval, l linkParams, now time.Time) pageView {
 		v.May[d] = true
 	}
 	v.Pending = len(v.May) > 0
+	if a.Review != nil {
+		v.Done = append(v.Done, DecisionLine{Text: "Tinjauan tambahan / Extra review: " + DecidedPlain(*a.Review, "")})
+	}
 	for _, ag := range a.Policy.Require {
 		if d, ok := a.Decisions[ag]; ok {
 			v.Done = append(v.Done, DecisionLine{Text: DecidedPlain(d, "")})

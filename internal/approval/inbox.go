@@ -29,6 +29,8 @@ type inboxItem struct {
 	CaseID     string `dynamodbav:"case_id"`
 	Agency     string `dynamodbav:"agency"`
 	ExpiresAt  int64  `dynamodbav:"expires_at"` // TTL: a month after the request
+	// Trusted: a trusted flagger reported the case (inboxes list it early).
+	Trusted bool `dynamodbav:"trusted_flagger,omitempty"`
 }
 
 // inboxKeep is how long an inbox entry stays (the table's TTL removes it).
@@ -43,7 +45,7 @@ func (s *Store) AddToInbox(ctx context.Context, a Approval) error {
 			continue
 		}
 		av, err := attributevalue.MarshalMap(inboxItem{PK: store.InboxPK(who), SK: store.ApprovalPK(a.ID), ApprovalID: a.ID,
-			CaseID: a.CaseID, Agency: ag, ExpiresAt: a.ExpiresAt.Add(inboxKeep).Unix()})
+			CaseID: a.CaseID, Agency: ag, ExpiresAt: a.ExpiresAt.Add(inboxKeep).Unix(), Trusted: a.TrustedFlagger})
 		if err != nil {
 			return fmt.Errorf("inbox of approval %s: %w", a.ID, err)
 		}
@@ -64,14 +66,20 @@ type Waiting struct {
 	Platform   string            `json:"platform"`
 	MayDecide  []string          `json:"may_decide"`
 	Needs      agency.Evaluation `json:"needs"`
+	// TrustedFlagger: a trusted flagger reported the case.
+	TrustedFlagger bool `json:"trusted_flagger"`
+	// Stage is "review" when the caller is asked for the extra review.
+	Stage string `json:"stage,omitempty"`
 }
 
 // Pending lists what waits for who (a lower-case e-mail): approvals still
-// open whose policy needs who's agency, or that who's agency may hold or
-// release, soonest deadline first.
+// open whose policy needs who's agency (or who's extra review), or that
+// who's agency may hold or release. Urgent cases come first, then trusted
+// flaggers' (as their inbox entries say), then the soonest deadline.
 func (s *Store) Pending(ctx context.Context, who string) ([]Waiting, error) {
 	who = normApprover(who)
 	var keys []map[string]types.AttributeValue
+	trusted := map[string]bool{}
 	p := dynamodb.NewQueryPaginator(s.Table.DB, &dynamodb.QueryInput{
 		TableName: aws.String(s.Table.Name), KeyConditionExpression: aws.String("PK = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: store.InboxPK(who)}},
@@ -87,6 +95,7 @@ func (s *Store) Pending(ctx context.Context, who string) ([]Waiting, error) {
 				return nil, fmt.Errorf("inbox of %s: %w", who, err)
 			}
 			keys = append(keys, store.Key(store.ApprovalPK(in.ApprovalID), store.SKMeta))
+			trusted[in.ApprovalID] = in.Trusted
 		}
 	}
 	items, err := s.Table.BatchGet(ctx, keys, "")
@@ -106,10 +115,41 @@ func (s *Store) Pending(ctx context.Context, who string) ([]Waiting, error) {
 		}
 		out = append(out, Waiting{ApprovalID: a.ID, CaseID: a.CaseID, Agency: a.Members[who], Deadline: a.ExpiresAt.UTC(),
 			DeadlineID: TanggalWIB(a.ExpiresAt), Urgency: a.Summary.Urgency, URL: a.Summary.URL, Platform: a.Summary.Platform,
-			MayDecide: may, Needs: a.Evaluation()})
+			MayDecide: may, Needs: a.Evaluation(), TrustedFlagger: trusted[a.ID], Stage: stageOf(a)})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Deadline.Before(out[j].Deadline) })
+	SortInbox(out)
 	return out, nil
+}
+
+func stageOf(a Approval) string {
+	if a.InReview() {
+		return StageReview
+	}
+	return ""
+}
+
+// SortInbox orders an inbox: urgent first, then trusted flaggers' cases,
+// then the soonest deadline (then the case id, for a stable order).
+func SortInbox(w []Waiting) {
+	rank := func(x Waiting) int {
+		r := 0
+		if x.Urgency != "urgent" {
+			r += 2
+		}
+		if !x.TrustedFlagger {
+			r++
+		}
+		return r
+	}
+	sort.SliceStable(w, func(i, j int) bool {
+		if ri, rj := rank(w[i]), rank(w[j]); ri != rj {
+			return ri < rj
+		}
+		if !w[i].Deadline.Equal(w[j].Deadline) {
+			return w[i].Deadline.Before(w[j].Deadline)
+		}
+		return w[i].CaseID < w[j].CaseID
+	})
 }
 
 // MayDo is what who may do on a now: approve and reject while the policy
@@ -123,6 +163,13 @@ func (a Approval) MayDo(who string, now time.Time) []string {
 	var may []string
 	_, decided := a.Decisions[ag]
 	open := a.Status == StatusPending && now.Before(a.ExpiresAt)
+	if a.Stage == StageReview {
+		// The reviewer alone, approve or reject; nothing else yet.
+		if open {
+			may = append(may, Approve, Reject)
+		}
+		return may
+	}
 	if open && a.Policy.Requires(ag) && !decided {
 		may = append(may, Approve, Reject)
 	}

@@ -33,6 +33,16 @@ const (
 	StatusRejected = "rejected"
 	StatusHeld     = "held"
 	StatusExpired  = "expired"
+	// StatusReviewed: the extra review confirmed the case; the required
+	// agencies are asked next (the workflow plans tier 1 again).
+	StatusReviewed = "reviewed"
+)
+
+// Stages of an approval: the extra review (a public report's case, by
+// policy) comes first, alone; then the agencies decide.
+const (
+	StageReview = "review"
+	StageDecide = "decide"
 )
 
 // Decisions an approver can make.
@@ -122,13 +132,41 @@ type Approval struct {
 	// Slack is each agency's approval message in Slack (agency → where).
 	Slack   map[string]SlackMessage
 	Version int
+	// TrustedFlagger: a trusted flagger reported the case (its tiers have
+	// the policy's trusted_flagger window; inboxes list it early).
+	TrustedFlagger bool
+	// Stage is StageReview while the extra review runs, else StageDecide
+	// (or empty, for approvals without a review).
+	Stage string
+	// Review is the reviewer's decision, once made.
+	Review *AgencyDecision
+}
+
+// InReview reports whether the extra review is still running.
+func (a Approval) InReview() bool { return a.Stage == StageReview && a.Status == StatusPending }
+
+// HasOutcome reports whether a holds an outcome the waiting task takes:
+// the agencies' (approved, rejected, held) or the review's (reviewed).
+func (a Approval) HasOutcome() bool {
+	switch a.Status {
+	case StatusApproved, StatusRejected, StatusHeld, StatusReviewed:
+		return true
+	}
+	return false
 }
 
 // SlackApprover names a Slack user among the members.
 func SlackApprover(userID string) string { return agency.SlackIdentity(userID) }
 
-// Evaluation is where the policy stands.
+// Evaluation is where the policy stands (during the extra review: that
+// it waits for the review).
 func (a Approval) Evaluation() agency.Evaluation {
+	if a.InReview() && a.Policy.ExtraReview != nil {
+		r := a.Policy.ExtraReview
+		who := shortName(r.Agency) + " (" + r.Role + ")"
+		return agency.Evaluation{Outcome: agency.Pending, Needed: a.Policy.Needed(), Missing: []string{r.Agency},
+			Why: "menunggu tinjauan tambahan oleh " + who + " sebelum instansi diminta persetujuan / waiting for the extra review by " + who + " before the agencies are asked"}
+	}
 	m := map[string]string{}
 	for ag, d := range a.Decisions {
 		m[ag] = d.Decision
@@ -181,6 +219,9 @@ type state struct {
 	DecidedAt time.Time                 `json:"decided_at,omitzero"`
 	Summary   Summary                   `json:"summary"`
 	Slack     map[string]SlackMessage   `json:"slack,omitempty"`
+	Trusted   bool                      `json:"trusted_flagger,omitempty"`
+	Stage     string                    `json:"stage,omitempty"`
+	Review    *AgencyDecision           `json:"review,omitempty"`
 }
 
 // Store keeps approvals in the single table.
@@ -204,7 +245,7 @@ func normApprover(a string) string { return strings.ToLower(strings.TrimSpace(a)
 func (a Approval) marshal() (map[string]types.AttributeValue, error) {
 	st, err := json.Marshal(state{Policy: a.Policy, Tier: a.Tier, Members: a.Members, CreatedAt: a.CreatedAt,
 		Decisions: a.Decisions, Hold: a.Hold, Decision: a.Decision, DecidedBy: a.DecidedBy, Reason: a.Reason,
-		DecidedAt: a.DecidedAt, Summary: a.Summary, Slack: a.Slack})
+		DecidedAt: a.DecidedAt, Summary: a.Summary, Slack: a.Slack, Trusted: a.TrustedFlagger, Stage: a.Stage, Review: a.Review})
 	if err != nil {
 		return nil, err
 	}
@@ -301,7 +342,8 @@ func decode(av map[string]types.AttributeValue) (Approval, error) {
 	a := Approval{ID: it.ID, CaseID: it.CaseID, TaskToken: it.TaskToken, Phase: it.Phase, Delivered: it.Delivered,
 		ExpiresAt: time.Unix(it.ExpiresAt, 0), Status: it.Status, Version: it.Version,
 		Policy: st.Policy, Tier: st.Tier, Members: st.Members, CreatedAt: st.CreatedAt, Decisions: st.Decisions,
-		Hold: st.Hold, Decision: st.Decision, DecidedBy: st.DecidedBy, Reason: st.Reason, DecidedAt: st.DecidedAt, Summary: st.Summary, Slack: st.Slack}
+		Hold: st.Hold, Decision: st.Decision, DecidedBy: st.DecidedBy, Reason: st.Reason, DecidedAt: st.DecidedAt, Summary: st.Summary, Slack: st.Slack,
+		TrustedFlagger: st.Trusted, Stage: st.Stage, Review: st.Review}
 	if a.Decisions == nil {
 		a.Decisions = map[string]AgencyDecision{}
 	}
@@ -398,6 +440,9 @@ func (s *Store) apply(a Approval, act Action) (Result, history.Type, history.App
 		decs[k] = v
 	}
 	r.Decisions = decs
+	if a.Stage == StageReview {
+		return s.applyReview(a, act, r, d, data)
+	}
 	switch act.Decision {
 	case Approve, Reject:
 		if !a.Policy.Requires(ag) {
@@ -456,6 +501,36 @@ func (s *Store) apply(a Approval, act Action) (Result, history.Type, history.App
 	data.Outcome = r.Status
 	r.Version = a.Version + 1
 	return r, typ, data, nil
+}
+
+// applyReview is the reviewer's act during the extra review: a
+// confirmation hands the case to the agencies (StatusReviewed), a
+// rejection rejects it with the reviewer's reason.
+func (s *Store) applyReview(a Approval, act Action, r Result, d AgencyDecision, data history.ApprovalDecidedData) (Result, history.Type, history.ApprovalDecidedData, error) {
+	now := s.now()
+	data.Stage = StageReview
+	switch {
+	case act.Decision != Approve && act.Decision != Reject:
+		return r, "", data, fmt.Errorf("%w: during the extra review only the reviewer approves or rejects", ErrNotApprover)
+	case a.Status != StatusPending:
+		by := a.DecidedBy
+		if a.Review != nil {
+			by = a.Review.By
+		}
+		return r, "", data, fmt.Errorf("%w (review %s by %s)", ErrAlreadyDecided, a.Status, by)
+	case now.Unix() >= a.ExpiresAt.Unix():
+		return r, "", data, fmt.Errorf("%w at %s", ErrExpired, a.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	r.Review = &d
+	r.Status = StatusReviewed
+	if act.Decision == Reject {
+		r.Status = StatusRejected
+		r.Decision, r.DecidedBy, r.Reason, r.DecidedAt = act.Decision, act.Identity, act.Reason, now.UTC()
+	}
+	r.Deliver, r.Delivered = true, false
+	data.Outcome = r.Status
+	r.Version = a.Version + 1
+	return r, EventDecided, data, nil
 }
 
 // save writes a (expected at version) with its history event, and the
@@ -531,6 +606,12 @@ type CaseView struct {
 	Decisions  []DecisionView    `dynamodbav:"decisions" json:"decisions"`
 	Hold       *DecisionView     `dynamodbav:"hold,omitempty" json:"hold,omitempty"`
 	Needs      agency.Evaluation `dynamodbav:"needs" json:"needs"`
+	// Stage is "review" while the extra review runs; Review the
+	// reviewer's decision; TrustedFlagger that the window is a trusted
+	// flagger's.
+	Stage          string        `dynamodbav:"stage,omitempty" json:"stage,omitempty"`
+	Review         *DecisionView `dynamodbav:"review,omitempty" json:"review,omitempty"`
+	TrustedFlagger bool          `dynamodbav:"trusted_flagger,omitempty" json:"trusted_flagger,omitempty"`
 }
 
 // DecisionView is one agency's recorded decision.
@@ -548,7 +629,12 @@ type DecisionView struct {
 // View is what the case shows of the approval.
 func (a Approval) View(now time.Time) CaseView {
 	v := CaseView{ApprovalID: a.ID, Policy: a.Policy.Name, Status: a.Status, Tier: a.Tier,
-		Deadline: store.FormatTime(a.ExpiresAt), Needs: a.Evaluation(), Decisions: []DecisionView{}}
+		Deadline: store.FormatTime(a.ExpiresAt), Needs: a.Evaluation(), Decisions: []DecisionView{}, Stage: a.Stage,
+		TrustedFlagger: a.TrustedFlagger}
+	if a.Review != nil {
+		rv := decisionView(*a.Review)
+		v.Review = &rv
+	}
 	for _, ag := range a.Policy.Require {
 		if d, ok := a.Decisions[ag]; ok {
 			v.Decisions = append(v.Decisions, decisionView(d))
@@ -586,7 +672,7 @@ func (s *Store) Bind(ctx context.Context, id, token, phase string) (a Approval, 
 	}
 	switch phase {
 	case PhaseDecide:
-		deliver = a.Status == StatusApproved || a.Status == StatusRejected || a.Status == StatusHeld
+		deliver = a.HasOutcome()
 	case PhaseRelease:
 		deliver = a.Status == StatusApproved || a.Status == StatusRejected
 	}
@@ -620,6 +706,15 @@ func Members(dir agency.Directory, p agency.Policy, tier int) map[string]string 
 	return m
 }
 
+// ReviewMembers are who review a case first: identity → agency.
+func ReviewMembers(dir agency.Directory, p agency.Policy) map[string]string {
+	m := map[string]string{}
+	for _, mem := range dir.Reviewers(p) {
+		m[normApprover(mem.Email)] = p.ExtraReview.Agency
+	}
+	return m
+}
+
 // Outcome is what the waiting task receives for a's status.
 func (a Approval) Outcome(now time.Time) Decision {
 	d := Decision{Decision: a.Status, Approver: a.DecidedBy, Reason: a.Reason, ApprovalID: a.ID}
@@ -627,6 +722,9 @@ func (a Approval) Outcome(now time.Time) Decision {
 		secs := int(a.Hold.Until.Sub(now).Seconds())
 		d.HoldSeconds = max(secs, 1)
 		d.HeldBy = a.Hold.Agency
+	}
+	if a.Status == StatusReviewed && a.Review != nil {
+		d.Approver, d.Reason = a.Review.By, a.Review.Reason
 	}
 	if slices.Contains([]string{StatusPending, StatusExpired}, a.Status) {
 		d.Decision = StatusRejected

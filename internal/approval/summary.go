@@ -127,7 +127,10 @@ type Message struct {
 	Link       string // the member's signed link ("" for RoleNotified)
 	Reminder   bool
 	Escalation bool
-	Policy     agency.Policy
+	// Review: the member is asked for the extra review (alone, before
+	// the agencies).
+	Review bool
+	Policy agency.Policy
 	// Names gives an indicator's names (Indonesian, English); nil keeps
 	// the summary's.
 	Names func(id string) (string, string)
@@ -141,6 +144,12 @@ func (m Message) Subject() string {
 	switch {
 	case m.Role == RoleNotified || m.Role == RoleHold:
 		id, en = "Pemberitahuan dekonfliksi", "Deconfliction notice"
+	case m.Review && m.Reminder:
+		id, en = "Pengingat: tinjauan tambahan diperlukan", "Reminder: extra review needed"
+	case m.Review && m.Escalation:
+		id, en = "Eskalasi: tinjauan tambahan diperlukan", "Escalation: extra review needed"
+	case m.Review:
+		id, en = "Tinjauan tambahan diperlukan", "Extra review needed"
 	case m.Reminder:
 		id, en = "Pengingat: persetujuan diperlukan", "Reminder: approval needed"
 	case m.Escalation:
@@ -190,6 +199,9 @@ func (m Message) view() mailView {
 	} else {
 		v.Needs = fmt.Sprintf("persetujuan %d dari %d instansi berikut: %s / approval from %d of: %s", m.Policy.Needed(), len(req), strings.Join(req, ", "), m.Policy.Needed(), strings.Join(req, ", "))
 	}
+	if m.Review {
+		v.Needs = "tinjauan tambahan oleh Anda, lalu " + v.Needs
+	}
 	for _, h := range m.Policy.Holders {
 		v.Others = append(v.Others, shortName(h))
 	}
@@ -216,8 +228,9 @@ var funcs = map[string]any{"short": shortName}
 
 var textMail = texttemplate.Must(texttemplate.New("text").Funcs(funcs).Parse(`{{if eq .Role "decide"}}{{if .Reminder}}PENGINGAT: kasus ini masih menunggu keputusan {{.Agency.Short}}.
 {{else if .Escalation}}ESKALASI: kasus ini belum diputuskan dalam batas waktu dan kini diteruskan kepada Anda.
-{{end}}Sebuah iklan yang dilaporkan memerlukan keputusan {{.Agency.NameID}} ({{.Agency.Short}}) sebelum permintaan penurunan konten dikirim.
-{{else}}Pemberitahuan dekonfliksi untuk {{.Agency.NameID}} ({{.Agency.Short}}): iklan ini akan diminta diturunkan.{{if eq .Role "hold"}} Jika ada penyelidikan yang berjalan, Anda dapat menahan (hold) permintaan ini dengan alasan.{{end}}
+{{end}}{{if .Review}}Laporan publik (tanpa akun) ini memerlukan tinjauan tambahan oleh {{.Agency.NameID}} ({{.Agency.Short}}) sebelum instansi yang wajib menyetujui diminta keputusannya. Jika Anda mengonfirmasi, mereka diminta; jika Anda menolak (dengan alasan), kasus ditolak.
+{{else}}Sebuah iklan yang dilaporkan memerlukan keputusan {{.Agency.NameID}} ({{.Agency.Short}}) sebelum permintaan penurunan konten dikirim.
+{{end}}{{else}}Pemberitahuan dekonfliksi untuk {{.Agency.NameID}} ({{.Agency.Short}}): iklan ini akan diminta diturunkan.{{if eq .Role "hold"}} Jika ada penyelidikan yang berjalan, Anda dapat menahan (hold) permintaan ini dengan alasan.{{end}}
 {{end}}
 Kasus:      {{.Summary.CaseID}}
 Iklan:      {{.Summary.URL}}
@@ -245,8 +258,9 @@ Tautan ini pribadi; jangan diteruskan.
 ----------------------------------------------------------------
 {{if eq .Role "decide"}}{{if .Reminder}}REMINDER: this case still waits for {{.Agency.Short}}'s decision.
 {{else if .Escalation}}ESCALATION: this case was not decided in time and now comes to you.
-{{end}}A reported ad needs the decision of {{.Agency.NameEN}} ({{.Agency.Short}}) before a takedown request is sent (case {{.Summary.CaseID}}).
-{{else}}Deconfliction notice for {{.Agency.NameEN}} ({{.Agency.Short}}): a takedown of this ad will be requested (case {{.Summary.CaseID}}).{{if eq .Role "hold"}} If an investigation is open, you may hold the request, with a reason.{{end}}
+{{end}}{{if .Review}}This public report (made without an account) needs an extra review by {{.Agency.NameEN}} ({{.Agency.Short}}) before the agencies that must approve are asked (case {{.Summary.CaseID}}). If you confirm, they are asked; if you reject (with a reason), the case is rejected.
+{{else}}A reported ad needs the decision of {{.Agency.NameEN}} ({{.Agency.Short}}) before a takedown request is sent (case {{.Summary.CaseID}}).
+{{end}}{{else}}Deconfliction notice for {{.Agency.NameEN}} ({{.Agency.Short}}): a takedown of this ad will be requested (case {{.Summary.CaseID}}).{{if eq .Role "hold"}} If an investigation is open, you may hold the request, with a reason.{{end}}
 {{end}}{{with .Link}}Review and decide (the link opens a confirmation page; nothing is decided until you confirm there): the link above. It is personal; do not forward it.
 {{end}}`))
 
@@ -254,8 +268,10 @@ var htmlMail = htmltemplate.Must(htmltemplate.New("html").Funcs(funcs).Parse(`<!
 <html lang="id"><body style="font-family:sans-serif">
 {{if eq .Role "decide"}}{{if .Reminder}}<p><strong>PENGINGAT:</strong> kasus ini masih menunggu keputusan {{.Agency.Short}}. <em>Reminder: this case still waits for {{.Agency.Short}}'s decision.</em></p>
 {{else if .Escalation}}<p><strong>ESKALASI:</strong> kasus ini belum diputuskan dalam batas waktu dan kini diteruskan kepada Anda. <em>Escalation: not decided in time, it now comes to you.</em></p>{{end}}
-<p>Sebuah iklan yang dilaporkan memerlukan keputusan {{.Agency.NameID}} ({{.Agency.Short}}) sebelum permintaan penurunan konten dikirim.<br>
-<em>A reported ad needs the decision of {{.Agency.NameEN}} ({{.Agency.Short}}) before a takedown request is sent.</em></p>
+{{if .Review}}<p>Laporan publik (tanpa akun) ini memerlukan tinjauan tambahan oleh {{.Agency.NameID}} ({{.Agency.Short}}) sebelum instansi yang wajib menyetujui diminta keputusannya. Jika Anda mengonfirmasi, mereka diminta; jika Anda menolak (dengan alasan), kasus ditolak.<br>
+<em>This public report needs an extra review by {{.Agency.NameEN}} ({{.Agency.Short}}) before the agencies that must approve are asked. If you confirm, they are asked; if you reject (with a reason), the case is rejected.</em></p>
+{{else}}<p>Sebuah iklan yang dilaporkan memerlukan keputusan {{.Agency.NameID}} ({{.Agency.Short}}) sebelum permintaan penurunan konten dikirim.<br>
+<em>A reported ad needs the decision of {{.Agency.NameEN}} ({{.Agency.Short}}) before a takedown request is sent.</em></p>{{end}}
 {{else}}<p>Pemberitahuan dekonfliksi untuk {{.Agency.NameID}} ({{.Agency.Short}}).{{if eq .Role "hold"}} Jika ada penyelidikan yang berjalan, Anda dapat menahan (hold) permintaan ini.{{end}}<br>
 <em>Deconfliction notice for {{.Agency.NameEN}}.{{if eq .Role "hold"}} If an investigation is open, you may hold the request.{{end}}</em></p>{{end}}
 <table>

@@ -165,6 +165,11 @@ type ApprovalRequestedData struct {
 	Channels []string `json:"channels,omitempty"`
 	// Waiting are the agencies a reminder went to.
 	Waiting []string `json:"waiting,omitempty"`
+	// Stage is "review" when the extra review was asked (of the
+	// reviewers alone), "decide" when the agencies were; Why says why
+	// this request and its window, in words (Indonesian / English).
+	Stage string `json:"stage,omitempty"`
+	Why   string `json:"why,omitempty"`
 }
 
 // ApprovalDecidedData: an approver decided (approval_decided), or a decision
@@ -184,6 +189,8 @@ type ApprovalDecidedData struct {
 	Outcome string `json:"outcome,omitempty"`
 	// HoldUntil is when a hold expires (approval_held).
 	HoldUntil string `json:"hold_until,omitempty"`
+	// Stage is "review" for the extra review's decision.
+	Stage string `json:"stage,omitempty"`
 }
 
 // NoticeFailedData: one attempt to send a notice failed.

@@ -121,6 +121,10 @@ func TestPublicReportWithoutAnAccount(t *testing.T) {
 	if st["status"] != "in_review" || st["message_id"] == "" || st["message_en"] == "" {
 		t.Fatalf("status: %v", st)
 	}
+	// By policy a public report's case is reviewed first (KP2MI's
+	// supervisor), then the agencies decide.
+	f.decideAs(caseID, "supervisor@kp2mi.local", "approve")
+	waitFor(t, func() bool { return f.hasLink(caseID, "approver@komdigi.local") })
 	f.approveFirstLink(caseID, "approve")
 	f.waitStatus(caseID, store.StatusTakedownSent)
 	if _, _, st := getJSON(t, link); st["status"] != "takedown_requested" {

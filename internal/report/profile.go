@@ -151,9 +151,3 @@ func (a Accuracy) Shares() map[string]float64 {
 		"rejected_or_not_job_ad": round(float64(a.Rejected+a.NotJobAd) / float64(a.Closed)),
 	}
 }
-
-// TrustedFlaggerApprovalWindow is the policy for a trusted flagger's cases:
-// the approval window they get instead of the tier's ApprovalTimeoutSeconds
-// (shorter: they are reviewed first). Cases carry trusted_flagger for the
-// approvers' inbox to order by and for the approval request to apply this.
-const TrustedFlaggerApprovalWindow = time.Hour

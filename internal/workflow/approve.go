@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/tangkal/tangkal/internal/agency"
 	"github.com/tangkal/tangkal/internal/approval"
@@ -74,10 +76,10 @@ func (s *Steps) RequestApproval(ctx context.Context, in ApprovalInput) (out Appr
 	id := approvalID(c.ID, in.Execution)
 	switch in.Action {
 	case ActionPlan:
-		if in.Tier < 1 || in.Tier > len(p.Tiers) {
+		t, ok := p.TierFor(in.Tier, traits(c))
+		if !ok {
 			return ApprovalOutput{}, &InputError{Field: "tier", Message: fmt.Sprintf("tier %d not in policy %s (%d tiers)", in.Tier, p.Name, len(p.Tiers))}
 		}
-		t := p.Tiers[in.Tier-1]
 		return ApprovalOutput{ApprovalID: id, Tier: in.Tier, Tiers: len(p.Tiers), ReminderSeconds: t.ReminderSeconds,
 			RemainingSeconds: t.WindowSeconds - t.ReminderSeconds}, nil
 	case ActionRequest:
@@ -99,14 +101,23 @@ func (s *Steps) RequestApproval(ctx context.Context, in ApprovalInput) (out Appr
 	return ApprovalOutput{}, &InputError{Field: "action", Message: fmt.Sprintf("%q is not plan, request, remind, await_release or hold_expired", in.Action)}
 }
 
+// traits are what of a case changes its approval by policy.
+func traits(c *store.Case) agency.Traits {
+	return agency.Traits{TrustedFlagger: c.TrustedFlagger, ExtraReview: c.ExtraReview}
+}
+
 // requestTier creates the approval (tier 1) or moves it to the next tier,
-// stores the task token, and asks the agencies.
+// stores the task token, and asks the agencies. A case the policy reviews
+// first (a public report's) starts in the review stage: its reviewers
+// alone are asked; once the review confirms it (StatusReviewed), the
+// workflow plans tier 1 again and this asks the agencies.
 func (s *Steps) requestTier(ctx context.Context, c *store.Case, in ApprovalInput, p agency.Policy, id string) (ApprovalOutput, error) {
 	const stepName = "request approval"
-	if in.Tier < 1 || in.Tier > len(p.Tiers) {
+	t, ok := p.TierFor(in.Tier, traits(c))
+	if !ok {
 		return ApprovalOutput{}, &InputError{Field: "tier", Message: fmt.Sprintf("tier %d not in policy %s", in.Tier, p.Name)}
 	}
-	window := p.Tiers[in.Tier-1].Window()
+	window := t.Window()
 	a, err := s.Approvals.Get(ctx, id)
 	switch {
 	case errors.Is(err, approval.ErrNotFound):
@@ -114,9 +125,14 @@ func (s *Steps) requestTier(ctx context.Context, c *store.Case, in ApprovalInput
 		if err != nil {
 			return ApprovalOutput{}, err
 		}
+		members, stage := approval.Members(s.Agencies, p, in.Tier), ""
+		if p.Reviews(traits(c)) {
+			members, stage = approval.ReviewMembers(s.Agencies, p), approval.StageReview
+		}
 		a, err = s.Approvals.Create(ctx, approval.Approval{
 			ID: id, CaseID: c.ID, TaskToken: in.TaskToken, Policy: p, Tier: in.Tier,
-			Members: approval.Members(s.Agencies, p, in.Tier), ExpiresAt: s.now().Add(window), Summary: summary,
+			Members: members, ExpiresAt: s.now().Add(window), Summary: summary,
+			TrustedFlagger: c.TrustedFlagger, Stage: stage,
 		})
 		if err != nil {
 			return ApprovalOutput{}, transient(stepName, c.ID, "create the approval", err)
@@ -126,13 +142,24 @@ func (s *Steps) requestTier(ctx context.Context, c *store.Case, in ApprovalInput
 	default:
 		deliver := false
 		a, err = s.Approvals.Modify(ctx, id, func(a *approval.Approval) error {
-			if a.Tier < in.Tier {
+			a.TrustedFlagger = c.TrustedFlagger
+			switch {
+			case a.Stage == approval.StageReview && a.Status == approval.StatusReviewed:
+				// The review confirmed the case: now the agencies are
+				// asked, at this tier, with a fresh window.
+				a.Stage, a.Status = approval.StageDecide, approval.StatusPending
+				a.Tier, a.Members, a.ExpiresAt = in.Tier, approval.Members(s.Agencies, a.Policy, in.Tier), s.now().Add(window)
+			case a.Tier < in.Tier && a.Stage == approval.StageReview:
+				// The review's next tier: the reviewers again, with a
+				// fresh window.
+				a.Tier, a.Members, a.ExpiresAt = in.Tier, approval.ReviewMembers(s.Agencies, a.Policy), s.now().Add(window)
+			case a.Tier < in.Tier:
 				// The next tier: the agencies' supervisors are asked too,
 				// with a fresh window; decisions made so far stand.
 				a.Tier, a.Members, a.ExpiresAt = in.Tier, approval.Members(s.Agencies, a.Policy, in.Tier), s.now().Add(window)
 			}
 			a.TaskToken, a.Phase, a.Delivered = in.TaskToken, approval.PhaseDecide, false
-			deliver = a.Status != approval.StatusPending && a.Status != approval.StatusExpired
+			deliver = a.HasOutcome()
 			return nil
 		})
 		if err != nil {
@@ -223,6 +250,9 @@ func (s *Steps) announce(ctx context.Context, c *store.Case, in ApprovalInput, a
 			return transient(stepName, c.ID, "list the approval in the members' inboxes", err)
 		}
 	}
+	if a.InReview() {
+		return s.announceReview(ctx, c, a, kind)
+	}
 	var asked, agencies, channels, waiting []string
 	addCh := func(ch string) {
 		if !slices.Contains(channels, ch) {
@@ -295,9 +325,85 @@ func (s *Steps) announce(ctx context.Context, c *store.Case, in ApprovalInput, a
 	case a.Tier > 1:
 		typ = history.ApprovalEscalated
 	}
+	var why []string
+	if a.Review != nil {
+		why = append(why, fmt.Sprintf("tinjauan tambahan dikonfirmasi oleh %s (%s) / extra review confirmed by %s (%s)",
+			a.Review.By, shortName(a.Review.Agency), a.Review.By, shortName(a.Review.Agency)))
+	}
+	if w := trustedWhy(a); w != "" {
+		why = append(why, w)
+	}
 	_, err := s.record(ctx, stepName, c.ID, once, typ, history.ApprovalRequestedData{
 		ApprovalID: a.ID, Tier: a.Tier, Tiers: len(p.Tiers), Approvers: asked, ExpiresAt: store.FormatTime(a.ExpiresAt),
-		Policy: p.Name, Agencies: agencies, Channels: channels, Waiting: waiting,
+		Policy: p.Name, Agencies: agencies, Channels: channels, Waiting: waiting, Stage: approval.StageDecide, Why: strings.Join(why, "; "),
+	}, history.Change{Set: map[string]any{"status": store.StatusAwaitingApprove, "approval_id": a.ID, "approval": a.View(s.now())}})
+	return err
+}
+
+func shortName(id string) string { return agency.Agency{ID: id}.Short() }
+
+// trustedWhy says that the window is a trusted flagger's, when it is.
+func trustedWhy(a approval.Approval) string {
+	if !a.TrustedFlagger || a.Policy.TrustedFlagger == nil {
+		return ""
+	}
+	w := a.Policy.TrustedFlagger
+	win, rem := time.Duration(w.WindowSeconds)*time.Second, time.Duration(w.ReminderSeconds)*time.Second
+	return fmt.Sprintf("pelapor tepercaya: batas waktu %s (pengingat %s) menurut kebijakan / trusted flagger: a %s window (reminder %s) by policy",
+		span(win, "jam", "menit"), span(rem, "jam", "menit"), span(win, "h", "min"), span(rem, "h", "min"))
+}
+
+// span writes d in hours or minutes ("4 jam", "30 min").
+func span(d time.Duration, hours, minutes string) string {
+	if d >= time.Hour && d%time.Hour == 0 {
+		return fmt.Sprintf("%d %s", d/time.Hour, hours)
+	}
+	return fmt.Sprintf("%d %s", d/time.Minute, minutes)
+}
+
+// announceReview asks (or reminds) the policy's reviewers alone, by
+// e-mail with their signed link, for the extra review; the agencies are
+// asked only once a reviewer confirms. It is recorded once per tier.
+func (s *Steps) announceReview(ctx context.Context, c *store.Case, a approval.Approval, kind announceKind) error {
+	stepName := "request extra review"
+	if kind == announceReminder {
+		stepName = "remind reviewers"
+	}
+	p := a.Policy
+	ag, ok := s.Agencies.Agency(p.ExtraReview.Agency)
+	if !ok {
+		return &InputError{Field: "extra_review.agency", Message: fmt.Sprintf("unknown agency %q", p.ExtraReview.Agency)}
+	}
+	var asked []string
+	for _, m := range s.Agencies.Reviewers(p) {
+		to := m.Email
+		msg := approval.Message{Summary: a.Summary, Agency: ag, Role: approval.RoleDecide, Tier: a.Tier, Deadline: a.ExpiresAt,
+			Link: s.Links.Link(a.ID, to, a.ExpiresAt), Reminder: kind == announceReminder, Escalation: a.Tier > 1, Review: true,
+			Policy: p, Names: s.indicatorName}
+		subject, text, html := msg.Compose()
+		key := fmt.Sprintf("%s:review:%d:%d:%s", a.ID, a.Tier, kind, to)
+		if _, err := s.Mailer.Send(ctx, outbox.Email{From: s.Sender, To: []string{to}, Subject: subject, Text: text, HTML: html,
+			Headers: map[string]string{outbox.IdempotencyHeader: key}}); err != nil {
+			return transient(stepName, c.ID, "mail the reviewer of "+ag.ID, err)
+		}
+		asked = append(asked, to)
+	}
+	typ, once := history.ApprovalRequested, "review:"+strconv.Itoa(a.Tier)
+	switch {
+	case kind == announceReminder:
+		typ, once = history.ApprovalReminded, "review-reminder:"+strconv.Itoa(a.Tier)
+	case a.Tier > 1:
+		typ = history.ApprovalEscalated
+	}
+	why := []string{fmt.Sprintf("laporan publik: tinjauan tambahan oleh %s (%s) sebelum instansi diminta, menurut kebijakan %s / public report: extra review by %s (%s) before the agencies are asked, by policy %s",
+		ag.Short(), p.ExtraReview.Role, p.Name, ag.Short(), p.ExtraReview.Role, p.Name)}
+	if w := trustedWhy(a); w != "" {
+		why = append(why, w)
+	}
+	_, err := s.record(ctx, stepName, c.ID, once, typ, history.ApprovalRequestedData{
+		ApprovalID: a.ID, Tier: a.Tier, Tiers: len(p.Tiers), Approvers: asked, ExpiresAt: store.FormatTime(a.ExpiresAt),
+		Policy: p.Name, Agencies: []string{ag.ID}, Channels: []string{approval.ChannelEmail}, Waiting: []string{ag.ID},
+		Stage: approval.StageReview, Why: strings.Join(why, "; "),
 	}, history.Change{Set: map[string]any{"status": store.StatusAwaitingApprove, "approval_id": a.ID, "approval": a.View(s.now())}})
 	return err
 }
