@@ -54,8 +54,26 @@ func (h *Handler) log() *slog.Logger {
 // Handle dispatches on the method: GET shows, POST decides, others 405.
 // Errors are pages for people, or JSON for clients that ask for it.
 func (h *Handler) Handle(ctx context.Context, req api.Request) api.Response {
-	resp, _ := api.HandlePage(h.route)(ctx, req)
+	resp, _ := api.HandlePage(func(ctx context.Context, req api.Request) (api.Response, error) {
+		resp, err := h.route(ctx, req)
+		var e *api.Error
+		if err != nil && !api.WantsJSON(req) && errors.As(err, &e) && len(e.Headers) == 0 {
+			return errorPage(e)
+		}
+		return resp, err
+	})(ctx, req)
 	return resp
+}
+
+// errorPage is a refusal as a page in the console's look.
+func errorPage(e *api.Error) (api.Response, error) {
+	var b bytes.Buffer
+	if err := refusedPage.Execute(&b, e); err != nil {
+		return api.Response{}, e
+	}
+	resp := page(b.String())
+	resp.StatusCode = e.Status
+	return resp, nil
 }
 
 func (h *Handler) route(ctx context.Context, req api.Request) (api.Response, error) {
@@ -65,10 +83,10 @@ func (h *Handler) route(ctx context.Context, req api.Request) (api.Response, err
 	case http.MethodPost:
 		return h.Post(ctx, req)
 	}
-	return api.Response{}, api.Errorf(http.StatusMethodNotAllowed, "method_not_allowed", "", "use GET or POST")
+	return api.Response{}, api.Errorf(http.StatusMethodNotAllowed, "method_not_allowed", "", "pakai GET atau POST / use GET or POST")
 }
 
-var errNoApproval = api.Errorf(http.StatusNotFound, "not_found", "", "no such approval request")
+var errNoApproval = api.Errorf(http.StatusNotFound, "not_found", "", "permintaan persetujuan ini tidak ada / no such approval request")
 
 // Get shows the case summary and the confirm form. It never decides.
 func (h *Handler) Get(ctx context.Context, req api.Request) (api.Response, error) {
@@ -160,7 +178,7 @@ func (h *Handler) Post(ctx context.Context, req api.Request) (api.Response, erro
 func (h *Handler) checkRole(req api.Request) error {
 	p, ok := auth.FromRequest(req)
 	if ok && !p.HasAny(auth.Approver, auth.Admin) {
-		return api.Errorf(http.StatusForbidden, "forbidden", "", "approver or admin role required")
+		return api.Errorf(http.StatusForbidden, "forbidden", "", "perlu peran penyetuju atau admin / approver or admin role required")
 	}
 	return nil
 }
@@ -216,14 +234,14 @@ func (h *Handler) checkLink(ctx context.Context, id string, l linkParams) error 
 		return errNoApproval
 	}
 	if l.Sig == "" {
-		return api.Errorf(http.StatusForbidden, "forged_link", "sig", "the link has no signature; use the link from your message")
+		return api.Errorf(http.StatusForbidden, "forged_link", "sig", "tautan tidak bertanda tangan; pakai tautan dari pesan Anda / the link has no signature; use the link from your message")
 	}
 	switch err := h.Signer.Verify(id, l.Approver, l.Exp, l.Sig, h.now()); {
 	case errors.Is(err, ErrLinkExpired):
-		return api.Errorf(http.StatusGone, "expired", "exp", "this approval link has expired")
+		return api.Errorf(http.StatusGone, "expired", "exp", "tautan persetujuan ini sudah kedaluwarsa / this approval link has expired")
 	case err != nil:
 		h.log().WarnContext(ctx, "approval: forged or altered link", "approval_id", id)
-		return api.Errorf(http.StatusForbidden, "forged_link", "sig", "the link is not valid (altered or forged)")
+		return api.Errorf(http.StatusForbidden, "forged_link", "sig", "tautan tidak sah (diubah atau dipalsukan) / the link is not valid (altered or forged)")
 	}
 	return nil
 }
@@ -449,6 +467,12 @@ var reviewPage = template.Must(template.New("review").Funcs(pageFuncs).Parse(`<!
 {{else}}
 <p class="alert ok" role="status"><strong>Tidak ada lagi yang perlu Anda putuskan <span class="en">/ Nothing left for you to decide</span>:</strong> {{.A.Status}}.</p>
 {{end}}
+` + footer + `</body></html>`))
+
+var refusedPage = template.Must(template.New("refused").Parse(`<!doctype html>
+<html lang="id"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Tidak dapat dilanjutkan / Cannot continue · tangkal</title>` + style + `</head>
+<body>` + header + `<h1>Tidak dapat dilanjutkan <span class="en">/ Cannot continue</span></h1>
+<div class="alert bad" role="alert"><p><strong>{{.Status}}</strong> {{.Message}}</p></div>
 ` + footer + `</body></html>`))
 
 var donePage = template.Must(template.New("done").Parse(`<!doctype html>

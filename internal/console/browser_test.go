@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"net/url"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -91,6 +92,9 @@ func (b *browser) check(name string) {
 		w, h   int64
 	}{{"desktop", 1280, 900}, {"390", 390, 844}} {
 		b.run(chromedp.EmulateViewport(size.w, size.h))
+		if w := value(b, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`)); w > size.w {
+			b.t.Errorf("%s at %d px: the page is %d px wide (scrolls sideways)", name, size.w, w)
+		}
 		png := value(b, chromedp.FullScreenshot(100))
 		if err := os.WriteFile(filepath.Join(b.shots, name+"-"+size.suffix+".png"), png, 0o644); err != nil {
 			b.t.Fatal(err)
@@ -286,6 +290,26 @@ func TestConsoleStory(t *testing.T) {
 		t.Errorf("after KP2MI's approval the policy needs %q", got)
 	}
 	b.signOut()
+
+	// Polri's mailed link (it may hold): the confirm page, in the console's
+	// look, shows KP2MI's decision and offers the hold; opening it decides
+	// nothing.
+	cs, err := st.Table.GetCase(context.Background(), caseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := url.Parse(st.Links.Link(cs.ApprovalID, "investigator@polri.local", clock.Now().Add(time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.run(chromedp.Navigate(b.base+link.RequestURI()), chromedp.WaitVisible(chromedp.CSS(`button[value="hold"]`)))
+	if page := b.body(); !strings.Contains(page, "KP2MI") || !strings.Contains(page, "indikator terkonfirmasi") {
+		t.Errorf("the approval link's page lacks KP2MI's decision: %q", page)
+	}
+	if n := value(b, chromedp.Evaluate[int64](`document.styleSheets.length`)); n != 1 {
+		t.Errorf("the approval link's page has %d stylesheets, want the console's", n)
+	}
+	b.check("approval-link")
 
 	// The policy needs Komdigi too: its approver finds the case in the
 	// inbox, sees KP2MI's decision and approves.

@@ -39,7 +39,7 @@ const (
 )
 
 func newChart(title string, n int) chart {
-	return chart{Title: title, Width: chartLabelW + chartBarW + 90, Height: n*chartRowH + 8}
+	return chart{Title: title, Width: chartLabelW + chartBarW + 150, Height: n*chartRowH + 8}
 }
 
 func (c *chart) row(i int, label string, segs []chartSeg, value string) {
@@ -97,7 +97,6 @@ func removalChart(lang string, ps []audit.PlatformStats) chart {
 		}
 	}
 	c := newChart(t(lang, "figures.median"), len(ps))
-	c.Width += 60
 	for i, p := range ps {
 		var segs []chartSeg
 		val := "–"
