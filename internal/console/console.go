@@ -11,11 +11,13 @@
 // with a strict Content-Security-Policy (theme.CSP): no inline script or
 // style.
 //
-// Pages call the same domain packages as the JSON API, in-process:
-// report.Parse and report.Intake for submissions, the audit read API's
-// handlers (with the session's principal, so the role checks are the
-// API's own) for cases, histories and figures, and approval.Store for
-// decisions.
+// Pages call the same handlers as the JSON API, in-process and as the
+// signed-in person (Console.invoke), so the role checks and rules are the
+// API's own: report.Parse and report.Intake for submissions; the audit
+// read API for cases, histories, pseudonymous reports, the chain's
+// verification against the external anchor (GET /cases/{id}/verify),
+// figures, the exports and the evidence bundle; approval.Inbox.Decide
+// (POST /approvals/{id}/decision) for approve, reject, hold and release.
 package console
 
 import (
