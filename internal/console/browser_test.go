@@ -403,6 +403,9 @@ func TestConsoleStory(t *testing.T) {
 	}
 	b.check("admin")
 	b.open("/console/cases/c_nonexistent")
+	if page := b.body(); !strings.Contains(page, "404") || !strings.Contains(page, "tidak ada") {
+		t.Errorf("an unknown case: %q", page)
+	}
 	b.check("error")
 	fmt.Fprintln(os.Stderr, "screenshots in", b.shots)
 }

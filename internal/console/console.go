@@ -357,9 +357,16 @@ func (c *Console) fail(r *request, err error) (api.Response, error) {
 	var e *api.Error
 	if !errors.As(err, &e) {
 		slog.ErrorContext(r.ctx, "console: internal error", "path", r.path, "err", err)
-		e = &api.Error{Status: 500, Code: "internal", Message: "internal error; the request was not completed"}
+		e = &api.Error{Status: 500, Code: "internal", Message: t(r.lang, "error.internal")}
 	}
-	resp, rerr := c.render(r, e.Status, "error", "error.title", e)
+	shown := *e
+	switch {
+	case e.Status == http.StatusNotFound:
+		shown.Message = t(r.lang, "error.notfound")
+	default:
+		shown.Message = half(r.lang, e.Message)
+	}
+	resp, rerr := c.render(r, e.Status, "error", "error.title", &shown)
 	if rerr != nil {
 		return api.Response{}, e
 	}

@@ -302,6 +302,8 @@ var messages = map[string][2]string{
 	"admin.deadlines":            {"Batas waktu (mendesak / biasa)", "Deadlines (urgent / normal)"},
 	"waits.title":                {"Menyusul", "Coming"},
 	"error.title":                {"Tidak dapat dilanjutkan", "Cannot continue"},
+	"error.notfound":             {"Halaman atau data ini tidak ada (atau tidak boleh Anda lihat).", "This page or record does not exist (or is not yours to see)."},
+	"error.internal":             {"Terjadi kesalahan di server; permintaan tidak selesai. Coba lagi nanti.", "Something went wrong on the server; the request was not completed. Try again later."},
 	"error.back":                 {"Kembali ke beranda", "Back to home"},
 	"error.csrf":                 {"Formulir kedaluwarsa atau bukan dari konsol ini. Muat ulang halaman dan coba lagi.", "The form expired or did not come from this console. Reload the page and try again."},
 	"error.forbidden":            {"Peran Anda tidak boleh membuka halaman ini.", "Your role may not open this page."},
