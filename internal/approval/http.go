@@ -54,8 +54,26 @@ func (h *Handler) log() *slog.Logger {
 // Handle dispatches on the method: GET shows, POST decides, others 405.
 // Errors are pages for people, or JSON for clients that ask for it.
 func (h *Handler) Handle(ctx context.Context, req api.Request) api.Response {
-	resp, _ := api.HandlePage(h.route)(ctx, req)
+	resp, _ := api.HandlePage(func(ctx context.Context, req api.Request) (api.Response, error) {
+		resp, err := h.route(ctx, req)
+		var e *api.Error
+		if err != nil && !api.WantsJSON(req) && errors.As(err, &e) && len(e.Headers) == 0 {
+			return errorPage(e)
+		}
+		return resp, err
+	})(ctx, req)
 	return resp
+}
+
+// errorPage is a refusal as a page in the console's look.
+func errorPage(e *api.Error) (api.Response, error) {
+	var b bytes.Buffer
+	if err := refusedPage.Execute(&b, e); err != nil {
+		return api.Response{}, e
+	}
+	resp := page(b.String())
+	resp.StatusCode = e.Status
+	return resp, nil
 }
 
 func (h *Handler) route(ctx context.Context, req api.Request) (api.Response, error) {
@@ -65,10 +83,10 @@ func (h *Handler) route(ctx context.Context, req api.Request) (api.Response, err
 	case http.MethodPost:
 		return h.Post(ctx, req)
 	}
-	return api.Response{}, api.Errorf(http.StatusMethodNotAllowed, "method_not_allowed", "", "use GET or POST")
+	return api.Response{}, api.Errorf(http.StatusMethodNotAllowed, "method_not_allowed", "", "pakai GET atau POST / use GET or POST")
 }
 
-var errNoApproval = api.Errorf(http.StatusNotFound, "not_found", "", "no such approval request")
+var errNoApproval = api.Errorf(http.StatusNotFound, "not_found", "", "permintaan persetujuan ini tidak ada / no such approval request")
 
 // Get shows the case summary and the confirm form. It never decides.
 func (h *Handler) Get(ctx context.Context, req api.Request) (api.Response, error) {
@@ -160,7 +178,7 @@ func (h *Handler) Post(ctx context.Context, req api.Request) (api.Response, erro
 func (h *Handler) checkRole(req api.Request) error {
 	p, ok := auth.FromRequest(req)
 	if ok && !p.HasAny(auth.Approver, auth.Admin) {
-		return api.Errorf(http.StatusForbidden, "forbidden", "", "approver or admin role required")
+		return api.Errorf(http.StatusForbidden, "forbidden", "", "perlu peran penyetuju atau admin / approver or admin role required")
 	}
 	return nil
 }
@@ -216,14 +234,14 @@ func (h *Handler) checkLink(ctx context.Context, id string, l linkParams) error 
 		return errNoApproval
 	}
 	if l.Sig == "" {
-		return api.Errorf(http.StatusForbidden, "forged_link", "sig", "the link has no signature; use the link from your message")
+		return api.Errorf(http.StatusForbidden, "forged_link", "sig", "tautan tidak bertanda tangan; pakai tautan dari pesan Anda / the link has no signature; use the link from your message")
 	}
 	switch err := h.Signer.Verify(id, l.Approver, l.Exp, l.Sig, h.now()); {
 	case errors.Is(err, ErrLinkExpired):
-		return api.Errorf(http.StatusGone, "expired", "exp", "this approval link has expired")
+		return api.Errorf(http.StatusGone, "expired", "exp", "tautan persetujuan ini sudah kedaluwarsa / this approval link has expired")
 	case err != nil:
 		h.log().WarnContext(ctx, "approval: forged or altered link", "approval_id", id)
-		return api.Errorf(http.StatusForbidden, "forged_link", "sig", "the link is not valid (altered or forged)")
+		return api.Errorf(http.StatusForbidden, "forged_link", "sig", "tautan tidak sah (diubah atau dipalsukan) / the link is not valid (altered or forged)")
 	}
 	return nil
 }
@@ -391,9 +409,21 @@ type doneView struct {
 // looks like the console; page() sends the console's strict CSP with it.
 const style = `<link rel="stylesheet" href="` + theme.StylesheetPath + `">`
 
-// header and footer are the console's page frame.
-const header = `<header class="top"><div class="bar"><span class="brand">` + theme.Brand + `</span></div></header><main id="main" class="card">`
-const footer = `</main>`
+// header and footer are the console's page frame (its bar, its footer).
+const header = `<header class="top"><div class="bar"><span class="brand">` + theme.Brand + `</span></div></header><main id="main">`
+const footer = `</main><footer>` + theme.Brand + ` · Koordinasi penurunan iklan penempatan pekerja migran ilegal <span class="en">/ Takedown coordination for illegal migrant-worker placement ads</span></footer>`
+
+// whenWIB is a time as the console shows one: WIB, UTC on hover.
+func whenWIB(t time.Time) template.HTML {
+	if t.IsZero() {
+		return "–"
+	}
+	u := t.UTC()
+	return template.HTML(`<time datetime="` + u.Format(time.RFC3339) + `" title="` + u.Format("2006-01-02 15:04:05 UTC") + `">` +
+		template.HTMLEscapeString(TanggalWIB(t)) + `</time>`)
+}
+
+var pageFuncs = template.FuncMap{"when": whenWIB}
 
 // page answers an approval page with the console's Content-Security-Policy.
 func page(body string) api.Response {
@@ -402,48 +432,55 @@ func page(body string) api.Response {
 	return resp
 }
 
-var reviewPage = template.Must(template.New("review").Parse(`<!doctype html>
+var reviewPage = template.Must(template.New("review").Funcs(pageFuncs).Parse(`<!doctype html>
 <html lang="id"><head><meta charset="utf-8"><meta name="referrer" content="no-referrer">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>Persetujuan penurunan konten {{.A.CaseID}}</title>` + style + `</head>
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Persetujuan penurunan konten {{.A.CaseID}} · tangkal</title>` + style + `</head>
 <body>` + header + `<h1>Persetujuan penurunan konten <span class="en">/ Takedown approval</span></h1>
-{{with .A.Summary}}<table>
-<tr><th>Kasus / Case</th><td>{{.CaseID}}</td></tr>
-<tr><th>Iklan / Ad</th><td>{{.URL}}</td></tr>
-<tr><th>Platform</th><td>{{.Platform}}</td></tr>
-<tr><th>Urgensi / Urgency</th><td>{{.Urgency}}</td></tr>
-<tr><th>Skor / Score</th><td>{{$.Score}}</td></tr>
-{{with .Reports}}<tr><th>Laporan / Reports</th><td>{{.}}</td></tr>{{end}}
-<tr><th>Batas waktu / Deadline</th><td>{{$.Deadline}}</td></tr>
-</table>
-{{with .Excerpt}}<h2>Teks iklan <span class="en">/ Ad text</span></h2><blockquote>{{.}}</blockquote>{{end}}
-{{if .Indicators}}<h2>Alasan ditandai <span class="en">/ Why it was flagged</span></h2><ul>{{range .Indicators}}<li><strong>{{.Name}}</strong>{{with .Explained}} — {{.}}{{end}}{{with .Evidence}} <span class="muted">(“{{.}}”)</span>{{end}}</li>{{end}}</ul>{{end}}
-{{if .Related}}<h2>Kasus terkait <span class="en">/ Related cases</span></h2><ul>{{range .Related}}<li>{{.Sentence}}</li>{{end}}</ul>{{end}}
+{{with .A.Summary}}<section class="card" aria-labelledby="facts"><h2 id="facts">Ringkasan <span class="en">/ Summary</span></h2>
+<dl class="facts">
+<dt>Kasus <span class="en">/ Case</span></dt><dd>{{.CaseID}}</dd>
+<dt>Iklan <span class="en">/ Ad</span></dt><dd>{{.URL}}</dd>
+<dt>Platform</dt><dd>{{.Platform}}</dd>
+<dt>Urgensi <span class="en">/ Urgency</span></dt><dd>{{.Urgency}}</dd>
+<dt>Skor <span class="en">/ Score</span></dt><dd>{{$.Score}}</dd>
+{{with .Reports}}<dt>Laporan <span class="en">/ Reports</span></dt><dd>{{.}}</dd>{{end}}
+<dt>Batas waktu <span class="en">/ Deadline</span></dt><dd>{{when $.A.ExpiresAt}}</dd>
+</dl></section>
+{{with .Excerpt}}<section class="card" aria-labelledby="adtext"><h2 id="adtext">Teks iklan <span class="en">/ Ad text</span></h2><blockquote>{{.}}</blockquote></section>{{end}}
+{{if .Indicators}}<section class="card" aria-labelledby="why"><h2 id="why">Alasan ditandai <span class="en">/ Why it was flagged</span></h2><ul>{{range .Indicators}}<li><strong>{{.Name}}</strong>{{with .Explained}} — {{.}}{{end}}{{with .Evidence}} <span class="muted">(“{{.}}”)</span>{{end}}</li>{{end}}</ul></section>{{end}}
+{{if .Related}}<section class="card" aria-labelledby="rel"><h2 id="rel">Kasus terkait <span class="en">/ Related cases</span></h2><ul>{{range .Related}}<li>{{.Sentence}}</li>{{end}}</ul></section>{{end}}
 {{end}}
-<h2>Keputusan instansi <span class="en">/ The agencies' decisions</span></h2>
-<ul>{{range .Done}}<li>{{.Text}}</li>{{else}}<li>Belum ada / None yet</li>{{end}}{{with .Hold}}<li>{{.}}</li>{{end}}</ul>
-<p class="muted">{{.Needs}}</p>
+<section class="card" aria-labelledby="dec"><h2 id="dec">Keputusan instansi <span class="en">/ The agencies' decisions</span></h2>
+<ul>{{range .Done}}<li>{{.Text}}</li>{{else}}<li>Belum ada <span class="en">/ None yet</span></li>{{end}}{{with .Hold}}<li>{{.}}</li>{{end}}</ul>
+<p class="muted">{{.Needs}}</p></section>
 {{if .Pending}}
-<h2>Keputusan Anda ({{.Agency}}) <span class="en">/ Your decision</span></h2>
+<section class="card" aria-labelledby="yours"><h2 id="yours">Keputusan Anda ({{.Agency}}) <span class="en">/ Your decision</span></h2>
 <form method="post" action="/approvals/{{.A.ID}}">
 <input type="hidden" name="a" value="{{.Link.Approver}}">
 <input type="hidden" name="exp" value="{{.Link.Exp}}">
 <input type="hidden" name="sig" value="{{.Link.Sig}}">
-<p><label for="reason">Alasan (wajib untuk menolak atau menahan; dicatat dalam riwayat kasus) <span class="en">/ Reason (required to reject or hold; recorded in the case history)</span></label><br>
-<textarea id="reason" name="reason" rows="3" maxlength="2000"></textarea></p>
-<p>{{if .May.approve}}<button type="submit" name="decision" value="approve">Setujui / Approve</button>{{end}}
-{{if .May.reject}}<button type="submit" name="decision" value="reject">Tolak / Reject</button>{{end}}
-{{if .May.hold}}<button type="submit" name="decision" value="hold">Tahan / Hold</button>{{end}}
-{{if .May.release}}<button type="submit" name="decision" value="release">Cabut penahanan / Release hold</button>{{end}}</p>
-<p class="muted">Memutuskan sebagai {{.Link.Approver}} ({{.Agency}}). Keputusan bersifat final. / Deciding as {{.Link.Approver}}; the decision is final.</p>
-</form>
+<div class="field"><label for="reason">Alasan <span class="en">/ Reason</span> <span class="hint" id="reason-hint">Wajib untuk menolak atau menahan; dicatat dalam riwayat kasus / Required to reject or hold; recorded in the case history</span></label>
+<textarea id="reason" name="reason" rows="3" maxlength="2000" aria-describedby="reason-hint"></textarea></div>
+<div class="actions">{{if .May.approve}}<button type="submit" name="decision" value="approve">Setujui / Approve</button>{{end}}
+{{if .May.reject}}<button type="submit" name="decision" value="reject" class="danger">Tolak / Reject</button>{{end}}
+{{if .May.hold}}<button type="submit" name="decision" value="hold" class="secondary">Tahan / Hold</button>{{end}}
+{{if .May.release}}<button type="submit" name="decision" value="release" class="secondary">Cabut penahanan / Release hold</button>{{end}}</div>
+<p class="muted">Memutuskan sebagai {{.Link.Approver}} ({{.Agency}}). Keputusan bersifat final. <span class="en">/ Deciding as {{.Link.Approver}}; the decision is final.</span></p>
+</form></section>
 {{else}}
-<p><strong>Tidak ada lagi yang perlu Anda putuskan / Nothing left for you to decide:</strong> {{.A.Status}}.</p>
+<p class="alert ok" role="status"><strong>Tidak ada lagi yang perlu Anda putuskan <span class="en">/ Nothing left for you to decide</span>:</strong> {{.A.Status}}.</p>
 {{end}}
 ` + footer + `</body></html>`))
 
+var refusedPage = template.Must(template.New("refused").Parse(`<!doctype html>
+<html lang="id"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Tidak dapat dilanjutkan / Cannot continue · tangkal</title>` + style + `</head>
+<body>` + header + `<h1>Tidak dapat dilanjutkan <span class="en">/ Cannot continue</span></h1>
+<div class="alert bad" role="alert"><p><strong>{{.Status}}</strong> {{.Message}}</p></div>
+` + footer + `</body></html>`))
+
 var donePage = template.Must(template.New("done").Parse(`<!doctype html>
-<html lang="id"><head><meta charset="utf-8"><title>Keputusan dicatat / Decision recorded</title>` + style + `</head>
+<html lang="id"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Keputusan dicatat / Decision recorded · tangkal</title>` + style + `</head>
 <body>` + header + `<h1>Keputusan dicatat <span class="en">/ Decision recorded</span></h1>
-<p>Kasus / Case {{.A.CaseID}}: <strong>{{.Decision}}</strong> ({{.Agency}}). Status: <strong>{{.A.Status}}</strong>.</p>{{with .Reason}}<p>Alasan / Reason: {{.}}</p>{{end}}
+<div class="alert ok" role="status"><p>Kasus <span class="en">/ Case</span> {{.A.CaseID}}: <strong>{{.Decision}}</strong> ({{.Agency}}). Status: <strong>{{.A.Status}}</strong>.</p>{{with .Reason}}<p>Alasan <span class="en">/ Reason</span>: {{.}}</p>{{end}}</div>
 <p class="muted">{{.Needs.GetWhy}}</p>
 ` + footer + `</body></html>`))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
 	"github.com/tangkal/tangkal/internal/localstack"
@@ -90,6 +92,9 @@ func (b *browser) check(name string) {
 		w, h   int64
 	}{{"desktop", 1280, 900}, {"390", 390, 844}} {
 		b.run(chromedp.EmulateViewport(size.w, size.h))
+		if w := value(b, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`)); w > size.w {
+			b.t.Errorf("%s at %d px: the page is %d px wide (scrolls sideways)", name, size.w, w)
+		}
 		png := value(b, chromedp.FullScreenshot(100))
 		if err := os.WriteFile(filepath.Join(b.shots, name+"-"+size.suffix+".png"), png, 0o644); err != nil {
 			b.t.Fatal(err)
@@ -108,6 +113,42 @@ func (b *browser) check(name string) {
 	for _, v := range vs {
 		b.t.Errorf("axe on %s: %v %v: %v at %v", name, v["impact"], v["id"], v["help"], v["nodes"])
 	}
+}
+
+// download clicks the link at sel and waits for the browser to save the
+// file: its name (from Content-Disposition) and content.
+func (b *browser) download(sel string) (string, []byte) {
+	b.t.Helper()
+	dir := b.t.TempDir()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	progress := chromedp.Events(ctx, cdpbrowser.DownloadProgress)
+	on := true
+	if _, err := chromedp.Call(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir, EventsEnabled: &on}); err != nil {
+		b.t.Fatalf("download behaviour: %v", err)
+	}
+	b.run(chromedp.Click(chromedp.CSS(sel)))
+	for ev, err := range progress {
+		if err != nil {
+			b.t.Fatalf("download from %s: %v", sel, err)
+		}
+		if ev.State == cdpbrowser.DownloadProgressStateCanceled {
+			b.t.Fatalf("download from %s canceled", sel)
+		}
+		if ev.State == cdpbrowser.DownloadProgressStateCompleted {
+			break
+		}
+	}
+	files, err := os.ReadDir(dir)
+	if err != nil || len(files) != 1 {
+		b.t.Fatalf("download from %s: %v files (%v)", sel, len(files), err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, files[0].Name()))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return files[0].Name(), data
 }
 
 func (b *browser) signIn(member string) {
@@ -182,9 +223,11 @@ func newBrowser(t *testing.T, base string) *browser {
 }
 
 // TestConsoleStory is the whole job in a browser: a reporter submits an
-// ad, the approver finds it in the inbox and approves, the takedown is
-// sent, the clock moves, an auditor finds the case closed in time with its
-// chain valid. Every page is screenshot and checked with axe-core.
+// ad, the KP2MI and Komdigi approvers find it in their inboxes and
+// approve, the takedown is sent, the clock moves, an auditor finds the
+// case closed in time with its chain valid against the external copy and
+// downloads the signed bundle. Every page is screenshot (desktop and 390
+// px) and checked with axe-core.
 func TestConsoleStory(t *testing.T) {
 	st, clock := startStack(t)
 	b := newBrowser(t, strings.TrimSuffix(st.APIURL, "/"))
@@ -220,33 +263,72 @@ func TestConsoleStory(t *testing.T) {
 	b.check("myreports")
 	b.signOut()
 
-	// Approver: the inbox, the case page, approve.
+	// KP2MI's approver: the inbox, the case page, approve.
 	b.signIn("kp2mi-approver")
 	b.open("/console/inbox")
-	if !strings.Contains(b.body(), caseID) || !strings.Contains(b.body(), "sisa") {
-		t.Fatalf("inbox does not list %s with its countdown: %q", caseID, b.body())
+	if inbox := b.body(); !strings.Contains(inbox, caseID) || !strings.Contains(inbox, "sisa") || !strings.Contains(inbox, "0 dari 2 persetujuan") {
+		t.Fatalf("inbox does not list %s with its countdown and what it needs: %q", caseID, inbox)
 	}
 	b.check("inbox")
 	b.run(chromedp.Click(chromedp.CSS(`a[href="/console/cases/`+caseID+`"]`)), chromedp.WaitVisible(chromedp.CSS("#yours")))
 	page := b.body()
-	for _, want := range []string{"paspor dipegang", "Indikator risiko", "Salinan bukti", "Kasus terkait"} {
+	for _, want := range []string{"paspor dipegang", "Indikator risiko", "Salinan bukti", "Kasus terkait", "takedown-urgent", "Menunggu 2 persetujuan lagi dari KP2MI, Komdigi"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("case page lacks %q", want)
 		}
 	}
 	b.check("case-approver")
+	// A rejection needs a reason: refused next to the field, nothing recorded.
+	b.run(chromedp.Click(chromedp.CSS(`button[value="reject"]`)), chromedp.WaitVisible(chromedp.CSS("#reason-error")))
+	if msg := b.text("#reason-error"); !strings.Contains(msg, "alasan") {
+		t.Errorf("reject without a reason: %q", msg)
+	}
+	b.check("case-reason-missing")
 	b.run(chromedp.SetValue(chromedp.CSS("#reason"), "indikator terkonfirmasi"),
 		chromedp.Click(chromedp.CSS(`button[value="approve"]`)), chromedp.WaitVisible(chromedp.CSS(".alert.ok")))
+	if got := b.text("#needs"); !strings.Contains(got, "Menunggu 1 persetujuan lagi dari Komdigi") {
+		t.Errorf("after KP2MI's approval the policy needs %q", got)
+	}
 	b.signOut()
 
-	// The policy needs Komdigi too: its approver decides the same way.
+	// Polri's mailed link (it may hold): the confirm page, in the console's
+	// look, shows KP2MI's decision and offers the hold; opening it decides
+	// nothing.
+	cs, err := st.Table.GetCase(context.Background(), caseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := url.Parse(st.Links.Link(cs.ApprovalID, "investigator@polri.local", clock.Now().Add(time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.run(chromedp.Navigate(b.base+link.RequestURI()), chromedp.WaitVisible(chromedp.CSS(`button[value="hold"]`)))
+	if page := b.body(); !strings.Contains(page, "KP2MI") || !strings.Contains(page, "indikator terkonfirmasi") {
+		t.Errorf("the approval link's page lacks KP2MI's decision: %q", page)
+	}
+	if n := value(b, chromedp.Evaluate[int64](`document.styleSheets.length`)); n != 1 {
+		t.Errorf("the approval link's page has %d stylesheets, want the console's", n)
+	}
+	b.check("approval-link")
+
+	// The policy needs Komdigi too: its approver finds the case in the
+	// inbox, sees KP2MI's decision and approves.
 	b.signIn("komdigi-approver")
-	b.open("/console/cases/" + caseID)
+	b.open("/console/inbox")
+	if inbox := b.body(); !strings.Contains(inbox, caseID) || !strings.Contains(inbox, "1 dari 2 persetujuan; menunggu Komdigi") {
+		t.Fatalf("Komdigi's inbox: %q", inbox)
+	}
+	b.run(chromedp.Click(chromedp.CSS(`a[href="/console/cases/`+caseID+`"]`)), chromedp.WaitVisible(chromedp.CSS("#yours")))
+	if got := b.text("#agencies"); !strings.Contains(got, "KP2MI") || !strings.Contains(got, "indikator terkonfirmasi") || !strings.Contains(got, "ditunggu") {
+		t.Errorf("Komdigi does not see KP2MI's decision and its own awaited: %q", got)
+	}
+	b.check("case-komdigi")
 	b.run(chromedp.SetValue(chromedp.CSS("#reason"), "perintah penurunan disetujui"),
 		chromedp.Click(chromedp.CSS(`button[value="approve"]`)), chromedp.WaitVisible(chromedp.CSS(".alert")))
 	if !strings.Contains(b.body(), "dicatat") {
 		t.Fatalf("Komdigi's decision: %q", b.body())
 	}
+	b.check("case-approved")
 	waitStatus(t, st, caseID, store.StatusTakedownSent)
 	b.signOut()
 
@@ -254,7 +336,8 @@ func TestConsoleStory(t *testing.T) {
 	clock.Advance(5 * time.Hour)
 	waitStatus(t, st, caseID, store.StatusRemovedInTime)
 
-	// Auditor: the search finds it closed in time, the chain is valid.
+	// Auditor: the search finds it closed in time, the chain is valid
+	// against the external copy, the bundle downloads signed.
 	b.signIn("auditor-1")
 	b.open("/console/cases?status=removed_in_time")
 	if !strings.Contains(b.body(), caseID) {
@@ -265,25 +348,64 @@ func TestConsoleStory(t *testing.T) {
 	if got := b.text("#chain"); !strings.Contains(got, "utuh") {
 		t.Errorf("chain badge %q, want valid", got)
 	}
-	if !strings.Contains(b.body(), "reporter:rp-") || strings.Contains(b.body(), "ngo-sari") { // keyed pseudonyms
+	if got := b.text("#anchor"); !strings.Contains(got, "Cocok dengan salinan eksternal") {
+		t.Errorf("external anchor %q, want a match", got)
+	}
+	if !strings.Contains(b.body(), "rp-") || strings.Contains(b.body(), "ngo-sari") { // keyed pseudonyms
 		t.Errorf("history does not show the report pseudonymously")
 	}
+	if !strings.Contains(b.body(), "Komdigi") {
+		t.Errorf("the timeline does not say which agency decided")
+	}
 	b.check("history")
+	name, file := b.download("#bundle")
+	var doc struct {
+		Bundle struct {
+			CaseID    string            `json:"case_id"`
+			Decisions []json.RawMessage `json:"decisions"`
+			Chain     struct {
+				Valid bool `json:"valid"`
+			} `json:"chain"`
+		} `json:"bundle"`
+		Signature struct {
+			Value string `json:"value"`
+		} `json:"signature"`
+	}
+	if err := json.Unmarshal(file, &doc); err != nil {
+		t.Fatalf("bundle %s: %v", name, err)
+	}
+	if name != "bundle-"+caseID+".json" || doc.Bundle.CaseID != caseID || doc.Signature.Value == "" || len(doc.Bundle.Decisions) != 2 || !doc.Bundle.Chain.Valid {
+		t.Errorf("bundle download %s: case %s, %d decisions, chain valid %v, signed %v", name, doc.Bundle.CaseID,
+			len(doc.Bundle.Decisions), doc.Bundle.Chain.Valid, doc.Signature.Value != "")
+	}
 	b.open("/console/figures")
 	b.check("figures")
+	b.open("/console/exports")
+	b.check("exports")
+	if name, csv := b.download(`a[href^="/console/exports/transparansi.csv"]`); !strings.HasPrefix(name, "transparansi-") ||
+		!strings.HasPrefix(string(csv), "platform,month,requests") || !strings.Contains(string(csv), "facebook,") {
+		t.Errorf("transparency CSV %s: %q", name, csv)
+	}
 	// English on the switch.
 	b.run(chromedp.Click(chromedp.CSS(`a[href^="/console/lang"]`)), chromedp.WaitReady(chromedp.CSS(`html[lang="en"]`)))
-	if h := b.text("main h1"); h != "Compliance figures" {
+	if h := b.text("main h1"); h != "Export downloads" {
 		t.Errorf("after the switch the title is %q", h)
 	}
+	b.open("/console/figures")
 	b.check("figures-en")
 	b.run(chromedp.Click(chromedp.CSS(`a[href^="/console/lang"]`)), chromedp.WaitReady(chromedp.CSS(`html[lang="id"]`)))
 	b.signOut()
 
 	b.signIn("admin-1")
 	b.open("/console/admin")
+	if page := b.body(); !strings.Contains(page, "takedown-urgent") || !strings.Contains(page, "Kementerian Komunikasi dan Digital") {
+		t.Errorf("admin page lacks the agencies and policies: %q", page)
+	}
 	b.check("admin")
 	b.open("/console/cases/c_nonexistent")
+	if page := b.body(); !strings.Contains(page, "404") || !strings.Contains(page, "tidak ada") {
+		t.Errorf("an unknown case: %q", page)
+	}
 	b.check("error")
 	fmt.Fprintln(os.Stderr, "screenshots in", b.shots)
 }

@@ -39,7 +39,7 @@ const (
 )
 
 func newChart(title string, n int) chart {
-	return chart{Title: title, Width: chartLabelW + chartBarW + 90, Height: n*chartRowH + 8}
+	return chart{Title: title, Width: chartLabelW + chartBarW + 150, Height: n*chartRowH + 8}
 }
 
 func (c *chart) row(i int, label string, segs []chartSeg, value string) {
@@ -84,12 +84,16 @@ func outcomeChart(lang string, ps []audit.PlatformStats) chart {
 	return c
 }
 
-// medianChart: median hours to removal per platform.
-func medianChart(lang string, ps []audit.PlatformStats) chart {
+// removalChart: time from the takedown request to the removal per
+// platform, the median as a bar and the 90th percentile as its lighter
+// continuation.
+func removalChart(lang string, ps []audit.PlatformStats) chart {
 	max := 0
 	for _, p := range ps {
-		if p.MedianSecondsToRemoval != nil && int(*p.MedianSecondsToRemoval) > max {
-			max = int(*p.MedianSecondsToRemoval)
+		for _, v := range []*int64{p.MedianSecondsToRemoval, p.P90SecondsToRemoval} {
+			if v != nil && int(*v) > max {
+				max = int(*v)
+			}
 		}
 	}
 	c := newChart(t(lang, "figures.median"), len(ps))
@@ -97,10 +101,38 @@ func medianChart(lang string, ps []audit.PlatformStats) chart {
 		var segs []chartSeg
 		val := "–"
 		if m := p.MedianSecondsToRemoval; m != nil {
-			val = fmt.Sprintf("%.1f h", float64(*m)/3600)
-			segs = []chartSeg{{W: scale(int(*m), max), Class: "bar", Title: val}}
+			med := fmt.Sprintf("%.1f %s", float64(*m)/3600, pick(lang, "jam", "h"))
+			val = med
+			segs = []chartSeg{{W: scale(int(*m), max), Class: "bar", Title: "median " + med}}
+			if q := p.P90SecondsToRemoval; q != nil && *q > *m {
+				p90 := fmt.Sprintf("%.1f %s", float64(*q)/3600, pick(lang, "jam", "h"))
+				segs = append(segs, chartSeg{W: scale(int(*q), max) - segs[0].W, Class: "p90", Title: "p90 " + p90})
+				val += " · p90 " + p90
+			}
 		}
 		c.row(i, p.Platform, segs, val)
+	}
+	return c
+}
+
+// levelChart: warnings sent per platform by level (1, 2, 3), from the
+// transparency export's counters.
+func levelChart(lang string, platforms []string, levels map[string][3]int64) chart {
+	max := 0
+	for _, l := range levels {
+		if n := int(l[0] + l[1] + l[2]); n > max {
+			max = n
+		}
+	}
+	c := newChart(t(lang, "figures.levels"), len(platforms))
+	for i, p := range platforms {
+		l := levels[p]
+		var segs []chartSeg
+		for j, class := range []string{"late", "live", "other"} {
+			segs = append(segs, chartSeg{W: scale(int(l[j]), max), Class: class,
+				Title: fmt.Sprintf("%s %d: %d", t(lang, "figures.warning"), j+1, l[j])})
+		}
+		c.row(i, p, segs, fmt.Sprintf("%d / %d / %d", l[0], l[1], l[2]))
 	}
 	return c
 }
@@ -117,9 +149,29 @@ func escalationChart(lang string, ps []audit.PlatformStats) chart {
 	c := newChart(t(lang, "figures.escalations"), len(ps))
 	for i, p := range ps {
 		c.row(i, p.Platform, []chartSeg{
-			{W: scale(p.Overdue, max), Class: "late", Title: fmt.Sprintf("overdue %d", p.Overdue)},
-			{W: scale(p.NonCompliant, max), Class: "live", Title: fmt.Sprintf("non-compliant %d", p.NonCompliant)},
+			{W: scale(p.Overdue, max), Class: "late", Title: fmt.Sprintf("%s: %d", t(lang, "figures.overdue"), p.Overdue)},
+			{W: scale(p.NonCompliant, max), Class: "live", Title: fmt.Sprintf("%s: %d", t(lang, "figures.noncompliant"), p.NonCompliant)},
 		}, fmt.Sprintf("%d / %d", p.Overdue, p.NonCompliant))
 	}
+	return c
+}
+
+// PipelineRow is one agency's approval time, for the figures page's
+// pipeline section (Console.Pipeline).
+type PipelineRow struct {
+	Agency        string
+	Decisions     int
+	MedianSeconds *int64
+	P90Seconds    *int64
+}
+
+// pipelineChart: the time agencies take to decide, median and p90.
+func pipelineChart(lang string, rows []PipelineRow, name func(string) string) chart {
+	ps := make([]audit.PlatformStats, 0, len(rows))
+	for _, r := range rows {
+		ps = append(ps, audit.PlatformStats{Platform: name(r.Agency), MedianSecondsToRemoval: r.MedianSeconds, P90SecondsToRemoval: r.P90Seconds})
+	}
+	c := removalChart(lang, ps)
+	c.Title = t(lang, "figures.pipeline")
 	return c
 }

@@ -11,16 +11,19 @@
 // with a strict Content-Security-Policy (theme.CSP): no inline script or
 // style.
 //
-// Pages call the same domain packages as the JSON API, in-process:
-// report.Parse and report.Intake for submissions, the audit read API's
-// handlers (with the session's principal, so the role checks are the
-// API's own) for cases, histories and figures, and approval.Store for
-// decisions.
+// Pages call the same handlers as the JSON API, in-process and as the
+// signed-in person (Console.invoke), so the role checks and rules are the
+// API's own: report.Parse and report.Intake for submissions; the audit
+// read API for cases, histories, pseudonymous reports, the chain's
+// verification against the external anchor (GET /cases/{id}/verify),
+// figures, the exports and the evidence bundle; approval.Inbox.Decide
+// (POST /approvals/{id}/decision) for approve, reject, hold and release.
 package console
 
 import (
 	"context"
 	"embed"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,6 +36,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/tangkal/tangkal/internal/agency"
 	"github.com/tangkal/tangkal/internal/api"
 	"github.com/tangkal/tangkal/internal/approval"
 	"github.com/tangkal/tangkal/internal/audit"
@@ -40,6 +44,7 @@ import (
 	"github.com/tangkal/tangkal/internal/console/theme"
 	"github.com/tangkal/tangkal/internal/platform"
 	"github.com/tangkal/tangkal/internal/report"
+	"github.com/tangkal/tangkal/internal/risk"
 	"github.com/tangkal/tangkal/internal/store"
 )
 
@@ -55,16 +60,24 @@ type Console struct {
 	Intake report.Intake
 	// Reader is the audit read API; pages call its handlers in-process.
 	Reader audit.Reader
-	// Approvals and Decided take decisions as POST /approvals/{id} does.
+	// Approvals and Decided take decisions as POST /approvals/{id}/decision
+	// does (approval.Inbox).
 	Approvals *approval.Store
 	Decided   func(ctx context.Context, r approval.Result) error
-	// Inbox lists an approver's pending requests (nil: StoreInbox).
+	// Inbox lists an approver's pending requests (nil: AgencyInbox).
 	Inbox Inbox
 	// Reports lists a reporter's reports (nil: TableReports).
 	Reports ReporterReports
-	// Platforms and ApproverTiers are shown to admins (read only).
-	Platforms     platform.Config
-	ApproverTiers [][]string
+	// Platforms and Agencies (members and approval policies) are shown to
+	// admins (read only); Agencies also names agencies on every page.
+	Platforms platform.Config
+	Agencies  agency.Directory
+	// Rules name and explain the indicators in the page's language.
+	Rules risk.Rules
+	// Pipeline, when set, gives the figures page its approval times per
+	// agency (HOOK: to be wired to GET /stats/pipeline's source when that
+	// lands; nil or no rows: the section is not shown).
+	Pipeline func(ctx context.Context) ([]PipelineRow, error)
 }
 
 func (c *Console) now() time.Time {
@@ -80,7 +93,7 @@ func (c *Console) inbox() Inbox {
 	if c.Inbox != nil {
 		return c.Inbox
 	}
-	return StoreInbox{Table: c.Table, Approvals: c.Approvals}
+	return AgencyInbox{Approvals: c.Approvals}
 }
 
 func (c *Console) reports() ReporterReports {
@@ -227,6 +240,12 @@ func (c *Console) route(r *request) (api.Response, error) {
 		return c.historyPage(r, seg[1])
 	case len(seg) == 3 && seg[0] == "cases" && seg[2] == "decision" && post:
 		return c.decide(r, seg[1])
+	case len(seg) == 3 && seg[0] == "cases" && seg[2] == "bundle" && get:
+		return c.bundle(r, seg[1])
+	case p == "/exports" && get:
+		return c.exportsPage(r)
+	case len(seg) == 2 && seg[0] == "exports" && get:
+		return c.exportFile(r, seg[1])
 	case p == "/figures" && get:
 		return c.figuresPage(r)
 	case p == "/admin" && get:
@@ -280,6 +299,7 @@ func (c *Console) nav(s *Session) []navItem {
 	add("nav.inbox", "/console/inbox", auth.Approver, auth.Admin)
 	add("nav.cases", "/console/cases", auth.Auditor, auth.Admin)
 	add("nav.figures", "/console/figures", auth.Auditor, auth.Admin)
+	add("nav.exports", "/console/exports", auth.Auditor, auth.Admin)
 	add("nav.admin", "/console/admin", auth.Admin)
 	return n
 }
@@ -337,9 +357,16 @@ func (c *Console) fail(r *request, err error) (api.Response, error) {
 	var e *api.Error
 	if !errors.As(err, &e) {
 		slog.ErrorContext(r.ctx, "console: internal error", "path", r.path, "err", err)
-		e = &api.Error{Status: 500, Code: "internal", Message: "internal error; the request was not completed"}
+		e = &api.Error{Status: 500, Code: "internal", Message: t(r.lang, "error.internal")}
 	}
-	resp, rerr := c.render(r, e.Status, "error", "error.title", e)
+	shown := *e
+	switch {
+	case e.Status == http.StatusNotFound:
+		shown.Message = t(r.lang, "error.notfound")
+	default:
+		shown.Message = half(r.lang, e.Message)
+	}
+	resp, rerr := c.render(r, e.Status, "error", "error.title", &shown)
 	if rerr != nil {
 		return api.Response{}, e
 	}
@@ -385,26 +412,49 @@ func (c *Console) home(r *request) (api.Response, error) {
 // call runs a read API handler in-process as the signed-in person: the
 // same role checks and answers as the JSON API, decoded into out.
 func (c *Console) call(r *request, route string, path, query map[string]string, out any) error {
-	req := api.Request{RouteKey: route, PathParameters: path, QueryStringParameters: query}
-	req.RequestContext.HTTP.Method = http.MethodGet
+	resp, err := c.invoke(r, c.Reader.Route, route, path, query, "")
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal([]byte(resp.Body), out)
+}
+
+// invoke runs one of the JSON API's handlers in-process as the signed-in
+// person (the claims the API's JWT authorizer would pass): the same role
+// checks, rules and answers. An answer of 400 or more is its *api.Error.
+func (c *Console) invoke(r *request, h api.HandlerFunc, route string, path, query map[string]string, body string) (api.Response, error) {
+	method, _, _ := strings.Cut(route, " ")
+	req := api.Request{RouteKey: route, PathParameters: path, QueryStringParameters: query, Body: body}
+	req.RequestContext.HTTP.Method = method
+	req.RequestContext.DomainName = r.RequestContext.DomainName
+	if body != "" {
+		req.Headers = map[string]string{"content-type": "application/json"}
+	}
 	req.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
 		JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: map[string]string{
 			"sub": r.s.Subject, "email": r.s.Email, auth.GroupsClaim: "[" + strings.Join(r.s.Roles, " ") + "]",
 		}},
 	}
-	resp, err := api.Handle(c.Reader.Route)(r.ctx, req)
+	resp, err := api.Handle(h)(r.ctx, req)
 	if err != nil {
-		return err
+		return api.Response{}, err
 	}
 	if resp.StatusCode >= 400 {
 		var e struct {
 			Error *api.Error `json:"error"`
 		}
 		if json.Unmarshal([]byte(resp.Body), &e) != nil || e.Error == nil {
-			return fmt.Errorf("%s: status %d", route, resp.StatusCode)
+			return api.Response{}, fmt.Errorf("%s: status %d", route, resp.StatusCode)
 		}
 		e.Error.Status = resp.StatusCode
-		return e.Error
+		return api.Response{}, e.Error
 	}
-	return json.Unmarshal([]byte(resp.Body), out)
+	if resp.IsBase64Encoded {
+		b, err := base64.StdEncoding.DecodeString(resp.Body)
+		if err != nil {
+			return api.Response{}, fmt.Errorf("%s: body: %w", route, err)
+		}
+		resp.Body, resp.IsBase64Encoded = string(b), false
+	}
+	return resp, nil
 }

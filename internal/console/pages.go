@@ -6,15 +6,17 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/tangkal/tangkal/internal/agency"
+	"github.com/tangkal/tangkal/internal/anchor"
 	"github.com/tangkal/tangkal/internal/api"
 	"github.com/tangkal/tangkal/internal/approval"
 	"github.com/tangkal/tangkal/internal/audit"
 	"github.com/tangkal/tangkal/internal/auth"
+	"github.com/tangkal/tangkal/internal/export"
 	"github.com/tangkal/tangkal/internal/history"
 	"github.com/tangkal/tangkal/internal/ident"
 	"github.com/tangkal/tangkal/internal/report"
@@ -146,6 +148,7 @@ type inboxRow struct {
 	InboxItem
 	Left   string
 	Urgent bool
+	Needs  string
 }
 
 func (c *Console) inboxPage(r *request) (api.Response, error) {
@@ -161,112 +164,279 @@ func (c *Console) inboxPage(r *request) (api.Response, error) {
 	rows := make([]inboxRow, 0, len(items))
 	for _, it := range items {
 		left := it.ExpiresAt.Sub(now)
-		rows = append(rows, inboxRow{InboxItem: it, Left: duration(r.lang, left), Urgent: it.Urgency == "urgent" || left < time.Hour})
+		row := inboxRow{InboxItem: it, Left: duration(r.lang, left), Urgent: it.Urgency == "urgent" || left < time.Hour}
+		if n := it.Needs; n.Outcome == agency.Pending {
+			var missing []string
+			for _, m := range n.Missing {
+				missing = append(missing, c.agencyName(m))
+			}
+			row.Needs = fmt.Sprintf(pick(r.lang, "%d dari %d persetujuan; menunggu %s", "%d of %d approvals; waiting for %s"),
+				n.Approvals, n.Needed, strings.Join(missing, ", "))
+		}
+		rows = append(rows, row)
 	}
 	return c.render(r, 200, "inbox", "inbox.title", rows)
 }
 
 type caseView struct {
-	Case      store.Case
-	Verified  *history.VerifiedData
-	Approval  *approval.Approval
-	CanDecide bool
-	Left      string
-	Decisions []history.ApprovalDecidedData
-	Auditor   bool
-	Decided   string
+	Case       store.Case
+	Verified   *history.VerifiedData
+	Indicators []indicatorLine
+	Panel      *approvalPanel
+	Auditor    bool
+	Decided    string
+	Status     string
+	// Error is a refused decision, ReasonError one about the reason (shown
+	// next to the field), Reason what was typed.
+	Error, ReasonError, Reason string
 }
 
-// casePage: the ad, its evidence copy, indicators with their quoted
-// matches, the registry result, related cases and reposts, decisions; the
-// decision form for an approver of the pending request.
-func (c *Console) casePage(r *request, id string) (api.Response, error) {
-	s, err := c.require(r, auth.Approver, auth.Auditor, auth.Admin)
-	if err != nil {
-		return api.Response{}, err
-	}
+// indicatorLine is an indicator in the page's language, with the text it
+// matched.
+type indicatorLine struct{ ID, Name, Explanation, Match string }
+
+// approvalPanel is where the agencies' approval stands: each required
+// agency's decision (or that it is still awaited), the hold, what the
+// policy still needs, and what the signed-in member may do.
+type approvalPanel struct {
+	ID        string
+	Policy    string
+	Status    string
+	Tier      int
+	Deadline  time.Time
+	Left      string
+	Urgent    bool
+	Agencies  []agencyLine
+	Notified  []string
+	Hold      *holdLine
+	Needs     string
+	Approvals int
+	Needed    int
+	MyAgency  string
+	May       map[string]bool
+}
+
+type agencyLine struct {
+	Agency, Decision, By, Channel, Reason, At string
+	Mine                                      bool
+}
+
+type holdLine struct {
+	Agency, By, Reason, At, Until, Released string
+	Active                                  bool
+}
+
+// caseData is what the case page shows; the approval from
+// approval.Store, so the buttons offered are the ones Act accepts
+// (Approval.MayDo).
+func (c *Console) caseData(r *request, id string) (caseView, error) {
+	s := r.s
 	var cs store.Case
 	if err := c.call(r, "GET /cases/{id}", map[string]string{"id": id}, nil, &cs); err != nil {
-		return api.Response{}, err
+		return caseView{}, err
 	}
-	v := caseView{Case: cs, Auditor: s.Has(auth.Auditor, auth.Admin), Decided: r.QueryStringParameters["decided"]}
+	v := caseView{Case: cs, Auditor: s.Has(auth.Auditor, auth.Admin)}
 	evs, err := (&history.Log{Table: c.Table}).List(r.ctx, cs.ID, 0, 0)
 	if err != nil {
-		return api.Response{}, err
+		return caseView{}, err
 	}
 	for _, e := range evs {
-		switch e.Type {
-		case history.Verified:
+		if e.Type == history.Verified {
 			var d history.VerifiedData
 			if e.Decode(&d) == nil {
 				v.Verified = &d
 			}
-		case history.ApprovalDecided:
-			var d history.ApprovalDecidedData
-			if e.Decode(&d) == nil {
-				if d.DecidedBy == "" {
-					d.DecidedBy = e.Actor
-				}
-				v.Decisions = append(v.Decisions, d)
-			}
 		}
 	}
-	if cs.ApprovalID != "" {
-		if a, err := c.Approvals.Get(r.ctx, cs.ApprovalID); err == nil {
-			v.Approval = &a
-			v.CanDecide = a.Status == approval.StatusPending && s.Has(auth.Approver, auth.Admin) &&
-				slices.Contains(a.Approvers(), strings.ToLower(strings.TrimSpace(s.Email)))
-			v.Left = duration(r.lang, a.ExpiresAt.Sub(c.now()))
+	if v.Verified != nil {
+		for _, in := range v.Verified.Indicators {
+			l := indicatorLine{ID: in.ID, Name: in.ID, Explanation: in.Explanation, Match: in.Match}
+			if n, ok := c.Rules.Name(in.ID); ok {
+				l.Name = pick(r.lang, n.Indonesian, n.English)
+			}
+			if id, en := c.Rules.Explanation(in.ID); id != "" || en != "" {
+				l.Explanation = en
+				if r.lang == LangID && id != "" {
+					l.Explanation = id
+				}
+			}
+			v.Indicators = append(v.Indicators, l)
 		}
+	}
+	if cs.ApprovalID == "" {
+		return v, nil
+	}
+	a, err := c.Approvals.Get(r.ctx, cs.ApprovalID)
+	if errors.Is(err, approval.ErrNotFound) {
+		return v, nil
+	}
+	if err != nil {
+		return caseView{}, err
+	}
+	now := c.now()
+	me := strings.ToLower(strings.TrimSpace(s.Email))
+	p := &approvalPanel{ID: a.ID, Policy: a.Policy.Name, Status: a.Status, Tier: a.Tier, Deadline: a.ExpiresAt,
+		Left: duration(r.lang, a.ExpiresAt.Sub(now)), Urgent: a.ExpiresAt.Sub(now) < time.Hour, May: map[string]bool{}}
+	if ag, ok := a.Members[me]; ok {
+		p.MyAgency = c.agencyName(ag)
+	}
+	if s.Has(auth.Approver) {
+		for _, d := range a.MayDo(me, now) {
+			p.May[d] = true
+		}
+	}
+	for _, ag := range a.Policy.Require {
+		l := agencyLine{Agency: c.agencyName(ag), Mine: a.Members[me] == ag}
+		if d, ok := a.Decisions[ag]; ok {
+			l.Decision, l.By, l.Channel, l.Reason, l.At = d.Decision, d.By, d.Channel, d.Reason, store.FormatTime(d.At)
+		}
+		p.Agencies = append(p.Agencies, l)
+	}
+	for _, ag := range a.Policy.Notify {
+		p.Notified = append(p.Notified, c.agencyName(ag))
+	}
+	if h := a.Hold; h != nil {
+		p.Hold = &holdLine{Agency: c.agencyName(h.Agency), By: h.By, Reason: h.Reason, At: store.FormatTime(h.At),
+			Until: store.FormatTime(h.Until), Active: a.Held(now)}
+		if h.Released != nil {
+			p.Hold.Released = store.FormatTime(*h.Released)
+		}
+	}
+	ev := a.Evaluation()
+	p.Approvals, p.Needed = ev.Approvals, ev.Needed
+	var missing []string
+	for _, m := range ev.Missing {
+		missing = append(missing, c.agencyName(m))
+	}
+	switch {
+	case a.Held(now):
+		p.Needs = fmt.Sprintf(pick(r.lang, "Ditahan oleh %s sampai %s.", "Held by %s until %s."), c.agencyName(a.Hold.Agency), formatWhen(r.lang, a.Hold.Until))
+	case ev.Outcome == agency.Pending && a.Status == approval.StatusPending:
+		p.Needs = fmt.Sprintf(pick(r.lang, "Menunggu %d persetujuan lagi dari %s.", "Waiting for %d more approval(s) from %s."),
+			ev.Needed-ev.Approvals, strings.Join(missing, ", "))
+	case a.Status == approval.StatusExpired:
+		p.Needs = pick(r.lang, "Waktu untuk memutuskan sudah habis.", "The time to decide has run out.")
+	default:
+		p.Needs = half(r.lang, ev.Why)
+	}
+	v.Panel = p
+	return v, nil
+}
+
+// casePage: the ad, its evidence copy, indicators with their quoted
+// matches, the registry result, related cases and reposts; the agencies'
+// decisions and what the policy still needs; the decision form for a
+// member who may act now.
+func (c *Console) casePage(r *request, id string) (api.Response, error) {
+	if _, err := c.require(r, auth.Approver, auth.Auditor, auth.Admin); err != nil {
+		return api.Response{}, err
+	}
+	v, err := c.caseData(r, id)
+	if err != nil {
+		return api.Response{}, err
+	}
+	q := r.QueryStringParameters
+	if d := q["decided"]; d == approval.Approve || d == approval.Reject || d == approval.Hold || d == approval.Release {
+		v.Decided, v.Status = d, q["status"]
 	}
 	return c.render(r, 200, "case", "case.title", v)
 }
 
-// decide takes a decision through approval.Store, the rules of POST
-// /approvals/{id}: once, by one of the request's approvers, before it
-// expires; then the workflow is told.
+// decide takes an approve, reject, hold or release through the code path
+// of POST /approvals/{id}/decision (approval.Inbox.Decide, in-process, as
+// the signed-in member): Store.Act's rules, then the workflow is told.
+// A refusal is shown on the case page, a missing reason next to its field.
 func (c *Console) decide(r *request, caseID string) (api.Response, error) {
-	s, err := c.require(r, auth.Approver, auth.Admin)
-	if err != nil {
+	if _, err := c.require(r, auth.Approver, auth.Admin); err != nil {
 		return api.Response{}, err
 	}
 	f, err := c.form(r)
 	if err != nil {
 		return api.Response{}, err
 	}
-	id, decision, reason := f.Get("approval"), strings.ToLower(f.Get("decision")), f.Get("reason")
-	if decision != approval.Approve && decision != approval.Reject {
-		return api.Response{}, api.Errorf(http.StatusBadRequest, "invalid_field", "decision", `decision must be "approve" or "reject"`)
-	}
-	if len(reason) > approval.MaxReason {
-		return api.Response{}, api.Errorf(http.StatusBadRequest, "invalid_field", "reason", "reason is longer than %d bytes", approval.MaxReason)
-	}
+	id, decision, reason := f.Get("approval"), strings.ToLower(strings.TrimSpace(f.Get("decision"))), f.Get("reason")
 	a, err := c.Approvals.Get(r.ctx, id)
-	if errors.Is(err, approval.ErrNotFound) || (err == nil && a.CaseID != caseID) {
+	if errors.Is(err, approval.ErrNotFound) || (err == nil && a.CaseID != caseID) || !strings.HasPrefix(id, approval.IDPrefix) {
 		return api.Response{}, api.NotFound("approval request")
 	}
 	if err != nil {
 		return api.Response{}, err
 	}
-	res, err := c.Approvals.Act(r.ctx, id, approval.Action{Decision: decision, Identity: s.Email, Channel: approval.ChannelConsole, Reason: reason})
-	a = res.Approval
-	switch {
-	case errors.Is(err, approval.ErrAlreadyDecided):
-		return api.Response{}, api.Errorf(http.StatusConflict, "already_decided", "", "%s (%s)", pick(r.lang, "Permintaan ini sudah diputuskan", "This request was already decided"), label(r.lang, a.Status))
-	case errors.Is(err, approval.ErrExpired):
-		return api.Response{}, api.Errorf(http.StatusGone, "expired", "", "%s", pick(r.lang, "Permintaan persetujuan ini sudah kedaluwarsa.", "This approval request has expired."))
-	case errors.Is(err, approval.ErrNotApprover):
-		return api.Response{}, api.Errorf(http.StatusForbidden, "not_approver", "", "%s", pick(r.lang, "Anda bukan penyetuju permintaan ini.", "You are not an approver of this request."))
-	case err != nil:
-		return api.Response{}, fmt.Errorf("record decision on approval %s: %w", id, err)
+	body, err := json.Marshal(map[string]string{"decision": decision, "reason": reason})
+	if err != nil {
+		return api.Response{}, err
 	}
-	if c.Decided != nil {
-		if err := c.Decided(r.ctx, res); err != nil {
-			return api.Response{}, api.Errorf(http.StatusBadGateway, "workflow_unavailable", "",
-				"%s", pick(r.lang, "Keputusan Anda dicatat, tetapi alur kerja belum dapat diberi tahu.", "Your decision was recorded, but the workflow could not be notified yet."))
+	inbox := approval.Inbox{Store: c.Approvals, Decided: c.Decided}
+	resp, err := c.invoke(r, inbox.Decide, "POST /approvals/{id}/decision", map[string]string{"id": id}, nil, string(body))
+	if err != nil {
+		var e *api.Error
+		if !errors.As(err, &e) || e.Status >= 500 {
+			if e != nil && e.Code == "workflow_unavailable" {
+				e.Message = pick(r.lang, "Keputusan Anda dicatat, tetapi alur kerja belum dapat diberi tahu.", "Your decision was recorded, but the workflow could not be notified yet.")
+			}
+			return api.Response{}, err
+		}
+		v, verr := c.caseData(r, caseID)
+		if verr != nil {
+			return api.Response{}, verr
+		}
+		v.Reason = reason
+		msg := c.refusal(r.lang, e, reason)
+		if e.Field == "reason" {
+			v.ReasonError = msg
+		} else {
+			v.Error = msg
+		}
+		return c.render(r, e.Status, "case", "case.title", v)
+	}
+	var out struct {
+		Status string `json:"status"`
+	}
+	_ = json.Unmarshal([]byte(resp.Body), &out)
+	return redirect("/console/cases/" + url.PathEscape(caseID) + "?" + url.Values{"decided": {decision}, "status": {out.Status}}.Encode()), nil
+}
+
+// refusal says why the API refused a decision, in the page's language.
+func (c *Console) refusal(lang string, e *api.Error, reason string) string {
+	switch e.Code {
+	case "not_approver", "forbidden", "no_email":
+		return t(lang, "decide.notapprover")
+	case "already_decided":
+		return t(lang, "decide.already")
+	case "expired":
+		return t(lang, "decide.expired")
+	case "no_hold":
+		return t(lang, "decide.nohold")
+	}
+	if e.Field == "reason" {
+		if strings.TrimSpace(reason) == "" {
+			return t(lang, "decide.reason")
+		}
+		return fmt.Sprintf(t(lang, "decide.reason.long"), approval.MaxReason)
+	}
+	if e.Field == "decision" {
+		return t(lang, "decide.what")
+	}
+	return half(lang, e.Message)
+}
+
+// agencyName is an agency's short name (KP2MI, Komdigi…).
+func (c *Console) agencyName(id string) string {
+	for _, a := range c.Agencies.Agencies {
+		if a.ID == id {
+			return a.Short()
 		}
 	}
-	return redirect("/console/cases/" + url.PathEscape(caseID) + "?decided=" + url.QueryEscape(a.Status)), nil
+	return agency.Agency{ID: id}.Short()
+}
+
+// half picks one language of a bilingual "Indonesia / English" message.
+func half(lang, s string) string {
+	id, en, ok := strings.Cut(s, " / ")
+	if !ok {
+		return s
+	}
+	return pick(lang, id, en)
 }
 
 // ---------------------------------------------------------------- auditor
@@ -283,21 +453,27 @@ type eventsAnswer struct {
 }
 
 type historyView struct {
-	Case    store.Case
-	Events  []eventRow
-	Chain   any
-	Valid   bool
-	Length  int
-	Head    string
-	Error   string
-	Reports []caseReport
+	Case     store.Case
+	Events   []eventRow
+	Valid    bool
+	Length   int
+	Head     string
+	Error    string
+	Anchor   *anchor.Report
+	NoAnchor bool
+	Reports  []audit.PseudonymousReport
 }
 
 type eventRow struct {
 	history.Event
+	Agency string
 	Pretty string
 }
 
+// historyPage: every event with who and which agency; the chain's badge
+// from GET /cases/{id}/verify (the table's chain checked against the
+// external anchor); the reports in pseudonymous form (GET
+// /cases/{id}/reports); the evidence bundle to download.
 func (c *Console) historyPage(r *request, id string) (api.Response, error) {
 	if _, err := c.require(r, auth.Auditor, auth.Admin); err != nil {
 		return api.Response{}, err
@@ -311,21 +487,131 @@ func (c *Console) historyPage(r *request, id string) (api.Response, error) {
 		return api.Response{}, err
 	}
 	v := historyView{Case: cs, Valid: ea.Chain.Valid, Length: ea.Chain.Length, Head: ea.Chain.Head, Error: ea.Chain.Error}
+	var rep anchor.Report
+	switch err := c.call(r, "GET /cases/{id}/verify", map[string]string{"id": id}, nil, &rep); {
+	case err == nil:
+		v.Anchor = &rep
+		v.Valid = v.Valid && rep.Valid
+	case isCode(err, "no_anchor"):
+		v.NoAnchor = true
+	default:
+		return api.Response{}, err
+	}
 	for _, e := range ea.Events {
 		row := eventRow{Event: e}
 		var pretty any
 		if json.Unmarshal(e.Data, &pretty) == nil && pretty != nil {
+			if m, ok := pretty.(map[string]any); ok {
+				if ag, ok := m["agency"].(string); ok && ag != "" {
+					row.Agency = c.agencyName(ag)
+				}
+			}
 			b, _ := json.MarshalIndent(pretty, "", "  ")
 			row.Pretty = string(b)
 		}
 		v.Events = append(v.Events, row)
 	}
-	rs, err := caseReports(r.ctx, c.Table, cs.ID)
+	var reps struct {
+		Reports []audit.PseudonymousReport `json:"reports"`
+	}
+	if err := c.call(r, "GET /cases/{id}/reports", map[string]string{"id": id}, nil, &reps); err != nil {
+		return api.Response{}, err
+	}
+	v.Reports = reps.Reports
+	return c.render(r, 200, "history", "history.title", v)
+}
+
+func isCode(err error, code string) bool {
+	var e *api.Error
+	return errors.As(err, &e) && e.Code == code
+}
+
+// download answers a file the JSON API made (same handler, same role
+// check), as an attachment of the console.
+func (c *Console) download(r *request, route string, path, query map[string]string, name string) (api.Response, error) {
+	resp, err := c.invoke(r, c.Reader.Route, route, path, query, "")
 	if err != nil {
 		return api.Response{}, err
 	}
-	v.Reports = rs
-	return c.render(r, 200, "history", "history.title", v)
+	ct := resp.Headers["Content-Type"]
+	if ct == "" {
+		ct = "application/json; charset=utf-8"
+	}
+	out := page200(200, ct, resp.Body)
+	out.Headers["Content-Disposition"] = resp.Headers["Content-Disposition"]
+	if out.Headers["Content-Disposition"] == "" {
+		out.Headers["Content-Disposition"] = `attachment; filename="` + name + `"`
+	}
+	return out, nil
+}
+
+// bundle is GET /cases/{id}/bundle's signed evidence bundle.
+func (c *Console) bundle(r *request, id string) (api.Response, error) {
+	if _, err := c.require(r, auth.Auditor, auth.Admin); err != nil {
+		return api.Response{}, err
+	}
+	return c.download(r, "GET /cases/{id}/bundle", map[string]string{"id": id}, nil, "bundle-"+id+".json")
+}
+
+// exportFiles are the downloads of the exports page: file → the API's
+// route and format.
+var exportFiles = map[string]struct{ Route, Format string }{
+	"transparansi.csv":  {"GET /exports/transparency", "csv"},
+	"transparansi.json": {"GET /exports/transparency", "json"},
+	"kesadaran.json":    {"GET /exports/awareness", ""},
+	"watchlist.json":    {"GET /exports/watchlist", ""},
+}
+
+type exportsView struct {
+	From, To string
+	Query    string
+	Error    string
+}
+
+// exportsPage lists the exports to download, for a period of WIB months.
+func (c *Console) exportsPage(r *request) (api.Response, error) {
+	if _, err := c.require(r, auth.Auditor, auth.Admin); err != nil {
+		return api.Response{}, err
+	}
+	q := r.QueryStringParameters
+	v := exportsView{From: q["from"], To: q["to"]}
+	period := url.Values{}
+	for k, m := range map[string]string{"from": v.From, "to": v.To} {
+		if m == "" {
+			continue
+		}
+		if _, err := time.Parse("2006-01", m); err != nil {
+			v.Error = pick(r.lang, "Bulan tidak dapat dibaca (tulis 2026-11): ", "The month cannot be read (write 2026-11): ") + m
+			return c.render(r, 400, "exports", "exports.title", v)
+		}
+		period.Set(k, m)
+	}
+	if len(period) > 0 {
+		v.Query = "?" + period.Encode()
+	}
+	return c.render(r, 200, "exports", "exports.title", v)
+}
+
+func (c *Console) exportFile(r *request, name string) (api.Response, error) {
+	if _, err := c.require(r, auth.Auditor, auth.Admin); err != nil {
+		return api.Response{}, err
+	}
+	f, ok := exportFiles[name]
+	if !ok {
+		return api.Response{}, api.NotFound("file")
+	}
+	q := map[string]string{}
+	if f.Route != "GET /exports/watchlist" {
+		for _, k := range []string{"from", "to"} {
+			if v := r.QueryStringParameters[k]; v != "" {
+				q[k] = v
+			}
+		}
+	}
+	if f.Format != "" {
+		q["format"] = f.Format
+	}
+	return c.download(r, f.Route, nil, q, name)
 }
 
 type searchView struct {
@@ -399,12 +685,19 @@ func (c *Console) searchPage(r *request) (api.Response, error) {
 }
 
 type figuresView struct {
-	Stats  audit.ComplianceResponse
-	Chart  chart
-	Median chart
-	Esc    chart
+	Stats   audit.ComplianceResponse
+	Chart   chart
+	Removal chart
+	Esc     chart
+	Levels  chart
+	Period  string
+	// Pipeline is shown when Console.Pipeline gives rows.
+	Pipeline *chart
 }
 
+// figuresPage: GET /stats/compliance as charts (outcomes, time to
+// removal, escalations per platform), and the warnings by level from the
+// transparency export's counters.
 func (c *Console) figuresPage(r *request) (api.Response, error) {
 	if _, err := c.require(r, auth.Auditor, auth.Admin); err != nil {
 		return api.Response{}, err
@@ -414,30 +707,121 @@ func (c *Console) figuresPage(r *request) (api.Response, error) {
 		return api.Response{}, err
 	}
 	sort.Slice(st.Platforms, func(i, j int) bool { return st.Platforms[i].Platform < st.Platforms[j].Platform })
-	return c.render(r, 200, "figures", "figures.title", figuresView{Stats: st, Chart: outcomeChart(r.lang, st.Platforms),
-		Median: medianChart(r.lang, st.Platforms), Esc: escalationChart(r.lang, st.Platforms)})
+	v := figuresView{Stats: st, Chart: outcomeChart(r.lang, st.Platforms), Removal: removalChart(r.lang, st.Platforms),
+		Esc: escalationChart(r.lang, st.Platforms)}
+	var tr struct {
+		From string                   `json:"from"`
+		To   string                   `json:"to"`
+		Rows []export.TransparencyRow `json:"rows"`
+	}
+	if err := c.call(r, "GET /exports/transparency", nil, map[string]string{"format": "json"}, &tr); err != nil {
+		return api.Response{}, err
+	}
+	levels := map[string][3]int64{}
+	var platforms []string
+	for _, p := range st.Platforms {
+		platforms = append(platforms, p.Platform)
+	}
+	for _, row := range tr.Rows {
+		l := levels[row.Platform]
+		for i := 0; i < 3 && i < len(row.EscalationsByLevel); i++ {
+			l[i] += row.EscalationsByLevel[i]
+		}
+		levels[row.Platform] = l
+	}
+	v.Levels, v.Period = levelChart(r.lang, platforms, levels), tr.From+" – "+tr.To
+	if c.Pipeline != nil {
+		rows, err := c.Pipeline(r.ctx)
+		if err != nil {
+			return api.Response{}, err
+		}
+		if len(rows) > 0 {
+			ch := pipelineChart(r.lang, rows, c.agencyName)
+			v.Pipeline = &ch
+		}
+	}
+	return c.render(r, 200, "figures", "figures.title", v)
 }
 
 // ---------------------------------------------------------------- admin
 
 type adminView struct {
 	Platforms []platformRow
-	Tiers     [][]string
+	Agencies  []agencyRow
+	Policies  []policyRow
 }
 
 type platformRow struct {
 	ID, Name, Channel, Urgent, Normal string
 }
 
+type agencyRow struct {
+	ID, Short, Name string
+	Email           bool
+	Slack           string
+	Members         []agency.Member
+}
+
+type policyRow struct {
+	agency.Policy
+	RequireNames, NotifyNames, HoldNames []string
+	HoldMax                              string
+	Tiers                                []tierRow
+}
+
+type tierRow struct {
+	N                int
+	Role             string
+	Window, Reminder string
+}
+
+// adminPage: platforms, agencies and approval policies as configured (read
+// only: they change with the deployment's configuration).
 func (c *Console) adminPage(r *request) (api.Response, error) {
 	if _, err := c.require(r, auth.Admin); err != nil {
 		return api.Response{}, err
 	}
-	v := adminView{Tiers: c.ApproverTiers}
+	var v adminView
 	for _, id := range c.Platforms.IDs() {
 		p := c.Platforms.Platforms[id]
 		v.Platforms = append(v.Platforms, platformRow{ID: id, Name: p.DisplayName, Channel: p.Channel,
-			Urgent: time.Duration(p.Deadlines.Urgent).String(), Normal: time.Duration(p.Deadlines.Normal).String()})
+			Urgent: hours(r.lang, time.Duration(p.Deadlines.Urgent)), Normal: hours(r.lang, time.Duration(p.Deadlines.Normal))})
+	}
+	for _, a := range c.Agencies.Agencies {
+		v.Agencies = append(v.Agencies, agencyRow{ID: a.ID, Short: a.Short(), Name: pick(r.lang, a.NameID, a.NameEN),
+			Email: a.Channels.Email, Slack: a.Channels.SlackChannel, Members: a.Members})
+	}
+	names := func(ids []string) []string {
+		out := make([]string, 0, len(ids))
+		for _, id := range ids {
+			out = append(out, c.agencyName(id))
+		}
+		return out
+	}
+	for _, p := range c.Agencies.Policies {
+		row := policyRow{Policy: p, RequireNames: names(p.Require), NotifyNames: names(p.Notify), HoldNames: names(p.Holders),
+			HoldMax: hours(r.lang, p.HoldMax())}
+		for i, t := range p.Tiers {
+			row.Tiers = append(row.Tiers, tierRow{N: i + 1, Role: t.Role, Window: hours(r.lang, t.Window()), Reminder: hours(r.lang, t.Reminder())})
+		}
+		v.Policies = append(v.Policies, row)
 	}
 	return c.render(r, 200, "admin", "admin.title", v)
+}
+
+// hours says a configured period: "4 jam", "1 jam 30 menit", "3 hari".
+func hours(lang string, d time.Duration) string {
+	if d <= 0 {
+		return "–"
+	}
+	h, m := int(d.Hours()), int(d.Minutes())%60
+	switch {
+	case h >= 24 && h%24 == 0 && m == 0:
+		return fmt.Sprintf("%d %s", h/24, pick(lang, "hari", "days"))
+	case m == 0:
+		return fmt.Sprintf("%d %s", h, pick(lang, "jam", "h"))
+	case h == 0:
+		return fmt.Sprintf("%d %s", m, pick(lang, "menit", "min"))
+	}
+	return fmt.Sprintf("%d %s %d %s", h, pick(lang, "jam", "h"), m, pick(lang, "menit", "min"))
 }

@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tangkal/tangkal/internal/console/theme"
+	"github.com/tangkal/tangkal/internal/store"
 )
 
 // client is a person's browser without the browser: it keeps the
@@ -52,7 +54,22 @@ func (c *client) do(method, path string, form url.Values) (*http.Response, strin
 	return resp, string(b)
 }
 
-var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+var (
+	csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	sentRe = regexp.MustCompile(`sent=(c_[A-Za-z0-9_-]+)`)
+)
+
+// submit reports an ad through the console as ngo-sari: the case id.
+func submit(t *testing.T, c *client, adURL string) string {
+	t.Helper()
+	tok := c.signIn("ngo-sari")
+	resp, _ := c.do("POST", "/console/report", url.Values{"csrf": {tok}, "url": {adURL}, "text": {scamAd}})
+	m := sentRe.FindStringSubmatch(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusSeeOther || m == nil {
+		t.Fatalf("report %s: %d %s", adURL, resp.StatusCode, resp.Header.Get("Location"))
+	}
+	return m[1]
+}
 
 func (c *client) signIn(member string) string {
 	c.t.Helper()
@@ -75,6 +92,8 @@ func (c *client) signIn(member string) string {
 func TestPagesCheckRoles(t *testing.T) {
 	st, _ := startStack(t)
 	base := strings.TrimSuffix(st.APIURL, "/")
+	caseID := submit(t, &client{t: t, base: base, cookies: map[string]string{}}, "https://m.facebook.com/groups/lokerluarnegeri/posts/5550777/")
+	waitStatus(t, st, caseID, store.StatusAwaitingApprove)
 	pages := []struct {
 		path  string
 		allow []string // members that get 200; others 403
@@ -87,6 +106,14 @@ func TestPagesCheckRoles(t *testing.T) {
 		{"/console/cases?status=received", []string{"auditor-1", "admin-1"}},
 		{"/console/figures", []string{"auditor-1", "admin-1"}},
 		{"/console/admin", []string{"admin-1"}},
+		{"/console/cases/" + caseID, []string{"kp2mi-approver", "auditor-1", "admin-1"}},
+		{"/console/cases/" + caseID + "/history", []string{"auditor-1", "admin-1"}},
+		{"/console/cases/" + caseID + "/bundle", []string{"auditor-1", "admin-1"}},
+		{"/console/exports", []string{"auditor-1", "admin-1"}},
+		{"/console/exports/transparansi.csv", []string{"auditor-1", "admin-1"}},
+		{"/console/exports/transparansi.json", []string{"auditor-1", "admin-1"}},
+		{"/console/exports/kesadaran.json", []string{"auditor-1", "admin-1"}},
+		{"/console/exports/watchlist.json", []string{"auditor-1", "admin-1"}},
 	}
 	members := []string{"ngo-sari", "kp2mi-approver", "auditor-1", "admin-1"}
 	anon := &client{t: t, base: base, cookies: map[string]string{}}
@@ -118,6 +145,51 @@ func TestPagesCheckRoles(t *testing.T) {
 			}
 		}
 	}
+
+	t.Run("decisions follow the API's rules", func(t *testing.T) {
+		cs, err := st.Table.GetCase(context.Background(), caseID)
+		if err != nil || cs.ApprovalID == "" {
+			t.Fatalf("case %s has no approval request: %v", caseID, err)
+		}
+		apID := cs.ApprovalID
+		decide := func(member, decision, reason string) (*http.Response, string) {
+			c := &client{t: t, base: base, cookies: map[string]string{}}
+			tok := c.signIn(member)
+			return c.do("POST", "/console/cases/"+caseID+"/decision", url.Values{"csrf": {tok}, "approval": {apID}, "decision": {decision}, "reason": {reason}})
+		}
+		cases := []struct {
+			name, member, decision, reason string
+			status                         int
+			want                           string
+		}{
+			{"a reporter may not decide", "ngo-sari", "approve", "", http.StatusForbidden, ""},
+			{"an auditor may not decide", "auditor-1", "approve", "", http.StatusForbidden, ""},
+			{"a rejection needs a reason", "komdigi-approver", "reject", " ", http.StatusBadRequest, `id="reason-error"`},
+			{"a hold needs a reason", "polri-investigator", "hold", "", http.StatusBadRequest, `id="reason-error"`},
+			{"a notified agency may not approve", "polri-investigator", "approve", "", http.StatusForbidden, "bukan anggota instansi"},
+			{"Polri holds", "polri-investigator", "hold", "penyelidikan berjalan", http.StatusSeeOther, ""},
+			{"KP2MI approves", "kp2mi-approver", "approve", "", http.StatusSeeOther, ""},
+			{"KP2MI decides once", "kp2mi-approver", "reject", "berubah pikiran", http.StatusConflict, "sudah memutuskan"},
+			{"Komdigi approves: held", "komdigi-approver", "approve", "", http.StatusSeeOther, ""},
+			{"only the holder releases", "kp2mi-approver", "release", "", http.StatusForbidden, ""},
+			{"Polri releases", "polri-investigator", "release", "", http.StatusSeeOther, ""},
+		}
+		for _, tc := range cases {
+			resp, page := decide(tc.member, tc.decision, tc.reason)
+			if resp.StatusCode != tc.status || !strings.Contains(page, tc.want) {
+				t.Errorf("%s: %d, want %d with %q (%s)", tc.name, resp.StatusCode, tc.status, tc.want, resp.Header.Get("Location"))
+			}
+		}
+		c := &client{t: t, base: base, cookies: map[string]string{}}
+		c.signIn("auditor-1")
+		_, page := c.do("GET", "/console/cases/"+caseID, nil)
+		for _, want := range []string{"Pernah ditahan oleh", "penyelidikan berjalan", "dicabut"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("the case page after hold and release lacks %q", want)
+			}
+		}
+		waitStatus(t, st, caseID, store.StatusTakedownSent)
+	})
 
 	t.Run("forms need the session's CSRF token", func(t *testing.T) {
 		c := &client{t: t, base: base, cookies: map[string]string{}}

@@ -594,30 +594,12 @@ func Console(d Deps) apiHandler {
 		Key: d.ConsoleKey, SignIn: d.SignIn, Table: d.Table, Now: d.Now,
 		Intake: d.intake(), Reader: d.reader(),
 		Approvals: d.approvals(), Decided: d.afterAct().Done, Inbox: console.AgencyInbox{Approvals: d.approvals()},
-		ApproverTiers: agencyMembers(d.Agencies),
+		Agencies: d.Agencies, Rules: d.Rules,
 	}
 	if d.Platforms != nil {
 		c.Platforms = d.Platforms.Config
 	}
 	return c.Handle
-}
-
-// agencyMembers lists each agency with its members, for the console's
-// admin page: one line per agency.
-func agencyMembers(dir agency.Directory) [][]string {
-	var out [][]string
-	for _, a := range dir.Agencies {
-		line := []string{a.Short() + " (" + a.NameID + ")"}
-		for _, m := range a.Members {
-			who := m.Email
-			if who == "" {
-				who = "Slack " + m.Slack
-			}
-			line = append(line, who+" ["+m.Role+"]")
-		}
-		out = append(out, line)
-	}
-	return out
 }
 
 // Evidence is EvidenceFunction's handler: the evidence copies notices
