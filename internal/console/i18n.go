@@ -219,6 +219,8 @@ var messages = map[string][2]string{
 	"col.pseudonym":              {"Pseudonim pelapor", "Reporter pseudonym"},
 	"col.category":               {"kategori", "category"},
 	"inbox.may":                  {"Anda dapat", "You may"},
+	"inbox.trusted":              {"pelapor tepercaya", "trusted flagger"},
+	"inbox.review":               {"tinjauan tambahan", "extra review"},
 	"chain.title":                {"Verifikasi rantai", "Chain verification"},
 	"chain.head":                 {"Hash terakhir di tabel", "Last hash in the table"},
 	"anchor.ok":                  {"Cocok dengan salinan eksternal:", "Matches the external copy:"},

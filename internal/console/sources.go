@@ -3,7 +3,6 @@ package console
 import (
 	"context"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -31,10 +30,14 @@ type InboxItem struct {
 	// release); Needs where the policy stands.
 	MayDecide []string
 	Needs     agency.Evaluation
+	// TrustedFlagger: a trusted flagger reported the case (reviewed first);
+	// Review: the member is asked for the extra review before the agencies.
+	TrustedFlagger bool
+	Review         bool
 }
 
 // Inbox lists the pending approvals a signed-in approver may act on,
-// urgent first, then by deadline.
+// urgent first, then trusted flaggers' cases, then by deadline.
 type Inbox interface {
 	Pending(ctx context.Context, s Session) ([]InboxItem, error)
 }
@@ -106,7 +109,8 @@ func (t TableReports) List(ctx context.Context, s Session) ([]MyReport, error) {
 
 // AgencyInbox is the inbox of the multi-agency approval: what waits for
 // the signed-in member's agency (approval.Store.Pending, as GET /approvals
-// answers), urgent first, then by deadline.
+// answers, in its order: urgent first, then trusted flaggers' cases, then
+// by deadline).
 type AgencyInbox struct{ Approvals *approval.Store }
 
 // Pending implements Inbox.
@@ -118,14 +122,8 @@ func (in AgencyInbox) Pending(ctx context.Context, s Session) ([]InboxItem, erro
 	items := make([]InboxItem, 0, len(waiting))
 	for _, w := range waiting {
 		items = append(items, InboxItem{ApprovalID: w.ApprovalID, CaseID: w.CaseID, URL: w.URL, Platform: w.Platform,
-			Urgency: w.Urgency, Agency: w.Agency, ExpiresAt: w.Deadline, MayDecide: w.MayDecide, Needs: w.Needs})
+			Urgency: w.Urgency, Agency: w.Agency, ExpiresAt: w.Deadline, MayDecide: w.MayDecide, Needs: w.Needs,
+			TrustedFlagger: w.TrustedFlagger, Review: w.Stage == approval.StageReview})
 	}
-	sort.SliceStable(items, func(i, j int) bool {
-		ui, uj := items[i].Urgency == "urgent", items[j].Urgency == "urgent"
-		if ui != uj {
-			return ui
-		}
-		return items[i].ExpiresAt.Before(items[j].ExpiresAt)
-	})
 	return items, nil
 }
