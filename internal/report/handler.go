@@ -79,18 +79,18 @@ func (h Handler) Submit(ctx context.Context, req api.Request) (api.Response, err
 	if err != nil {
 		return api.Response{}, err
 	}
-	// The rate limit's write runs while the intake reads; the intake
-	// writes nothing until it allowed the request.
-	p := Profile{Subject: who.Subject}
-	if h.Profiles != nil {
-		if p, err = h.Profiles.Get(ctx, who.Subject); err != nil {
-			return api.Response{}, err
-		}
+	// The reporter's profile and the rate limit's write run while the
+	// intake reads; the intake writes nothing until they allowed the
+	// request, and learns from the profile whether it is a trusted
+	// flagger's.
+	type allowed struct {
+		p   Profile
+		err error
 	}
-	limited := make(chan error, 1)
-	go func() { _, err := h.take(ctx, who, 1); limited <- err }()
-	gate := func() error { return <-limited }
-	r, err := h.Intake.SubmitFrom(ctx, who, Origin{Trusted: p.Trusted, Gate: gate}, s, c, body, key)
+	limited := make(chan allowed, 1)
+	go func() { p, err := h.take(ctx, who, 1); limited <- allowed{p, err} }()
+	gate := func() (bool, error) { a := <-limited; return a.p.Trusted, a.err }
+	r, err := h.Intake.SubmitFrom(ctx, who, Origin{Gate: gate}, s, c, body, key)
 	if err != nil {
 		return api.Response{}, err
 	}

@@ -103,8 +103,10 @@ type Origin struct {
 	// ExtraReview asks for a further review before an approval request.
 	ExtraReview bool
 	// Gate, when set, is called before the first write: a refusal (e.g.
-	// the rate limit, checked while the intake reads) writes nothing.
-	Gate func() error
+	// the rate limit, checked while the intake reads) writes nothing, and
+	// trusted true makes the report a trusted flagger's (the reporter's
+	// profile, read while the intake reads).
+	Gate func() (trusted bool, err error)
 }
 
 // SourcePublic marks reports and cases from the public channel.
@@ -183,8 +185,12 @@ func (in Intake) SubmitFrom(ctx context.Context, who auth.Principal, o Origin, s
 		caseID, err := in.claimedCase(ctx, c)
 		reopens := ""
 		if o.Gate != nil && (err == nil || errors.Is(err, errNoClaim)) {
-			if gerr := o.Gate(); gerr != nil {
+			trusted, gerr := o.Gate()
+			if gerr != nil {
 				return Receipt{}, gerr
+			}
+			if trusted {
+				o.Trusted, rep.Trusted = true, true
 			}
 			o.Gate = nil
 		}
