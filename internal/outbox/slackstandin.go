@@ -96,7 +96,7 @@ func (s *SlackStandIn) load() {
 }
 
 func (s *SlackStandIn) save() error {
-	b, err := json.MarshalIndent(s.state, "", " ")
+	b, err := json.Marshal(s.state)
 	if err != nil {
 		return err
 	}
