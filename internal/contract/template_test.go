@@ -314,6 +314,17 @@ func TestStateMachineSubstitutionsAndTasks(t *testing.T) {
 					continue
 				}
 				invokes++
+				// A Lambda that timed out or was throttled, or Lambda's own
+				// hiccup, is retried, never sent to a Catch (manual_queue).
+				for _, e := range lambdaTransientErrors {
+					listed := false
+					for _, r := range st.Retriers {
+						listed = listed || slices.Contains(r.ErrorEquals, e)
+					}
+					if !listed {
+						t.Errorf("state %s: no Retry lists %s", st.Name, e)
+					}
+				}
 				if !hasInvokePolicy(tpl, sm.LogicalID, id) {
 					t.Errorf("state %s calls %s, but %s has no LambdaInvokePolicy for it", st.Name, id, sm.LogicalID)
 				}
@@ -338,6 +349,10 @@ func TestStateMachineSubstitutionsAndTasks(t *testing.T) {
 		})
 	}
 }
+
+// lambdaTransientErrors are the errors every Lambda task retries by name:
+// a function past its timeout (Sandbox.Timedout) and Lambda's service errors.
+var lambdaTransientErrors = []string{"Sandbox.Timedout", "Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"}
 
 func allStates(d *asl.Definition) []*asl.State {
 	var out []*asl.State

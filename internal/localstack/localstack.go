@@ -66,7 +66,10 @@ type Config struct {
 	Platforms map[string]platformsim.Behavior
 	// Clock, when set, replaces the persisted offset clock (tests).
 	Clock sfnlocal.Clock
-	Log   *slog.Logger
+	// Timeouts override functions' template Timeout by logical id (tests
+	// that need a function to run out of time quickly).
+	Timeouts map[string]time.Duration
+	Log      *slog.Logger
 }
 
 // Stack is a running local stack.
@@ -225,7 +228,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if s.Deps, err = s.build(cfg, dataDir, k, routes, clock.Now); err != nil {
 		return nil, err
 	}
-	if err := s.registerFunctions(); err != nil {
+	if err := s.registerFunctions(cfg); err != nil {
 		return nil, err
 	}
 	if err := s.startEngine(ctx, cfg, clock, ls.sfn); err != nil {
@@ -438,7 +441,7 @@ func LocalMembers(approvers [][]string) []console.Member {
 
 // registerFunctions registers a handler for every function of the
 // template, each with its template Timeout.
-func (s *Stack) registerFunctions() error {
+func (s *Stack) registerFunctions(cfg Config) error {
 	s.Functions = sfnlocal.NewRegistry()
 	s.invoker = timedInvoker{inner: s.Functions, timeouts: map[string]time.Duration{}}
 	handlers := wiring.Handlers(s.Deps)
@@ -451,6 +454,9 @@ func (s *Stack) registerFunctions() error {
 		// invocations get their own execution environments.
 		s.Functions.RegisterFunc(f.LogicalID, h)
 		s.invoker.timeouts[f.LogicalID] = time.Duration(f.Timeout) * time.Second
+		if d, ok := cfg.Timeouts[f.LogicalID]; ok {
+			s.invoker.timeouts[f.LogicalID] = d
+		}
 	}
 	return nil
 }
@@ -601,17 +607,46 @@ func (s *Stack) Close() {
 
 // timedInvoker gives each invocation the function's timeout from
 // template.yaml as its context deadline, as Lambda does: a call stuck on a
-// dependency fails after Timeout instead of hanging the task.
+// dependency fails after Timeout instead of hanging the task. A function
+// still running at its deadline fails as Lambda fails it, with
+// Sandbox.Timedout (what the workflow's Retry lists name).
 type timedInvoker struct {
 	inner    *sfnlocal.Registry
 	timeouts map[string]time.Duration
 }
 
+// SandboxTimedOut is the error Lambda reports for a function that ran
+// past its Timeout.
+const SandboxTimedOut = "Sandbox.Timedout"
+
 func (t timedInvoker) Invoke(ctx context.Context, function string, payload []byte) ([]byte, error) {
-	if d := t.timeouts[sfnlocal.FunctionName(function)]; d > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, d)
-		defer cancel()
+	d := t.timeouts[sfnlocal.FunctionName(function)]
+	if d <= 0 {
+		return t.inner.Invoke(ctx, function, payload)
 	}
-	return t.inner.Invoke(ctx, function, payload)
+	fctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	type result struct {
+		out []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := t.inner.Invoke(fctx, function, payload)
+		done <- result{out, err}
+	}()
+	select {
+	case r := <-done:
+		if ctx.Err() == nil && errors.Is(fctx.Err(), context.DeadlineExceeded) {
+			// It returned, but only once its time was up: Lambda would
+			// have stopped it.
+			return nil, &sfnlocal.FunctionError{Type: SandboxTimedOut, Message: fmt.Sprintf("Task timed out after %.2f seconds", d.Seconds())}
+		}
+		return r.out, r.err
+	case <-fctx.Done():
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &sfnlocal.FunctionError{Type: SandboxTimedOut, Message: fmt.Sprintf("Task timed out after %.2f seconds", d.Seconds())}
+	}
 }

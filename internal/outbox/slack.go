@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/tangkal/tangkal/internal/deadline"
 )
 
 // SlackHTTP posts messages to Slack: to an incoming-webhook URL (Token
@@ -18,7 +20,7 @@ import (
 type SlackHTTP struct {
 	URL   string
 	Token string
-	HTTP  *http.Client // nil: 15s timeout client
+	HTTP  *http.Client // nil: 10s timeout client
 }
 
 // Post sends {"channel", "blocks"}. A non-2xx answer or a Web API answer
@@ -34,6 +36,8 @@ func (s *SlackHTTP) Post(ctx context.Context, channel string, blocks json.RawMes
 	if err != nil {
 		return fmt.Errorf("slack post: %w", err)
 	}
+	ctx, cancel := deadline.Call(ctx, 10*time.Second)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("slack post: %w", err)
@@ -44,7 +48,7 @@ func (s *SlackHTTP) Post(ctx context.Context, channel string, blocks json.RawMes
 	}
 	c := s.HTTP
 	if c == nil {
-		c = &http.Client{Timeout: 15 * time.Second}
+		c = &http.Client{Timeout: 10 * time.Second}
 	}
 	resp, err := c.Do(req)
 	if err != nil {

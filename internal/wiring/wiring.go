@@ -30,6 +30,7 @@ import (
 	"github.com/tangkal/tangkal/internal/awsenv"
 	"github.com/tangkal/tangkal/internal/bundle"
 	"github.com/tangkal/tangkal/internal/console"
+	"github.com/tangkal/tangkal/internal/deadline"
 	"github.com/tangkal/tangkal/internal/evidence"
 	"github.com/tangkal/tangkal/internal/export"
 	"github.com/tangkal/tangkal/internal/history"
@@ -463,10 +464,22 @@ func MustFromEnv(ctx context.Context) Deps {
 
 type apiHandler = func(context.Context, api.Request) (api.Response, error)
 
+// withinDeadline runs h with its context ending a little before the
+// function's own deadline (deadline.Reserve), so a slow platform, mail
+// server or AWS call fails as an error the workflow classifies and
+// retries, not as Lambda's Sandbox.Timedout with the work half done.
+func withinDeadline[In, Out any](h func(context.Context, In) (Out, error)) func(context.Context, In) (Out, error) {
+	return func(ctx context.Context, in In) (Out, error) {
+		ctx, cancel := deadline.Reserve(ctx)
+		defer cancel()
+		return h(ctx, in)
+	}
+}
+
 // SubmitReport is SubmitReportFunction's handler.
 func SubmitReport(d Deps) apiHandler {
 	h := report.Handler{Intake: d.intake()}
-	return api.Handle(h.Submit)
+	return withinDeadline(api.Handle(h.Submit))
 }
 
 // intake is how reports are recorded, by the API and the console alike.
@@ -481,7 +494,7 @@ func (d Deps) intake() report.Intake {
 // GET /stats/compliance covers the configured platforms (the bundled
 // configuration when Deps has no platform client).
 func CasesAPI(d Deps) apiHandler {
-	return api.Handle(d.reader().Route)
+	return withinDeadline(api.Handle(d.reader().Route))
 }
 
 // reader is the read API, for CasesApiFunction and the console alike.
@@ -522,7 +535,7 @@ func Console(d Deps) apiHandler {
 	if d.Platforms != nil {
 		c.Platforms = d.Platforms.Config
 	}
-	return c.Handle
+	return withinDeadline(c.Handle)
 }
 
 // Evidence is EvidenceFunction's handler: the evidence copies notices
@@ -532,7 +545,7 @@ func Evidence(d Deps) apiHandler {
 	if r, ok := d.Evidence.(evidence.Reader); ok {
 		srv.Store = r
 	}
-	return api.Handle(srv.Serve)
+	return withinDeadline(api.Handle(srv.Serve))
 }
 
 func (d Deps) approvals() *approval.Store {
@@ -548,7 +561,7 @@ func Approvals(d Deps) apiHandler {
 		Slack:     approval.SlackHandler{Verifier: slack.Verifier{Secret: d.SlackSecret, Now: d.SlackNow}, Store: st, Decided: done},
 	}
 	r.Approvals.Tokens = d.Tokens
-	return api.Handle(r.Route)
+	return withinDeadline(api.Handle(r.Route))
 }
 
 func (d Deps) assessors() *workflow.Assessors {
@@ -575,70 +588,70 @@ func PlatformAPI(d Deps) apiHandler {
 		h.Notify = platformapi.MailDecision(d.Platforms.Config, d.Mailer, d.Sender, d.Sanctions.Agency, d.Now)
 		h.Forward = platformapi.MailQuestion(d.Mailer, d.Sender, d.Sanctions.Agency)
 	}
-	return api.Handle(h.Route)
+	return withinDeadline(api.Handle(h.Route))
 }
 
 // RequestObjectionDecision is RequestObjectionDecisionFunction's handler.
 func RequestObjectionDecision(d Deps) func(context.Context, workflow.ObjectionInput) (workflow.ObjectionOutput, error) {
-	return d.steps().RequestObjectionDecision
+	return withinDeadline(d.steps().RequestObjectionDecision)
 }
 
 // StartWorkflow is StartWorkflowFunction's handler.
 func StartWorkflow(d Deps) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-	return workflow.Launcher{SFN: d.SFN, StateMachineARN: d.StateMachineARN}.Start
+	return withinDeadline(workflow.Launcher{SFN: d.SFN, StateMachineARN: d.StateMachineARN}.Start)
 }
 
 // RecordReports is RecordReportsFunction's handler.
 func RecordReports(d Deps) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-	return report.Recorder{Table: d.Table, Now: d.Now}.Record
+	return withinDeadline(report.Recorder{Table: d.Table, Now: d.Now}.Record)
 }
 
 // Anchor is AnchorFunction's handler: every history event's hash to the
 // external copy, and the daily signed digest of all heads.
 func Anchor(d Deps) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	w := anchor.Writer{Store: d.Anchor, MAC: d.AnchorMAC, Now: d.Now}
-	return func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	return withinDeadline(func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 		if w.Store == nil || w.MAC == nil {
 			return events.DynamoDBEventResponse{}, errors.New("anchor: no store or MAC key (TANGKAL_ANCHOR_BUCKET, TANGKAL_ANCHOR_KEY_ID)")
 		}
 		return w.Handle(ctx, ev)
-	}
+	})
 }
 
 // Tally is TallyFunction's handler: the counters of the exports and
 // figures, from every history event on the stream.
 func Tally(d Deps) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-	return stats.Tally{Table: d.Table, Now: d.Now}.Handle
+	return withinDeadline(stats.Tally{Table: d.Table, Now: d.Now}.Handle)
 }
 
 // VerifyAd is VerifyAdFunction's handler.
 func VerifyAd(d Deps) func(context.Context, workflow.CaseInput) (workflow.VerifyOutput, error) {
-	return d.steps().VerifyAd
+	return withinDeadline(d.steps().VerifyAd)
 }
 
 // RequestApproval is RequestApprovalFunction's handler.
 func RequestApproval(d Deps) func(context.Context, workflow.ApprovalInput) (workflow.ApprovalOutput, error) {
-	return d.steps().RequestApproval
+	return withinDeadline(d.steps().RequestApproval)
 }
 
 // SendTakedown is SendTakedownFunction's handler.
 func SendTakedown(d Deps) func(context.Context, workflow.NoticeInput) (workflow.NoticeOutput, error) {
-	return d.steps().SendTakedown
+	return withinDeadline(d.steps().SendTakedown)
 }
 
 // CheckCompliance is CheckComplianceFunction's handler.
 func CheckCompliance(d Deps) func(context.Context, workflow.CheckInput) (workflow.CheckOutput, error) {
-	return d.steps().CheckCompliance
+	return withinDeadline(d.steps().CheckCompliance)
 }
 
 // Escalate is EscalateFunction's handler.
 func Escalate(d Deps) func(context.Context, workflow.NoticeInput) (workflow.NoticeOutput, error) {
-	return d.steps().Escalate
+	return withinDeadline(d.steps().Escalate)
 }
 
 // CloseCase is CloseCaseFunction's handler.
 func CloseCase(d Deps) func(context.Context, workflow.CloseInput) (struct{}, error) {
-	return d.steps().CloseCase
+	return withinDeadline(d.steps().CloseCase)
 }
 
 // Handlers maps each function's logical id in template.yaml to its handler.
