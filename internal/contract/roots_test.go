@@ -2,7 +2,6 @@ package contract
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/tangkal/tangkal/internal/localstack"
 	"github.com/tangkal/tangkal/internal/samtemplate"
+	"github.com/tangkal/tangkal/internal/secretsim"
 	"github.com/tangkal/tangkal/internal/testenv"
 	"github.com/tangkal/tangkal/internal/wiring"
 )
@@ -155,26 +155,15 @@ func resolveSample(tpl *samtemplate.Template, v any, env samtemplate.Env) (strin
 	return "", false
 }
 
-// secretsManagerStandIn answers GetSecretValue as Secrets Manager does
-// (JSON 1.1 over POST, the operation in X-Amz-Target): the Slack app's
-// keys for every secret asked.
-func secretsManagerStandIn(t *testing.T) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" {
-			http.Error(w, `{"__type":"UnknownOperationException"}`, http.StatusBadRequest)
-			return
-		}
-		var in struct{ SecretId string }
-		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.SecretId == "" {
-			http.Error(w, `{"__type":"InvalidParameterException"}`, http.StatusBadRequest)
-			return
-		}
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		json.NewEncoder(w).Encode(map[string]any{
-			"ARN": in.SecretId, "Name": in.SecretId, "VersionId": "v1",
-			"SecretString": `{"signing_secret": "sample-signing-secret", "bot_token": "xoxb-sample"}`,
-		})
+// secretsManagerStandIn answers as Secrets Manager does (the local
+// stack's stand-in): the Slack app's keys for every secret asked, which
+// are also long enough for every HMAC key.
+func secretsManagerStandIn(t *testing.T) http.Handler {
+	sm := secretsim.New(nil)
+	sm.Fallback = func(string) (string, bool) {
+		return `{"signing_secret": "sample-signing-secret", "bot_token": "xoxb-sample"}`, true
 	}
+	return sm
 }
 
 // TestFunctionsLinkNoLocalMachinery: what runs in Lambda links neither the
@@ -188,7 +177,7 @@ func TestFunctionsLinkNoLocalMachinery(t *testing.T) {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
 	for _, pkg := range strings.Fields(string(out)) {
-		for _, banned := range []string{"/internal/samtemplate", "/internal/testenv", "/internal/dynamolocal", "/internal/localstack", "/internal/localapi", "/internal/sfnlocal", "/internal/platformsim"} {
+		for _, banned := range []string{"/internal/samtemplate", "/internal/testenv", "/internal/dynamolocal", "/internal/localstack", "/internal/localapi", "/internal/sfnlocal", "/internal/platformsim", "/internal/secretsim"} {
 			if strings.HasSuffix(pkg, banned) {
 				t.Errorf("the functions link %s", pkg)
 			}

@@ -7,6 +7,7 @@ package localstack
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/tangkal/tangkal/internal/anchor"
@@ -36,6 +38,7 @@ import (
 	"github.com/tangkal/tangkal/internal/registry"
 	"github.com/tangkal/tangkal/internal/safefetch"
 	"github.com/tangkal/tangkal/internal/samtemplate"
+	"github.com/tangkal/tangkal/internal/secretsim"
 	"github.com/tangkal/tangkal/internal/sfnlocal"
 	"github.com/tangkal/tangkal/internal/store"
 	"github.com/tangkal/tangkal/internal/wiring"
@@ -98,6 +101,10 @@ type Stack struct {
 	// page offers.
 	ConsoleURL string
 	Members    []console.Member
+	// Secrets is the Secrets Manager stand-in the handlers read their keys
+	// from (tests rotate keys with Put), at SecretsURL.
+	Secrets    *secretsim.Server
+	SecretsURL string
 
 	invoker timedInvoker
 	closers []func()
@@ -395,12 +402,18 @@ func (s *Stack) build(cfg Config, dataDir string, k keys, routes map[string]stri
 		ApproverTiers: approvers, SlackChannel: localSlackChannel,
 		SlackApprovers: map[string]string{localSlackUser: approvers[0][0]},
 	}
-	sec := wiring.Secrets{
-		ApprovalKey: k.approval, WebhookKey: func(string) []byte { return k.webhook },
-		SlackSigningSecret: k.slack, SlackBotToken: "xoxb-local", CursorKey: k.cursor,
-		EvidenceLinkKey: k.evidence, AnchorKey: k.anchor, PseudonymKey: k.pseudonym, ConsoleKey: k.console,
-		BundleSecret: k.bundle,
+	// The keys are read as in AWS, from Secrets Manager (its local
+	// stand-in, holding the data folder's keys), under the template's
+	// secret names; only the anchor's MAC key is given (KMS in AWS).
+	if err := s.startSecrets(k); err != nil {
+		return wiring.Deps{}, err
 	}
+	st.SecretIDs = wiring.SecretIDs{
+		Approval: "ApprovalSigningSecret", Webhook: "PlatformWebhookSecret", EvidenceLink: "EvidenceLinkSecret",
+		Cursor: "CursorSigningSecret", Pseudonym: "PseudonymSecret", Console: "ConsoleSessionSecret",
+		Bundle: "BundleSigningSecret", Slack: "SlackAppSecret",
+	}
+	sec := wiring.Secrets{AnchorKey: k.anchor}
 	s.Members = LocalMembers(approvers)
 	svc := wiring.Services{
 		DynamoDB: s.Table.DB, SFN: sfn.NewFromConfig(AWSConfig(s.SFNURL)),
@@ -413,6 +426,7 @@ func (s *Stack) build(cfg Config, dataDir string, k keys, routes map[string]stri
 		Anchor:         anchor.Folder{Dir: filepath.Join(dataDir, "anchor")},
 		ConsoleMembers: s.Members,
 		Now:            now,
+		SecretsManager: secretsmanager.NewFromConfig(AWSConfig(s.SecretsURL)),
 	}
 	d, err := wiring.Build(st, sec, svc)
 	if err != nil {
@@ -420,6 +434,25 @@ func (s *Stack) build(cfg Config, dataDir string, k keys, routes map[string]stri
 	}
 	s.Links, s.EvidenceLinks = d.Links, d.EvidenceLinks
 	return d, nil
+}
+
+// startSecrets serves the Secrets Manager stand-in with the local keys.
+func (s *Stack) startSecrets(k keys) error {
+	slackKeys, _ := json.Marshal(map[string]string{"signing_secret": string(k.slack), "bot_token": "xoxb-local"})
+	s.Secrets = secretsim.New(map[string]string{
+		"ApprovalSigningSecret": string(k.approval), "PlatformWebhookSecret": string(k.webhook),
+		"EvidenceLinkSecret": string(k.evidence), "CursorSigningSecret": string(k.cursor),
+		"PseudonymSecret": string(k.pseudonym), "ConsoleSessionSecret": string(k.console),
+		"BundleSigningSecret": string(k.bundle), "SlackAppSecret": string(slackKeys),
+	})
+	l, err := listen(0)
+	if err != nil {
+		return fmt.Errorf("secrets port: %w", err)
+	}
+	s.closers = append(s.closers, func() { l.Close() })
+	s.SecretsURL = "http://" + l.Addr().String()
+	s.serve(l, s.Secrets)
+	return nil
 }
 
 // LocalMembers are the people the local console's sign-in page offers: a

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tangkal/tangkal/internal/deadline"
+	"github.com/tangkal/tangkal/internal/secrets"
 )
 
 // Webhook headers.
@@ -24,6 +25,10 @@ const (
 	HeaderIdempotencyKey = "Idempotency-Key"
 	HeaderTimestamp      = "X-Tangkal-Timestamp"
 	HeaderSignature      = "X-Tangkal-Signature"
+	// HeaderKeyID names the version of the webhook secret that signed
+	// (secrets.KeyID), so a platform holding two versions during a
+	// rotation knows which one to check with.
+	HeaderKeyID = "X-Tangkal-Key-Id"
 )
 
 // SignatureWindow is how far a signed timestamp may be from the receiver's
@@ -180,6 +185,7 @@ func (w *Webhook) Send(ctx context.Context, req Request) (Receipt, error) {
 	hreq.Header.Set(HeaderIdempotencyKey, key)
 	hreq.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
 	hreq.Header.Set(HeaderSignature, Sign(w.Secret, ts, body))
+	hreq.Header.Set(HeaderKeyID, secrets.KeyID(w.Secret))
 	resp, err := w.client().Do(hreq)
 	if err != nil {
 		return Receipt{}, &TransientError{Platform: w.Platform.ID, Err: err}
@@ -260,6 +266,7 @@ func (w *Webhook) Status(ctx context.Context, adURL string) (StatusAnswer, error
 	ts := w.now().Unix()
 	hreq.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
 	hreq.Header.Set(HeaderSignature, Sign(w.Secret, ts, []byte(adURL)))
+	hreq.Header.Set(HeaderKeyID, secrets.KeyID(w.Secret))
 	hreq.Header.Set("Accept", "application/json")
 	resp, err := w.client().Do(hreq)
 	if err != nil {

@@ -136,7 +136,35 @@ type Settings struct {
 	AgencyEmails    []string
 	// ObjectionWindow is how long a platform may object (0: a day).
 	ObjectionWindow time.Duration
+	// SecretIDs name the secrets Build reads at run time through
+	// Services.SecretsManager; each one set replaces the matching value
+	// of Secrets.
+	SecretIDs SecretIDs
 }
+
+// SecretIDs are Secrets Manager secret ids (names or ARNs): what a
+// function's environment carries instead of the secrets themselves.
+type SecretIDs struct {
+	Approval, Webhook, EvidenceLink, Cursor, Pseudonym, Console, Bundle string
+	// Slack holds the Slack app's keys as JSON {"signing_secret","bot_token"}.
+	Slack string
+	// PlatformWebhooks are platforms' own webhook secrets, by the
+	// variable name the platform configuration gives (webhook_secret_env).
+	PlatformWebhooks map[string]string
+}
+
+// Environment variables naming the secrets (each <NAME>_ARN, e.g.
+// TANGKAL_APPROVAL_SECRET_ARN); the secrets are read at run time.
+const (
+	ApprovalSecretARNEnv     = approval.SecretEnv + "_ARN"
+	WebhookSecretARNEnv      = "TANGKAL_WEBHOOK_SECRET_ARN"
+	EvidenceLinkSecretARNEnv = evidence.LinkSecretEnv + "_ARN"
+	CursorSecretARNEnv       = "TANGKAL_CURSOR_SECRET_ARN"
+	PseudonymSecretARNEnv    = "TANGKAL_PSEUDONYM_SECRET_ARN"
+	ConsoleSecretARNEnv      = "TANGKAL_CONSOLE_SECRET_ARN"
+	BundleSecretARNEnv       = BundleSecretEnv + "_ARN"
+	SlackSecretARNEnv        = "TANGKAL_SLACK_SECRET_ARN"
+)
 
 // Secrets are the keys the handlers use.
 type Secrets struct {
@@ -186,6 +214,9 @@ type Services struct {
 	// S3 and KMS clients, when Settings name a bucket or key.
 	S3  *s3.Client
 	KMS *kms.Client
+	// SecretsManager reads the secrets Settings.SecretIDs name (the
+	// local stack's stand-in speaks the same protocol).
+	SecretsManager secrets.Getter
 	// ConsoleMembers, when set, replace the hosted UI with the local
 	// sign-in page listing them (the local stack only).
 	ConsoleMembers []console.Member
@@ -201,6 +232,11 @@ func Build(st Settings, sec Secrets, svc Services) (Deps, error) {
 	if st.Table == "" {
 		return Deps{}, errors.New("build: no table name (TANGKAL_TABLE)")
 	}
+	keys, err := readSecrets(st.SecretIDs, sec, svc.SecretsManager)
+	if err != nil {
+		return Deps{}, err
+	}
+	sec = keys.values(sec)
 	now := svc.Now
 	if now == nil {
 		now = time.Now
@@ -214,7 +250,6 @@ func Build(st Settings, sec Secrets, svc Services) (Deps, error) {
 		PseudonymKey: sec.PseudonymKey,
 		ConsoleKey:   sec.ConsoleKey,
 	}
-	var err error
 	switch {
 	case len(svc.ConsoleMembers) > 0:
 		d.SignIn = console.LocalSignIn{Members: svc.ConsoleMembers}
@@ -252,8 +287,10 @@ func Build(st Settings, sec Secrets, svc Services) (Deps, error) {
 	if err != nil {
 		return Deps{}, err
 	}
-	if len(sec.EvidenceLinkKey) > 0 {
-		if d.EvidenceLinks, err = evidence.NewLinks(sec.EvidenceLinkKey, st.PublicURL, st.EvidenceLinkLifetime); err != nil {
+	if keys.evidence != nil {
+		// Links signed before a rotation verify until they expire.
+		keys.evidence.Grace = max(secrets.DefaultGrace, st.EvidenceLinkLifetime)
+		if d.EvidenceLinks, err = evidence.NewRingLinks(keys.evidence, st.PublicURL, st.EvidenceLinkLifetime); err != nil {
 			return Deps{}, err
 		}
 	}
@@ -266,9 +303,9 @@ func Build(st Settings, sec Secrets, svc Services) (Deps, error) {
 		d.ObjectionWindow = platformapi.DefaultObjectionWindow
 	}
 	d.Platforms = &platform.Client{Config: pc, Mailer: svc.Mailer, From: st.Sender, Now: svc.Now, HTTP: svc.PlatformHTTP,
-		Secret: sec.WebhookKey, Names: platform.IndicatorNames(d.Rules), EvidenceLinks: d.EvidenceLinks}
-	if len(sec.ApprovalKey) > 0 {
-		if d.Links, err = approval.NewSigner(sec.ApprovalKey, st.PublicURL); err != nil {
+		Secret: keys.webhookKey(sec.WebhookKey), Names: platform.IndicatorNames(d.Rules), EvidenceLinks: d.EvidenceLinks}
+	if keys.approval != nil {
+		if d.Links, err = approval.NewRingSigner(keys.approval, st.PublicURL); err != nil {
 			return Deps{}, err
 		}
 	}
@@ -313,6 +350,16 @@ func FromEnv(ctx context.Context) (Deps, error) {
 		return Deps{}, err
 	}
 	st.ObjectionAgency, st.AgencyEmails = os.Getenv("TANGKAL_OBJECTION_AGENCY"), splitList(os.Getenv("TANGKAL_AGENCY_EMAILS"))
+	// Secrets are read at run time from Secrets Manager: the environment
+	// names them (<NAME>_ARN). A secret given as a value instead (events/
+	// env.json for sam local invoke) is used only when no ARN names it.
+	st.SecretIDs = SecretIDs{
+		Approval: os.Getenv(ApprovalSecretARNEnv), Webhook: os.Getenv(WebhookSecretARNEnv),
+		EvidenceLink: os.Getenv(EvidenceLinkSecretARNEnv), Cursor: os.Getenv(CursorSecretARNEnv),
+		Pseudonym: os.Getenv(PseudonymSecretARNEnv), Console: os.Getenv(ConsoleSecretARNEnv),
+		Bundle: os.Getenv(BundleSecretARNEnv), Slack: os.Getenv(SlackSecretARNEnv),
+		PlatformWebhooks: platformWebhookARNs(os.Environ()),
+	}
 	sec := Secrets{
 		ApprovalKey: []byte(os.Getenv(approval.SecretEnv)), WebhookKey: webhookSecret,
 		CursorKey:       audit.CursorKey(os.Getenv("TANGKAL_CURSOR_SECRET"), os.Getenv(approval.SecretEnv)),
@@ -321,20 +368,11 @@ func FromEnv(ctx context.Context) (Deps, error) {
 		ConsoleKey:      []byte(os.Getenv("TANGKAL_CONSOLE_SECRET")),
 		BundleSecret:    []byte(os.Getenv(BundleSecretEnv)),
 	}
-	if id := os.Getenv("TANGKAL_SLACK_SECRET_ARN"); id != "" {
-		var slackKeys struct {
-			SigningSecret string `json:"signing_secret"`
-			BotToken      string `json:"bot_token"`
-		}
-		if err := secrets.JSON(ctx, secretsmanager.NewFromConfig(cfg), id, &slackKeys); err != nil {
-			return Deps{}, fmt.Errorf("Slack keys: %w", err)
-		}
-		sec.SlackSigningSecret, sec.SlackBotToken = []byte(slackKeys.SigningSecret), slackKeys.BotToken
-	}
 	svc := Services{
 		DynamoDB: dynamodb.NewFromConfig(cfg), SFN: sfn.NewFromConfig(cfg),
 		Mailer: outbox.NewSES(sesv2.NewFromConfig(cfg)),
 		S3:     s3.NewFromConfig(cfg), KMS: kms.NewFromConfig(cfg),
+		SecretsManager: secretsmanager.NewFromConfig(cfg),
 	}
 	if b := os.Getenv("TANGKAL_EVIDENCE_BUCKET"); b != "" {
 		svc.Evidence = evidence.S3{Client: svc.S3, Bucket: b}
@@ -346,7 +384,22 @@ func FromEnv(ctx context.Context) (Deps, error) {
 // derived from.
 const BundleSecretEnv = "TANGKAL_BUNDLE_SECRET"
 
-// webhookSecret reads a platform's own secret variable, else the shared one.
+// platformWebhookARNs are the platforms' own webhook secrets named in the
+// environment: TANGKAL_WEBHOOK_SECRET_<PLATFORM>_ARN, by the variable name
+// without _ARN (what the platform configuration's webhook_secret_env says).
+func platformWebhookARNs(environ []string) map[string]string {
+	m := map[string]string{}
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		if name, ok := strings.CutSuffix(k, "_ARN"); ok && v != "" && strings.HasPrefix(name, "TANGKAL_WEBHOOK_SECRET_") {
+			m[name] = v
+		}
+	}
+	return m
+}
+
+// webhookSecret reads a platform's own secret variable, else the shared
+// one (values given directly: sam local invoke).
 func webhookSecret(name string) []byte {
 	if v := os.Getenv(name); v != "" {
 		return []byte(v)
@@ -674,5 +727,120 @@ func Handlers(d Deps) map[string]any {
 		"CloseCaseFunction":                CloseCase(d),
 		"PlatformApiFunction":              PlatformAPI(d),
 		"RequestObjectionDecisionFunction": RequestObjectionDecision(d),
+	}
+}
+
+// keyRings are the secrets read at run time: those that sign links and
+// webhooks are re-read every few minutes (secrets.Ring), so a rotation
+// reaches running functions; the others are read when an execution
+// environment starts.
+type keyRings struct {
+	approval, evidence, webhook *secrets.Ring
+	platformWebhooks            map[string]*secrets.Ring
+	cursor, pseudonym, console  []byte
+	bundle                      []byte
+	slackSigning                []byte
+	slackBot                    string
+}
+
+// readSecrets reads every secret ids names, or takes sec's values.
+func readSecrets(ids SecretIDs, sec Secrets, sm secrets.Getter) (keyRings, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var k keyRings
+	ring := func(id string, static []byte) (*secrets.Ring, error) {
+		switch {
+		case id != "" && sm != nil:
+			return secrets.NewRing(ctx, sm, id)
+		case id != "":
+			return nil, fmt.Errorf("secret %s: no Secrets Manager client to read it with", id)
+		case len(static) > 0:
+			return secrets.Static(static), nil
+		}
+		return nil, nil
+	}
+	value := func(id string, static []byte) ([]byte, error) {
+		r, err := ring(id, static)
+		if r == nil || err != nil {
+			return nil, err
+		}
+		return r.Current().Value, nil
+	}
+	var err error
+	if k.approval, err = ring(ids.Approval, sec.ApprovalKey); err != nil {
+		return k, err
+	}
+	if k.evidence, err = ring(ids.EvidenceLink, sec.EvidenceLinkKey); err != nil {
+		return k, err
+	}
+	if k.webhook, err = ring(ids.Webhook, nil); err != nil {
+		return k, err
+	}
+	for env, id := range ids.PlatformWebhooks {
+		r, err := ring(id, nil)
+		if err != nil {
+			return k, err
+		}
+		if k.platformWebhooks == nil {
+			k.platformWebhooks = map[string]*secrets.Ring{}
+		}
+		k.platformWebhooks[env] = r
+	}
+	if k.cursor, err = value(ids.Cursor, sec.CursorKey); err != nil {
+		return k, err
+	}
+	if len(k.cursor) == 0 && k.approval != nil {
+		k.cursor = audit.CursorKey("", string(k.approval.Current().Value))
+	}
+	if k.pseudonym, err = value(ids.Pseudonym, sec.PseudonymKey); err != nil {
+		return k, err
+	}
+	if k.console, err = value(ids.Console, sec.ConsoleKey); err != nil {
+		return k, err
+	}
+	if k.bundle, err = value(ids.Bundle, sec.BundleSecret); err != nil {
+		return k, err
+	}
+	k.slackSigning, k.slackBot = sec.SlackSigningSecret, sec.SlackBotToken
+	if ids.Slack != "" {
+		if sm == nil {
+			return k, fmt.Errorf("secret %s: no Secrets Manager client to read it with", ids.Slack)
+		}
+		var slackKeys struct {
+			SigningSecret string `json:"signing_secret"`
+			BotToken      string `json:"bot_token"`
+		}
+		if err := secrets.JSON(ctx, sm, ids.Slack, &slackKeys); err != nil {
+			return k, fmt.Errorf("Slack keys: %w", err)
+		}
+		k.slackSigning, k.slackBot = []byte(slackKeys.SigningSecret), slackKeys.BotToken
+	}
+	return k, nil
+}
+
+// values puts what was read into sec.
+func (k keyRings) values(sec Secrets) Secrets {
+	sec.CursorKey, sec.PseudonymKey, sec.ConsoleKey, sec.BundleSecret = k.cursor, k.pseudonym, k.console, k.bundle
+	sec.SlackSigningSecret, sec.SlackBotToken = k.slackSigning, k.slackBot
+	return sec
+}
+
+// webhookKey is the key that signs a platform's webhooks: its own secret,
+// else the shared one (current versions, re-read as they rotate), else
+// what fallback gives.
+func (k keyRings) webhookKey(fallback func(string) []byte) func(string) []byte {
+	return func(env string) []byte {
+		if r := k.platformWebhooks[env]; r != nil {
+			return r.Current().Value
+		}
+		if fallback != nil {
+			if v := fallback(env); len(v) > 0 {
+				return v
+			}
+		}
+		if k.webhook != nil {
+			return k.webhook.Current().Value
+		}
+		return nil
 	}
 }
