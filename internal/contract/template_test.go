@@ -460,7 +460,8 @@ func TestSecretsReachFunctionsByNameOnly(t *testing.T) {
 		for _, p := range pols {
 			m, _ := p.(map[string]any)
 			g, _ := m["AWSSecretsManagerGetSecretValuePolicy"].(map[string]any)
-			if ref, ok := g["SecretArn"].(map[string]any)["Ref"].(string); ok {
+			arn, _ := g["SecretArn"].(map[string]any)
+			if ref, ok := arn["Ref"].(string); ok {
 				granted[ref] = true
 			}
 		}
