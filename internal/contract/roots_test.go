@@ -2,10 +2,13 @@ package contract
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"sort"
@@ -51,6 +54,17 @@ func TestCompositionRootsAgree(t *testing.T) {
 		t.Setenv(k, v)
 	}
 	t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", sm.URL)
+	// The platform configuration kept in SSM: the bundled file, larger
+	// than the 4 KiB an environment variable could hold.
+	bundled, err := os.ReadFile(filepath.Join(tpl.Dir, "data", "platforms.json"))
+	if err != nil || len(bundled) <= 4096 {
+		t.Fatalf("data/platforms.json: %d bytes, %v", len(bundled), err)
+	}
+	// Its display name changed there, as an operator changes it.
+	kept := strings.Replace(string(bundled), `"display_name": "Facebook"`, `"display_name": "Facebook (from SSM)"`, 1)
+	params := ssmStandIn(map[string]string{"/tangkal/config/platforms": kept})
+	t.Cleanup(params.Close)
+	t.Setenv("AWS_ENDPOINT_URL_SSM", params.URL)
 	t.Setenv("AWS_ACCESS_KEY_ID", "sample")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "sample")
 	t.Setenv("AWS_REGION", localstack.Region)
@@ -69,6 +83,9 @@ func TestCompositionRootsAgree(t *testing.T) {
 		case inAWS && !locally:
 			t.Errorf("Deps.%s: wiring.FromEnv sets it, the local stack leaves it empty (it cannot be tried locally)", name)
 		}
+	}
+	if p, err := deployed.Platforms.Config.Get("facebook"); err != nil || p.DisplayName != "Facebook (from SSM)" {
+		t.Errorf("FromEnv platform facebook %+v (%v): want the configuration kept in SSM", p.DisplayName, err)
 	}
 	if got := deployed.SlackApprovers["U0SAMPLE"]; got != "approver@kp2mi.go.id" {
 		t.Errorf("FromEnv Slack approvers %v, want U0SAMPLE mapped from the SlackApprovers parameter", deployed.SlackApprovers)
@@ -164,6 +181,22 @@ func secretsManagerStandIn(t *testing.T) http.Handler {
 		return `{"signing_secret": "sample-signing-secret", "bot_token": "xoxb-sample"}`, true
 	}
 	return sm
+}
+
+// ssmStandIn answers GetParameter as SSM does (JSON 1.1, AmazonSSM.*).
+func ssmStandIn(params map[string]string) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct{ Name string }
+		_ = json.NewDecoder(r.Body).Decode(&in)
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		v, ok := params[in.Name]
+		if r.Header.Get("X-Amz-Target") != "AmazonSSM.GetParameter" || !ok {
+			w.WriteHeader(http.StatusBadRequest)
+			json.NewEncoder(w).Encode(map[string]string{"__type": "ParameterNotFound", "message": in.Name})
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"Parameter": map[string]any{"Name": in.Name, "Value": v, "Type": "String", "Version": 1}})
+	}))
 }
 
 // TestFunctionsLinkNoLocalMachinery: what runs in Lambda links neither the

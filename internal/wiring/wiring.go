@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/tangkal/tangkal/internal/anchor"
 	"github.com/tangkal/tangkal/internal/api"
@@ -29,6 +30,7 @@ import (
 	"github.com/tangkal/tangkal/internal/auth"
 	"github.com/tangkal/tangkal/internal/awsenv"
 	"github.com/tangkal/tangkal/internal/bundle"
+	"github.com/tangkal/tangkal/internal/configstore"
 	"github.com/tangkal/tangkal/internal/console"
 	"github.com/tangkal/tangkal/internal/deadline"
 	"github.com/tangkal/tangkal/internal/evidence"
@@ -109,8 +111,10 @@ type Settings struct {
 	Sender string
 	// PublicURL is the base URL of the HTTP API in approval links.
 	PublicURL string
-	// PlatformsJSON overrides the bundled platform configuration.
-	PlatformsJSON  string
+	// ConfigSource is where the platform (and agency) configuration is
+	// kept (configstore.SourceEnv: ssm:/path/ or s3://bucket/prefix/);
+	// empty, or no document there: the bundled data/platforms.json.
+	ConfigSource   string
 	ApproverTiers  [][]string
 	SlackChannel   string
 	SlackApprovers map[string]string
@@ -214,6 +218,8 @@ type Services struct {
 	// S3 and KMS clients, when Settings name a bucket or key.
 	S3  *s3.Client
 	KMS *kms.Client
+	// SSM reads configuration documents kept in SSM parameters.
+	SSM configstore.SSMGetter
 	// SecretsManager reads the secrets Settings.SecretIDs name (the
 	// local stack's stand-in speaks the same protocol).
 	SecretsManager secrets.Getter
@@ -283,7 +289,11 @@ func Build(st Settings, sec Secrets, svc Services) (Deps, error) {
 	if d.Rules, err = risk.DefaultRules(); err != nil {
 		return Deps{}, fmt.Errorf("load risk rules: %w", err)
 	}
-	pc, err := PlatformConfig(st.PlatformsJSON)
+	src := configstore.Source{Location: st.ConfigSource, SSM: svc.SSM}
+	if svc.S3 != nil {
+		src.S3 = svc.S3
+	}
+	pc, err := PlatformConfig(src)
 	if err != nil {
 		return Deps{}, err
 	}
@@ -333,7 +343,7 @@ func FromEnv(ctx context.Context) (Deps, error) {
 	st := Settings{
 		Table: os.Getenv("TANGKAL_TABLE"), StateMachineARN: os.Getenv("TANGKAL_STATE_MACHINE_ARN"),
 		Sender: os.Getenv("TANGKAL_SENDER"), PublicURL: os.Getenv("TANGKAL_PUBLIC_URL"),
-		PlatformsJSON: os.Getenv("TANGKAL_PLATFORMS"), ApproverTiers: ParseTiers(os.Getenv("TANGKAL_APPROVERS")),
+		ConfigSource: os.Getenv(configstore.SourceEnv), ApproverTiers: ParseTiers(os.Getenv("TANGKAL_APPROVERS")),
 		SlackChannel: os.Getenv("TANGKAL_SLACK_CHANNEL"),
 		UserPoolID:   os.Getenv("TANGKAL_USER_POOL_ID"), UserPoolClientID: os.Getenv("TANGKAL_USER_POOL_CLIENT_ID"),
 		AnchorBucket: os.Getenv("TANGKAL_ANCHOR_BUCKET"), AnchorKeyID: os.Getenv("TANGKAL_ANCHOR_KEY_ID"),
@@ -373,6 +383,7 @@ func FromEnv(ctx context.Context) (Deps, error) {
 		Mailer: outbox.NewSES(sesv2.NewFromConfig(cfg)),
 		S3:     s3.NewFromConfig(cfg), KMS: kms.NewFromConfig(cfg),
 		SecretsManager: secretsmanager.NewFromConfig(cfg),
+		SSM:            ssm.NewFromConfig(cfg),
 	}
 	if b := os.Getenv("TANGKAL_EVIDENCE_BUCKET"); b != "" {
 		svc.Evidence = evidence.S3{Client: svc.S3, Bucket: b}
@@ -494,12 +505,25 @@ func ParseSlackApprovers(s string) (map[string]string, error) {
 	return m, nil
 }
 
-// PlatformConfig is the bundled platform configuration, or the JSON given.
-func PlatformConfig(override string) (platform.Config, error) {
-	if strings.TrimSpace(override) != "" {
-		return platform.Parse([]byte(override))
+// PlatformConfig is the platform configuration kept at src, read when an
+// execution environment starts (and kept for its life), else the bundled
+// one. A document there that cannot be read or parsed is an error: a
+// deployment never runs on the bundled file by accident.
+func PlatformConfig(src configstore.Source) (platform.Config, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b, found, err := src.Document(ctx, configstore.Platforms)
+	if err != nil {
+		return platform.Config{}, fmt.Errorf("platform configuration: %w", err)
 	}
-	return platform.Default()
+	if !found {
+		return platform.Default()
+	}
+	pc, err := platform.Parse(b)
+	if err != nil {
+		return platform.Config{}, fmt.Errorf("platform configuration in %s: %w", src.Where(configstore.Platforms), err)
+	}
+	return pc, nil
 }
 
 // MustFromEnv is FromEnv for a function's main: logs are JSON with each
