@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/tangkal/tangkal/internal/store"
-
 	"context"
 	"errors"
 	"flag"
@@ -16,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/tangkal/tangkal/internal/registry"
+	"github.com/tangkal/tangkal/internal/store"
 )
 
 func init() {
@@ -28,7 +27,7 @@ func registryCmd(ctx context.Context, args []string) error {
 	}
 	fs := flag.NewFlagSet("registry load", flag.ContinueOnError)
 	csvPath := fs.String("csv", "", "registry CSV (company_name, licence_number, status, city, phone, valid_until)")
-	endpoint := fs.String("endpoint", envDefault("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"), "DynamoDB endpoint")
+	endpoint := fs.String("endpoint", "", "DynamoDB endpoint, e.g. http://127.0.0.1:8000 for the local stack (default: the AWS SDK's own resolution, AWS_ENDPOINT_URL_DYNAMODB included)")
 	table := fs.String("table", envDefault("TANGKAL_TABLE", "tangkal"), "DynamoDB table")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -57,9 +56,21 @@ func registryCmd(ctx context.Context, args []string) error {
 	return nil
 }
 
-// dynamoClient returns a DynamoDB client for endpoint. A local endpoint
-// without AWS credentials in the environment gets DynamoDB Local's dummy ones.
+// dynamoClient returns a DynamoDB client for endpoint: empty, the SDK's
+// normal resolution (AWS, credentials and region from the environment or
+// profile). A local endpoint without AWS credentials in the environment
+// gets DynamoDB Local's dummy ones.
 func dynamoClient(ctx context.Context, endpoint string) (*dynamodb.Client, error) {
+	if endpoint == "" {
+		cfg, err := config.LoadDefaultConfig(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("load AWS config: %w", err)
+		}
+		if cfg.Region == "" {
+			return nil, errors.New("no AWS region: set AWS_REGION (or AWS_PROFILE), or pass --endpoint for a local DynamoDB")
+		}
+		return dynamodb.NewFromConfig(cfg), nil
+	}
 	u, err := url.Parse(endpoint)
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, fmt.Errorf("flag --endpoint %q is not a URL", endpoint)

@@ -93,13 +93,14 @@ func run(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.PlatformPort, "platform-port", envInt("TANGKAL_PLATFORM_PORT", 8084), "simulated platforms port")
 	fs.StringVar(&cfg.Table, "table", envOr("TANGKAL_TABLE", "tangkal"), "DynamoDB table name")
 	platforms, params := platformFlag{}, paramFlag{}
-	// TANGKAL_PLATFORMS is the functions' platform configuration (JSON);
-	// the simulator's behaviour has a name of its own.
+	// TANGKAL_PLATFORMS was once the functions' platform configuration
+	// (now TANGKAL_CONFIG_SOURCE); the simulator's behaviour has a name of
+	// its own.
 	if err := setFromEnv(platforms, simBehaviorEnv); err != nil {
 		return err
 	}
 	if v := strings.TrimSpace(os.Getenv("TANGKAL_PLATFORMS")); v != "" && !strings.HasPrefix(v, "{") && os.Getenv(simBehaviorEnv) == "" {
-		fmt.Fprintf(os.Stderr, "tangkal run: TANGKAL_PLATFORMS (%s) ignored: it is the functions' platform configuration (JSON); set the simulator's behaviour with %s\n", v, simBehaviorEnv)
+		fmt.Fprintf(os.Stderr, "tangkal run: TANGKAL_PLATFORMS (%s) ignored: set the simulator's behaviour with %s (the functions' platform configuration comes from TANGKAL_CONFIG_SOURCE)\n", v, simBehaviorEnv)
 	}
 	if err := setFromEnv(params, "TANGKAL_PARAMS"); err != nil {
 		return err

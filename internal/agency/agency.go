@@ -5,7 +5,8 @@
 // whether one rejection ends it, and each tier's window and reminder.
 //
 // The directory is data (data/agencies.yaml, bundled); a deployment may
-// override it with the same document as JSON (TANGKAL_AGENCIES).
+// keep its own (the same document, YAML or JSON) in its run-time
+// configuration next to the platforms' (TANGKAL_CONFIG_SOURCE).
 //
 //	dir, _ := agency.Default()
 //	p := dir.PolicyFor("scam_compound", "urgent")
@@ -25,10 +26,6 @@ import (
 
 	"github.com/tangkal/tangkal/data"
 )
-
-// EnvOverride names the environment variable that replaces the bundled
-// directory (the same document, as JSON).
-const EnvOverride = "TANGKAL_AGENCIES"
 
 // Roles of members.
 const (
@@ -240,7 +237,7 @@ func Load(override string) (Directory, error) {
 	if strings.TrimSpace(override) != "" {
 		d, err := Parse([]byte(override))
 		if err != nil {
-			return Directory{}, fmt.Errorf("%s: %w", EnvOverride, err)
+			return Directory{}, fmt.Errorf("agencies override: %w", err)
 		}
 		return d, nil
 	}

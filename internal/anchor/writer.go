@@ -133,16 +133,15 @@ func (w Writer) alarm(ctx context.Context, a Alarm) error {
 // and REMOVEs of events raise alarms; other items are ignored (the
 // template's FilterCriteria passes only events in AWS).
 func (w Writer) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-	var resp events.DynamoDBEventResponse
-	for i, rec := range ev.Records {
-		if err := w.record(ctx, rec); err != nil {
-			slog.ErrorContext(ctx, "anchor history event", "err", err)
-			for _, rest := range ev.Records[i:] {
-				resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rest.Change.SequenceNumber})
-			}
-			return resp, nil
+	// Only failed records (and later ones of the same case, in order)
+	// are retried; other cases' events are anchored.
+	resp := store.EachPerCase(ctx, ev.Records, func(ctx context.Context, rec events.DynamoDBEventRecord) error {
+		err := w.record(ctx, rec)
+		if err != nil {
+			slog.ErrorContext(ctx, "anchor history event", "case_id", store.StreamCase(rec), "err", err)
 		}
-	}
+		return err
+	})
 	if len(ev.Records) > 0 {
 		if err := w.digestIfDue(ctx); err != nil {
 			// The events are anchored; the digest is tried again with the next batch.

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tangkal/tangkal/internal/secrets"
 )
 
 // SecretEnv names the environment variable holding the link-signing secret.
@@ -25,28 +27,44 @@ var (
 )
 
 // Signer makes and checks approval links:
-// <BaseURL>/approvals/<id>?a=<approver>&exp=<unix>&sig=<base64url(HMAC-SHA256(secret, id|approver|exp))>.
+// <BaseURL>/approvals/<id>?a=<approver>&exp=<unix>&sig=<key id>.<base64url(HMAC-SHA256(secret, id|approver|exp))>.
+// The key id names the secret's version that signed, so a link mailed
+// before a rotation still verifies (with the previous version, for the
+// secret's grace period).
 type Signer struct {
-	secret  []byte
+	keys    *secrets.Ring
 	BaseURL string // e.g. "https://api.tangkal.example" (no trailing slash needed)
 }
 
-// NewSigner returns a Signer; the secret must be at least MinSecretLen bytes.
+// NewSigner returns a Signer with one fixed key; the secret must be at
+// least MinSecretLen bytes.
 func NewSigner(secret []byte, baseURL string) (*Signer, error) {
-	if len(secret) < MinSecretLen {
-		return nil, fmt.Errorf("approval signer: secret (%s) must be at least %d bytes, got %d", SecretEnv, MinSecretLen, len(secret))
+	return NewRingSigner(secrets.Static(secret), baseURL)
+}
+
+// NewRingSigner returns a Signer whose key is the secret of ring, read at
+// run time; its current version must be at least MinSecretLen bytes.
+func NewRingSigner(ring *secrets.Ring, baseURL string) (*Signer, error) {
+	if n := len(ring.Current().Value); n < MinSecretLen {
+		return nil, fmt.Errorf("approval signer: secret (%s) must be at least %d bytes, got %d", SecretEnv, MinSecretLen, n)
 	}
 	if _, err := url.Parse(baseURL); err != nil {
 		return nil, fmt.Errorf("approval signer: base URL: %w", err)
 	}
-	return &Signer{secret: append([]byte(nil), secret...), BaseURL: strings.TrimSuffix(baseURL, "/")}, nil
+	return &Signer{keys: ring, BaseURL: strings.TrimSuffix(baseURL, "/")}, nil
 }
 
-// Sign returns the sig for id, approver and expiry (unix seconds).
-func (s *Signer) Sign(id, approver string, exp int64) string {
-	m := hmac.New(sha256.New, s.secret)
+func mac(key []byte, id, approver string, exp int64) string {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(id + "|" + normApprover(approver) + "|" + strconv.FormatInt(exp, 10)))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// Sign returns the sig for id, approver and expiry (unix seconds), with
+// the current key: "<key id>.<mac>".
+func (s *Signer) Sign(id, approver string, exp int64) string {
+	k := s.keys.Current()
+	return k.ID + "." + mac(k.Value, id, approver, exp)
 }
 
 // Link returns the signed review link for one approver.
@@ -67,8 +85,15 @@ func (s *Signer) Verify(id, approver, exp, sig string, now time.Time) error {
 	if err != nil || id == "" || approver == "" || sig == "" || strings.Contains(id, "|") {
 		return ErrForged
 	}
-	want := s.Sign(id, approver, e)
-	if !hmac.Equal([]byte(want), []byte(sig)) {
+	kid, m, ok := strings.Cut(sig, ".")
+	if !ok { // signed before key ids: the accepted keys in turn
+		kid, m = "", sig
+	}
+	valid := false
+	for _, key := range s.keys.Lookup(kid) {
+		valid = valid || hmac.Equal([]byte(mac(key, id, approver, e)), []byte(m))
+	}
+	if !valid {
 		return ErrForged
 	}
 	if now.Unix() >= e {

@@ -36,6 +36,7 @@ import (
 	"github.com/tangkal/tangkal/internal/outbox"
 	"github.com/tangkal/tangkal/internal/platform"
 	"github.com/tangkal/tangkal/internal/platformsim"
+	"github.com/tangkal/tangkal/internal/registry"
 	"github.com/tangkal/tangkal/internal/report"
 	"github.com/tangkal/tangkal/internal/safefetch"
 	"github.com/tangkal/tangkal/internal/samtemplate"
@@ -129,6 +130,10 @@ func newSampleEnv(t *testing.T, tpl *samtemplate.Template) *sampleEnv {
 	db := testenv.DynamoDB(t)
 	name := testenv.UniqueName(t, "events")
 	if err := testenv.CreateTable(ctx, db, name); err != nil {
+		t.Fatal(err)
+	}
+	// As an operator does after a deployment (VerifyAd refuses an empty registry).
+	if _, err := registry.Load(ctx, store.Table{DB: db, Name: name}, registry.Default()); err != nil {
 		t.Fatal(err)
 	}
 	now := func() time.Time { return sampleNow }

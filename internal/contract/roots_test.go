@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"sort"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/tangkal/tangkal/internal/localstack"
 	"github.com/tangkal/tangkal/internal/samtemplate"
+	"github.com/tangkal/tangkal/internal/secretsim"
 	"github.com/tangkal/tangkal/internal/testenv"
 	"github.com/tangkal/tangkal/internal/wiring"
 )
@@ -23,11 +26,14 @@ import (
 // The deployment the comparison assumes: Slack switched on, as an operator
 // does it with the template's parameters.
 var deployedParameters = map[string]string{
-	"AgenciesJson": `{"agencies":[{"id":"kp2mi","name_id":"K","name_en":"K","channels":{"email":true,"slack_channel":"C0TAKEDOWNS"},
-		"members":[{"email":"approver@kp2mi.go.id","slack":"U0SAMPLE","role":"approver"}]}],
-		"policies":[{"name":"p","require":["kp2mi"],"tiers":[{"role":"approver","window_seconds":3600,"reminder_seconds":1800}]}]}`,
 	"SenderEmail": "tangkal@kp2mi.go.id",
 }
+
+// deployedAgencies is the agencies' configuration an operator keeps in SSM
+// next to the platforms' (ConfigParameterPath + "agencies").
+const deployedAgencies = `{"agencies":[{"id":"kp2mi","name_id":"K","name_en":"K","channels":{"email":true,"slack_channel":"C0TAKEDOWNS"},
+	"members":[{"email":"approver@kp2mi.go.id","slack":"U0SAMPLE","role":"approver"}]}],
+	"policies":[{"name":"p","require":["kp2mi"],"tiers":[{"role":"approver","window_seconds":3600,"reminder_seconds":1800}]}]}`
 
 // TestCompositionRootsAgree builds the handlers' dependencies both ways: as
 // a Lambda function does (wiring.FromEnv, under the environment
@@ -51,6 +57,17 @@ func TestCompositionRootsAgree(t *testing.T) {
 		t.Setenv(k, v)
 	}
 	t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", sm.URL)
+	// The platform configuration kept in SSM: the bundled file, larger
+	// than the 4 KiB an environment variable could hold.
+	bundled, err := os.ReadFile(filepath.Join(tpl.Dir, "data", "platforms.json"))
+	if err != nil || len(bundled) <= 4096 {
+		t.Fatalf("data/platforms.json: %d bytes, %v", len(bundled), err)
+	}
+	// Its display name changed there, as an operator changes it.
+	kept := strings.Replace(string(bundled), `"display_name": "Facebook"`, `"display_name": "Facebook (from SSM)"`, 1)
+	params := ssmStandIn(map[string]string{"/tangkal/config/platforms": kept, "/tangkal/config/agencies": deployedAgencies})
+	t.Cleanup(params.Close)
+	t.Setenv("AWS_ENDPOINT_URL_SSM", params.URL)
 	t.Setenv("AWS_ACCESS_KEY_ID", "sample")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "sample")
 	t.Setenv("AWS_REGION", localstack.Region)
@@ -71,7 +88,10 @@ func TestCompositionRootsAgree(t *testing.T) {
 		}
 	}
 	if a, ok := deployed.Agencies.Agency("kp2mi"); !ok || len(a.Members) != 1 || a.Members[0].Slack != "U0SAMPLE" {
-		t.Errorf("FromEnv agencies %+v, want the AgenciesJson parameter's", deployed.Agencies)
+		t.Errorf("FromEnv agencies %+v, want the configuration kept in SSM", deployed.Agencies)
+	}
+	if p, err := deployed.Platforms.Config.Get("facebook"); err != nil || p.DisplayName != "Facebook (from SSM)" {
+		t.Errorf("FromEnv platform facebook %+v (%v): want the configuration kept in SSM", p.DisplayName, err)
 	}
 }
 
@@ -155,26 +175,31 @@ func resolveSample(tpl *samtemplate.Template, v any, env samtemplate.Env) (strin
 	return "", false
 }
 
-// secretsManagerStandIn answers GetSecretValue as Secrets Manager does
-// (JSON 1.1 over POST, the operation in X-Amz-Target): the Slack app's
-// keys for every secret asked.
-func secretsManagerStandIn(t *testing.T) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" {
-			http.Error(w, `{"__type":"UnknownOperationException"}`, http.StatusBadRequest)
-			return
-		}
-		var in struct{ SecretId string }
-		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.SecretId == "" {
-			http.Error(w, `{"__type":"InvalidParameterException"}`, http.StatusBadRequest)
-			return
-		}
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		json.NewEncoder(w).Encode(map[string]any{
-			"ARN": in.SecretId, "Name": in.SecretId, "VersionId": "v1",
-			"SecretString": `{"signing_secret": "sample-signing-secret", "bot_token": "xoxb-sample"}`,
-		})
+// secretsManagerStandIn answers as Secrets Manager does (the local
+// stack's stand-in): the Slack app's keys for every secret asked, which
+// are also long enough for every HMAC key.
+func secretsManagerStandIn(t *testing.T) http.Handler {
+	sm := secretsim.New(nil)
+	sm.Fallback = func(string) (string, bool) {
+		return `{"signing_secret": "sample-signing-secret", "bot_token": "xoxb-sample"}`, true
 	}
+	return sm
+}
+
+// ssmStandIn answers GetParameter as SSM does (JSON 1.1, AmazonSSM.*).
+func ssmStandIn(params map[string]string) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct{ Name string }
+		_ = json.NewDecoder(r.Body).Decode(&in)
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		v, ok := params[in.Name]
+		if r.Header.Get("X-Amz-Target") != "AmazonSSM.GetParameter" || !ok {
+			w.WriteHeader(http.StatusBadRequest)
+			json.NewEncoder(w).Encode(map[string]string{"__type": "ParameterNotFound", "message": in.Name})
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"Parameter": map[string]any{"Name": in.Name, "Value": v, "Type": "String", "Version": 1}})
+	}))
 }
 
 // TestFunctionsLinkNoLocalMachinery: what runs in Lambda links neither the
@@ -188,7 +213,7 @@ func TestFunctionsLinkNoLocalMachinery(t *testing.T) {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
 	for _, pkg := range strings.Fields(string(out)) {
-		for _, banned := range []string{"/internal/samtemplate", "/internal/testenv", "/internal/dynamolocal", "/internal/localstack", "/internal/localapi", "/internal/sfnlocal", "/internal/platformsim"} {
+		for _, banned := range []string{"/internal/samtemplate", "/internal/testenv", "/internal/dynamolocal", "/internal/localstack", "/internal/localapi", "/internal/sfnlocal", "/internal/platformsim", "/internal/secretsim"} {
 			if strings.HasSuffix(pkg, banned) {
 				t.Errorf("the functions link %s", pkg)
 			}

@@ -3,6 +3,7 @@ package contract
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -314,6 +315,17 @@ func TestStateMachineSubstitutionsAndTasks(t *testing.T) {
 					continue
 				}
 				invokes++
+				// A Lambda that timed out or was throttled, or Lambda's own
+				// hiccup, is retried, never sent to a Catch (manual_queue).
+				for _, e := range lambdaTransientErrors {
+					listed := false
+					for _, r := range st.Retriers {
+						listed = listed || slices.Contains(r.ErrorEquals, e)
+					}
+					if !listed {
+						t.Errorf("state %s: no Retry lists %s", st.Name, e)
+					}
+				}
 				if !hasInvokePolicy(tpl, sm.LogicalID, id) {
 					t.Errorf("state %s calls %s, but %s has no LambdaInvokePolicy for it", st.Name, id, sm.LogicalID)
 				}
@@ -338,6 +350,10 @@ func TestStateMachineSubstitutionsAndTasks(t *testing.T) {
 		})
 	}
 }
+
+// lambdaTransientErrors are the errors every Lambda task retries by name:
+// a function past its timeout (Sandbox.Timedout) and Lambda's service errors.
+var lambdaTransientErrors = []string{"Sandbox.Timedout", "Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"}
 
 func allStates(d *asl.Definition) []*asl.State {
 	var out []*asl.State
@@ -429,5 +445,48 @@ func TestMakefileBuildsEachFunctionForSAM(t *testing.T) {
 				t.Errorf("build-%s builds %s, which has no main.go: %v", f.LogicalID, m, err)
 			}
 		})
+	}
+}
+
+// Secrets reach functions by name only (<NAME>_ARN), never as values
+// resolved into their environment at deploy time, where the console and
+// GetFunctionConfiguration show them and a rotation needs a redeploy; each
+// function may read exactly the secrets it names.
+func TestSecretsReachFunctionsByNameOnly(t *testing.T) {
+	tpl := loadTemplate(t)
+	for _, f := range tpl.Functions() {
+		granted := map[string]bool{}
+		pols, _ := tpl.Resources[f.LogicalID].Properties["Policies"].([]any)
+		for _, p := range pols {
+			m, _ := p.(map[string]any)
+			g, _ := m["AWSSecretsManagerGetSecretValuePolicy"].(map[string]any)
+			arn, _ := g["SecretArn"].(map[string]any)
+			if ref, ok := arn["Ref"].(string); ok {
+				granted[ref] = true
+			}
+		}
+		named := map[string]bool{}
+		for k, v := range f.Environment {
+			if strings.Contains(fmt.Sprint(v), "resolve:secretsmanager") {
+				t.Errorf("%s.%s resolves a secret into the environment", f.LogicalID, k)
+			}
+			m, _ := v.(map[string]any)
+			ref, _ := m["Ref"].(string)
+			if tpl.Resources[ref].Type != "AWS::SecretsManager::Secret" {
+				continue
+			}
+			if !strings.HasSuffix(k, "_ARN") {
+				t.Errorf("%s.%s names secret %s but is not a *_ARN variable", f.LogicalID, k, ref)
+			}
+			named[ref] = true
+			if !granted[ref] {
+				t.Errorf("%s reads secret %s (%s) without secretsmanager:GetSecretValue on it", f.LogicalID, ref, k)
+			}
+		}
+		for ref := range granted {
+			if !named[ref] {
+				t.Errorf("%s may read secret %s, which its environment does not name", f.LogicalID, ref)
+			}
+		}
 	}
 }

@@ -73,6 +73,46 @@ var configuredBy = map[string]*regexp.Regexp{
 	"lambda":         regexp.MustCompile(`^TANGKAL_INVOKE_SELF$`),
 }
 
+// configSourceEnv names where the run-time configuration is kept
+// (configstore.SourceEnv): its calls (through internal/configstore) go to
+// SSM or to S3 by the value's scheme, and only there.
+const configSourceEnv = "TANGKAL_CONFIG_SOURCE"
+
+// configSourceScheme is the scheme of configSourceEnv's value that sends
+// configstore's calls to each service.
+var configSourceScheme = map[string]string{"ssm": "ssm:", "s3": "s3://"}
+
+// viaConfigStore tells whether a call chain reads the run-time
+// configuration.
+func viaConfigStore(ch []string) bool {
+	for _, f := range ch {
+		if strings.Contains(f, "internal/configstore.") {
+			return true
+		}
+	}
+	return false
+}
+
+// literalPrefix is the literal start of an environment value as the
+// template gives it: a string, or the template string of an Fn::Sub.
+func literalPrefix(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case map[string]any:
+		switch sub := x["Fn::Sub"].(type) {
+		case string:
+			return sub
+		case []any:
+			if len(sub) > 0 {
+				s, _ := sub[0].(string)
+				return s
+			}
+		}
+	}
+	return ""
+}
+
 // statement is one IAM policy statement, as the template gives it.
 type statement struct {
 	Effect   string
@@ -236,6 +276,12 @@ func missingGrants(c *cfn, reached map[string]reach) []string {
 		}
 		need := map[operation][]string{}
 		configured := func(op operation, ch []string) {
+			if scheme, ok := configSourceScheme[op.Service]; ok && viaConfigStore(ch) {
+				if v, set := c.environment(id)[configSourceEnv]; set && strings.HasPrefix(literalPrefix(v), scheme) {
+					need[op] = append(ch[:len(ch):len(ch)], "(configured by "+configSourceEnv+")")
+				}
+				return
+			}
 			pat, ok := configuredBy[op.Service]
 			if !ok {
 				need[op] = ch
@@ -251,7 +297,7 @@ func missingGrants(c *cfn, reached map[string]reach) []string {
 			configured(op, ch)
 		}
 		for op, ch := range r.Config {
-			if _, ok := configuredBy[op.Service]; !ok {
+			if _, ok := configuredBy[op.Service]; !ok && !(configSourceScheme[op.Service] != "" && viaConfigStore(ch)) {
 				problems = append(problems, fmt.Sprintf("%s: wiring.FromEnv calls %s while configuring (%s); say in configuredBy which variable makes it do so", id, op, strings.Join(ch, " → ")))
 				continue
 			}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tangkal/tangkal/internal/secrets"
 )
 
 // Environment variables of evidence links.
@@ -38,7 +40,7 @@ var (
 // Platforms have no accounts; the signature and the expiry are the only
 // credentials, and they name one copy only.
 type Links struct {
-	secret   []byte
+	keys     *secrets.Ring
 	BaseURL  string
 	Lifetime time.Duration
 }
@@ -48,8 +50,15 @@ type Links struct {
 // only checks links (the function serving them does not know the API's
 // public URL). A lifetime of 0 is DefaultLinkLifetime.
 func NewLinks(secret []byte, baseURL string, lifetime time.Duration) (*Links, error) {
-	if len(secret) < MinLinkSecretLen {
-		return nil, fmt.Errorf("evidence links: secret (%s) must be at least %d bytes, got %d", LinkSecretEnv, MinLinkSecretLen, len(secret))
+	return NewRingLinks(secrets.Static(secret), baseURL, lifetime)
+}
+
+// NewRingLinks is NewLinks with the key of ring, read at run time: links
+// carry the id of the key version that signed them ("sig=<key id>.<mac>"),
+// and those signed before a rotation verify for the secret's grace period.
+func NewRingLinks(ring *secrets.Ring, baseURL string, lifetime time.Duration) (*Links, error) {
+	if n := len(ring.Current().Value); n < MinLinkSecretLen {
+		return nil, fmt.Errorf("evidence links: secret (%s) must be at least %d bytes, got %d", LinkSecretEnv, MinLinkSecretLen, n)
 	}
 	if baseURL != "" {
 		u, err := url.Parse(baseURL)
@@ -63,7 +72,7 @@ func NewLinks(secret []byte, baseURL string, lifetime time.Duration) (*Links, er
 	if lifetime == 0 {
 		lifetime = DefaultLinkLifetime
 	}
-	return &Links{secret: append([]byte(nil), secret...), BaseURL: strings.TrimSuffix(baseURL, "/"), Lifetime: lifetime}, nil
+	return &Links{keys: ring, BaseURL: strings.TrimSuffix(baseURL, "/"), Lifetime: lifetime}, nil
 }
 
 // LifetimeDays reads a lifetime in whole days ("30"); empty is
@@ -82,7 +91,12 @@ func LifetimeDays(s string) (time.Duration, error) {
 // Sign returns the sig of a link to the copy with that hex hash, expiring
 // at exp (unix seconds).
 func (l *Links) Sign(hash string, exp int64) string {
-	m := hmac.New(sha256.New, l.secret)
+	k := l.keys.Current()
+	return k.ID + "." + linkMAC(k.Value, hash, exp)
+}
+
+func linkMAC(key []byte, hash string, exp int64) string {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte("evidence|" + hash + "|" + strconv.FormatInt(exp, 10)))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
@@ -107,7 +121,15 @@ func (l *Links) Verify(hash, exp, sig string, now time.Time) error {
 	if err != nil || !hexRe.MatchString(hash) || sig == "" {
 		return ErrForged
 	}
-	if !hmac.Equal([]byte(l.Sign(hash, e)), []byte(sig)) {
+	kid, m, ok := strings.Cut(sig, ".")
+	if !ok { // signed before key ids: the accepted keys in turn
+		kid, m = "", sig
+	}
+	valid := false
+	for _, key := range l.keys.Lookup(kid) {
+		valid = valid || hmac.Equal([]byte(linkMAC(key, hash, e)), []byte(m))
+	}
+	if !valid {
 		return ErrForged
 	}
 	if now.Unix() >= e {

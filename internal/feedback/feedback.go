@@ -72,8 +72,7 @@ func (n Notifier) now() time.Time {
 
 // Handle handles a batch of stream records (case META items).
 func (n Notifier) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-	var resp events.DynamoDBEventResponse
-	for i, rec := range ev.Records {
+	return store.EachPerCase(ctx, ev.Records, func(ctx context.Context, rec events.DynamoDBEventRecord) error {
 		img := rec.Change.NewImage
 		str := func(k string) string {
 			if v, ok := img[k]; ok && v.DataType() == events.DataTypeString {
@@ -84,17 +83,14 @@ func (n Notifier) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 		caseID, status := str("case_id"), str("status")
 		sk := rec.Change.Keys["SK"]
 		if sk.DataType() != events.DataTypeString || sk.String() != store.SKMeta || caseID == "" || !Notified(status) {
-			continue
+			return nil
 		}
-		if err := n.handle(logging.With(ctx, logging.CaseID, caseID), caseID, status, str("url")); err != nil {
+		err := n.handle(logging.With(ctx, logging.CaseID, caseID), caseID, status, str("url"))
+		if err != nil {
 			slog.ErrorContext(ctx, "reporter feedback", "case_id", caseID, "status", status, "err", err)
-			for _, rest := range ev.Records[i:] {
-				resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rest.Change.SequenceNumber})
-			}
-			return resp, nil
 		}
-	}
-	return resp, nil
+		return err
+	}), nil
 }
 
 func (n Notifier) handle(ctx context.Context, caseID, status, adURL string) error {

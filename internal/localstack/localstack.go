@@ -7,6 +7,7 @@ package localstack
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/tangkal/tangkal/internal/agency"
@@ -38,6 +40,7 @@ import (
 	"github.com/tangkal/tangkal/internal/registry"
 	"github.com/tangkal/tangkal/internal/safefetch"
 	"github.com/tangkal/tangkal/internal/samtemplate"
+	"github.com/tangkal/tangkal/internal/secretsim"
 	"github.com/tangkal/tangkal/internal/sfnlocal"
 	"github.com/tangkal/tangkal/internal/store"
 	"github.com/tangkal/tangkal/internal/wiring"
@@ -63,7 +66,8 @@ type Config struct {
 	// Parameters override template parameters (e.g. EvidenceLinkDays).
 	Parameters map[string]string
 	// Agencies overrides the bundled agencies and approval policies
-	// (data/agencies.yaml), as TANGKAL_AGENCIES does in AWS.
+	// (data/agencies.yaml), as the document kept in the run-time
+	// configuration (TANGKAL_CONFIG_SOURCE) does in AWS.
 	Agencies string
 	// Platforms sets the simulated platforms' behaviour by platform id.
 	Platforms map[string]platformsim.Behavior
@@ -73,7 +77,10 @@ type Config struct {
 	Routes map[string]string
 	// Clock, when set, replaces the persisted offset clock (tests).
 	Clock sfnlocal.Clock
-	Log   *slog.Logger
+	// Timeouts override functions' template Timeout by logical id (tests
+	// that need a function to run out of time quickly).
+	Timeouts map[string]time.Duration
+	Log      *slog.Logger
 }
 
 // Stack is a running local stack.
@@ -102,6 +109,10 @@ type Stack struct {
 	// page offers.
 	ConsoleURL string
 	Members    []console.Member
+	// Secrets is the Secrets Manager stand-in the handlers read their keys
+	// from (tests rotate keys with Put), at SecretsURL.
+	Secrets    *secretsim.Server
+	SecretsURL string
 
 	invoker timedInvoker
 	closers []func()
@@ -229,7 +240,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if s.Deps, err = s.build(cfg, dataDir, k, routes, clock.Now); err != nil {
 		return nil, err
 	}
-	if err := s.registerFunctions(); err != nil {
+	if err := s.registerFunctions(cfg); err != nil {
 		return nil, err
 	}
 	if err := s.startEngine(ctx, cfg, clock, ls.sfn); err != nil {
@@ -425,12 +436,18 @@ func (s *Stack) build(cfg Config, dataDir string, k keys, routes map[string]stri
 		Table: cfg.Table, StateMachineARN: s.StateMachineARN, Sender: localSender, PublicURL: s.APIURL,
 		AgenciesJSON: cfg.Agencies, SlackAPIURL: s.OutboxURL + "/api/",
 	}
-	sec := wiring.Secrets{
-		ApprovalKey: k.approval, WebhookKey: func(string) []byte { return k.webhook },
-		SlackSigningSecret: k.slack, SlackBotToken: localBotToken, CursorKey: k.cursor,
-		EvidenceLinkKey: k.evidence, AnchorKey: k.anchor, PseudonymKey: k.pseudonym, ConsoleKey: k.console,
-		BundleSecret: k.bundle, PublicChallengeKey: k.public,
+	// The keys are read as in AWS, from Secrets Manager (its local
+	// stand-in, holding the data folder's keys), under the template's
+	// secret names; only the anchor's MAC key is given (KMS in AWS).
+	if err := s.startSecrets(k); err != nil {
+		return wiring.Deps{}, err
 	}
+	st.SecretIDs = wiring.SecretIDs{
+		Approval: "ApprovalSigningSecret", Webhook: "PlatformWebhookSecret", EvidenceLink: "EvidenceLinkSecret",
+		Cursor: "CursorSigningSecret", Pseudonym: "PseudonymSecret", Console: "ConsoleSessionSecret",
+		Bundle: "BundleSigningSecret", Slack: "SlackAppSecret", PublicChallenge: "PublicChallengeSecret",
+	}
+	sec := wiring.Secrets{AnchorKey: k.anchor}
 	dir, err := agency.Load(cfg.Agencies)
 	if err != nil {
 		return wiring.Deps{}, err
@@ -447,6 +464,7 @@ func (s *Stack) build(cfg Config, dataDir string, k keys, routes map[string]stri
 		Anchor:         anchor.Folder{Dir: filepath.Join(dataDir, "anchor")},
 		ConsoleMembers: s.Members,
 		Now:            now,
+		SecretsManager: secretsmanager.NewFromConfig(AWSConfig(s.SecretsURL)),
 	}
 	d, err := wiring.Build(st, sec, svc)
 	if err != nil {
@@ -454,6 +472,26 @@ func (s *Stack) build(cfg Config, dataDir string, k keys, routes map[string]stri
 	}
 	s.Links, s.EvidenceLinks = d.Links, d.EvidenceLinks
 	return d, nil
+}
+
+// startSecrets serves the Secrets Manager stand-in with the local keys.
+func (s *Stack) startSecrets(k keys) error {
+	slackKeys, _ := json.Marshal(map[string]string{"signing_secret": string(k.slack), "bot_token": localBotToken})
+	s.Secrets = secretsim.New(map[string]string{
+		"ApprovalSigningSecret": string(k.approval), "PlatformWebhookSecret": string(k.webhook),
+		"EvidenceLinkSecret": string(k.evidence), "CursorSigningSecret": string(k.cursor),
+		"PseudonymSecret": string(k.pseudonym), "ConsoleSessionSecret": string(k.console),
+		"BundleSigningSecret": string(k.bundle), "SlackAppSecret": string(slackKeys),
+		"PublicChallengeSecret": string(k.public),
+	})
+	l, err := listen(0)
+	if err != nil {
+		return fmt.Errorf("secrets port: %w", err)
+	}
+	s.closers = append(s.closers, func() { l.Close() })
+	s.SecretsURL = "http://" + l.Addr().String()
+	s.serve(l, s.Secrets)
+	return nil
 }
 
 // LocalMembers are the people the local console's sign-in page offers: a
@@ -479,7 +517,7 @@ func LocalMembers(dir agency.Directory) []console.Member {
 
 // registerFunctions registers a handler for every function of the
 // template, each with its template Timeout.
-func (s *Stack) registerFunctions() error {
+func (s *Stack) registerFunctions(cfg Config) error {
 	s.Functions = sfnlocal.NewRegistry()
 	s.invoker = timedInvoker{inner: s.Functions, timeouts: map[string]time.Duration{}}
 	handlers := wiring.Handlers(s.Deps)
@@ -492,6 +530,9 @@ func (s *Stack) registerFunctions() error {
 		// invocations get their own execution environments.
 		s.Functions.RegisterFunc(f.LogicalID, h)
 		s.invoker.timeouts[f.LogicalID] = time.Duration(f.Timeout) * time.Second
+		if d, ok := cfg.Timeouts[f.LogicalID]; ok {
+			s.invoker.timeouts[f.LogicalID] = d
+		}
 	}
 	return nil
 }
@@ -662,17 +703,46 @@ func (s *Stack) Close() {
 
 // timedInvoker gives each invocation the function's timeout from
 // template.yaml as its context deadline, as Lambda does: a call stuck on a
-// dependency fails after Timeout instead of hanging the task.
+// dependency fails after Timeout instead of hanging the task. A function
+// still running at its deadline fails as Lambda fails it, with
+// Sandbox.Timedout (what the workflow's Retry lists name).
 type timedInvoker struct {
 	inner    *sfnlocal.Registry
 	timeouts map[string]time.Duration
 }
 
+// SandboxTimedOut is the error Lambda reports for a function that ran
+// past its Timeout.
+const SandboxTimedOut = "Sandbox.Timedout"
+
 func (t timedInvoker) Invoke(ctx context.Context, function string, payload []byte) ([]byte, error) {
-	if d := t.timeouts[sfnlocal.FunctionName(function)]; d > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, d)
-		defer cancel()
+	d := t.timeouts[sfnlocal.FunctionName(function)]
+	if d <= 0 {
+		return t.inner.Invoke(ctx, function, payload)
 	}
-	return t.inner.Invoke(ctx, function, payload)
+	fctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	type result struct {
+		out []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := t.inner.Invoke(fctx, function, payload)
+		done <- result{out, err}
+	}()
+	select {
+	case r := <-done:
+		if ctx.Err() == nil && errors.Is(fctx.Err(), context.DeadlineExceeded) {
+			// It returned, but only once its time was up: Lambda would
+			// have stopped it.
+			return nil, &sfnlocal.FunctionError{Type: SandboxTimedOut, Message: fmt.Sprintf("Task timed out after %.2f seconds", d.Seconds())}
+		}
+		return r.out, r.err
+	case <-fctx.Done():
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &sfnlocal.FunctionError{Type: SandboxTimedOut, Message: fmt.Sprintf("Task timed out after %.2f seconds", d.Seconds())}
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -54,16 +53,9 @@ func newStreamer(s *Stack, function string, ev samtemplate.Event, path string, l
 	if n, ok := ev.Properties["BatchSize"].(int); ok && n > 0 {
 		sm.batch = min(n, 1000)
 	}
-	if fc, ok := ev.Properties["FilterCriteria"].(map[string]any); ok {
-		fs, _ := fc["Filters"].([]any)
-		for _, raw := range fs {
-			m, _ := raw.(map[string]any)
-			var p any
-			if err := json.Unmarshal([]byte(fmt.Sprint(m["Pattern"])), &p); err != nil {
-				return nil, fmt.Errorf("%s: FilterCriteria pattern: %w", function, err)
-			}
-			sm.filters = append(sm.filters, p)
-		}
+	var err error
+	if sm.filters, err = ev.Filters(); err != nil {
+		return nil, fmt.Errorf("%s: %w", function, err)
 	}
 	if b, err := os.ReadFile(path); err == nil {
 		_ = json.Unmarshal(b, &sm.checkpoints)
@@ -230,43 +222,9 @@ func (sm *streamer) matches(ev map[string]any) bool {
 		return true
 	}
 	for _, f := range sm.filters {
-		if matchPattern(f, ev) {
+		if samtemplate.MatchFilter(f, ev) {
 			return true
 		}
-	}
-	return false
-}
-
-// matchPattern implements the part of Lambda's event filtering that the
-// template uses: nested objects, lists of exact values, and {"prefix": …}.
-func matchPattern(pattern, value any) bool {
-	switch p := pattern.(type) {
-	case map[string]any:
-		v, ok := value.(map[string]any)
-		if !ok {
-			return false
-		}
-		for k, sub := range p {
-			if !matchPattern(sub, v[k]) {
-				return false
-			}
-		}
-		return true
-	case []any:
-		for _, alt := range p {
-			if m, ok := alt.(map[string]any); ok {
-				if pre, ok := m["prefix"].(string); ok {
-					if s, ok := value.(string); ok && strings.HasPrefix(s, pre) {
-						return true
-					}
-				}
-				continue
-			}
-			if fmt.Sprint(alt) == fmt.Sprint(value) && value != nil {
-				return true
-			}
-		}
-		return false
 	}
 	return false
 }

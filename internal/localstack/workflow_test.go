@@ -15,8 +15,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/tangkal/tangkal/internal/approval"
 	"github.com/tangkal/tangkal/internal/auth"
@@ -26,6 +30,8 @@ import (
 	"github.com/tangkal/tangkal/internal/sfnlocal"
 	"github.com/tangkal/tangkal/internal/store"
 	"github.com/tangkal/tangkal/internal/testenv"
+	"github.com/tangkal/tangkal/internal/wiring"
+	"github.com/tangkal/tangkal/internal/workflow"
 )
 
 // An ad with strong trafficking signs (urgent: 4 h deadline).
@@ -526,5 +532,63 @@ func TestEmailPlatformNoticeAndRefetch(t *testing.T) {
 	}
 	if check["method"] != "refetch" {
 		t.Fatalf("compliance check %v, want a re-fetch", check)
+	}
+}
+
+// A platform slower than SendTakedown's timeout: the webhook call gives up
+// well inside the function's time (a classified, retried failure), and
+// the next attempt goes through; nothing lands in manual_queue.
+func TestSlowPlatformIsRetriedNotSentToManualQueue(t *testing.T) {
+	f := startFlow(t, Config{
+		Timeouts:  map[string]time.Duration{"SendTakedownFunction": 3 * time.Second},
+		Platforms: map[string]platformsim.Behavior{"tiktok": {Mode: platformsim.Slow, Failures: 1, Stall: 20 * time.Second}},
+	})
+	id := f.submit("https://www.tiktok.com/@lokerkamboja/video/5550909", scamAd)
+	f.waitStatus(id, store.StatusAwaitingApprove)
+	f.approveFirstLink(id, "approve")
+	waitFor(t, func() bool { return strings.Count(f.history(id), "notice_failed") == 1 })
+	f.advance(5 * time.Minute) // the retry
+	f.waitStatus(id, store.StatusTakedownSent)
+}
+
+// A function still running at its template Timeout fails as Lambda fails
+// it, with Sandbox.Timedout, and the workflow retries it instead of
+// sending the case to manual_queue.
+func TestFunctionPastItsTimeoutIsRetried(t *testing.T) {
+	f := startFlow(t, Config{Timeouts: map[string]time.Duration{"SendTakedownFunction": time.Second}})
+	real := wiring.SendTakedown(f.st.Deps)
+	var mu sync.Mutex
+	calls := 0
+	f.st.Functions.RegisterFunc("SendTakedownFunction", func(ctx context.Context, in workflow.NoticeInput) (workflow.NoticeOutput, error) {
+		mu.Lock()
+		calls++
+		first := calls == 1
+		mu.Unlock()
+		if first {
+			time.Sleep(2 * time.Second) // stuck in something that ignores the context
+		}
+		return real(ctx, in)
+	})
+	id := f.submit("https://www.facebook.com/permalink.php?story_fbid=5550910&id=42", scamAd)
+	f.waitStatus(id, store.StatusAwaitingApprove)
+	f.approveFirstLink(id, "approve")
+	exec := fmt.Sprintf("arn:aws:states:%s:%s:execution:%s-takedown:%s", Region, Account, StackName, id)
+	client := sfn.NewFromConfig(AWSConfig(f.st.SFNURL))
+	waitFor(t, func() bool {
+		out, err := client.GetExecutionHistory(context.Background(), &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(exec), MaxResults: 1000})
+		if err != nil {
+			return false
+		}
+		b, _ := json.Marshal(out.Events)
+		return strings.Contains(string(b), SandboxTimedOut)
+	})
+	for i := 0; i < 3; i++ {
+		f.advance(5 * time.Minute) // the retry, after its interval
+	}
+	f.waitStatus(id, store.StatusTakedownSent)
+	mu.Lock()
+	defer mu.Unlock()
+	if calls < 2 {
+		t.Fatalf("SendTakedown ran %d times, want a retry after the timeout", calls)
 	}
 }

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+
+	"github.com/tangkal/tangkal/internal/deadline"
 )
 
 // SESClient is the part of the SES v2 client the mailer uses.
@@ -54,6 +57,8 @@ func (s *SES) Send(ctx context.Context, e Email) (string, error) {
 	if s.ConfigurationSet != "" {
 		in.ConfigurationSetName = aws.String(s.ConfigurationSet)
 	}
+	ctx, cancel := deadline.Call(ctx, 10*time.Second)
+	defer cancel()
 	out, err := s.Client.SendEmail(ctx, in)
 	if err != nil {
 		return "", fmt.Errorf("ses: send %q: %w", e.Subject, err)

@@ -15,6 +15,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tangkal/tangkal/internal/deadline"
+	"github.com/tangkal/tangkal/internal/secrets"
 )
 
 // Webhook headers.
@@ -22,6 +25,10 @@ const (
 	HeaderIdempotencyKey = "Idempotency-Key"
 	HeaderTimestamp      = "X-Tangkal-Timestamp"
 	HeaderSignature      = "X-Tangkal-Signature"
+	// HeaderKeyID names the version of the webhook secret that signed
+	// (secrets.KeyID), so a platform holding two versions during a
+	// rotation knows which one to check with.
+	HeaderKeyID = "X-Tangkal-Key-Id"
 )
 
 // SignatureWindow is how far a signed timestamp may be from the receiver's
@@ -117,7 +124,7 @@ type WebhookAnswer struct {
 type Webhook struct {
 	Platform Platform
 	Secret   []byte
-	HTTP     *http.Client     // nil: a client with a 30s timeout
+	HTTP     *http.Client     // nil: a client with a CallTimeout timeout
 	Now      func() time.Time // nil: time.Now
 	Letters  Letters
 }
@@ -133,8 +140,12 @@ func (w *Webhook) client() *http.Client {
 	if w.HTTP != nil {
 		return w.HTTP
 	}
-	return &http.Client{Timeout: 30 * time.Second}
+	return &http.Client{Timeout: CallTimeout}
 }
+
+// CallTimeout bounds one call to a platform, well inside the 30 s of the
+// functions making it (and within their context's deadline: deadline.Call).
+const CallTimeout = 10 * time.Second
 
 // Send posts the notice to the platform's webhook URL. 2xx gives a
 // Receipt; 429, 5xx and network errors a *TransientError; other statuses a
@@ -163,6 +174,8 @@ func (w *Webhook) Send(ctx context.Context, req Request) (Receipt, error) {
 	if err != nil {
 		return Receipt{}, fmt.Errorf("webhook %s: encode: %w", w.Platform.ID, err)
 	}
+	ctx, cancel := deadline.Call(ctx, CallTimeout)
+	defer cancel()
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, w.Platform.WebhookURL, bytes.NewReader(body))
 	if err != nil {
 		return Receipt{}, fmt.Errorf("webhook %s: %w", w.Platform.ID, err)
@@ -172,6 +185,7 @@ func (w *Webhook) Send(ctx context.Context, req Request) (Receipt, error) {
 	hreq.Header.Set(HeaderIdempotencyKey, key)
 	hreq.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
 	hreq.Header.Set(HeaderSignature, Sign(w.Secret, ts, body))
+	hreq.Header.Set(HeaderKeyID, secrets.KeyID(w.Secret))
 	resp, err := w.client().Do(hreq)
 	if err != nil {
 		return Receipt{}, &TransientError{Platform: w.Platform.ID, Err: err}
@@ -243,6 +257,8 @@ func (w *Webhook) Status(ctx context.Context, adURL string) (StatusAnswer, error
 	q := u.Query()
 	q.Set("url", adURL)
 	u.RawQuery = q.Encode()
+	ctx, cancel := deadline.Call(ctx, CallTimeout)
+	defer cancel()
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return StatusAnswer{}, fmt.Errorf("status %s: %w", w.Platform.ID, err)
@@ -250,6 +266,7 @@ func (w *Webhook) Status(ctx context.Context, adURL string) (StatusAnswer, error
 	ts := w.now().Unix()
 	hreq.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
 	hreq.Header.Set(HeaderSignature, Sign(w.Secret, ts, []byte(adURL)))
+	hreq.Header.Set(HeaderKeyID, secrets.KeyID(w.Secret))
 	hreq.Header.Set("Accept", "application/json")
 	resp, err := w.client().Do(hreq)
 	if err != nil {

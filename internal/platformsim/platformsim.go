@@ -16,7 +16,7 @@
 //	GET  /_sim/requests    the same page; as JSON the notices and the ads
 //	POST /_sim/seed        {"url", "text"} seeds an ad
 //	POST /_sim/remove      {"url"} takes an ad down now (email-channel platforms)
-//	POST /_sim/behavior    {"platform" or "url", "mode", "delay", "failures"}
+//	POST /_sim/behavior    {"platform" or "url", "mode", "delay", "failures", "stall"}
 //
 // Ads are keyed by canonical URL (package urlcanon): every form of an ad's
 // URL reaches the same ad, served or gone together.
@@ -63,6 +63,9 @@ const (
 	Never  Mode = "never"
 	Flaky  Mode = "flaky"
 	Down   Mode = "down"
+	// Slow holds the first Failures notices per ad for Stall (real time)
+	// before answering 503: the sender gives up first, as it must.
+	Slow Mode = "slow"
 	// Modes that answer through the platform API.
 	Confirm      Mode = "confirm"
 	Acknowledge  Mode = "acknowledge"
@@ -91,8 +94,11 @@ type Behavior struct {
 	Mode Mode `json:"mode"`
 	// Delay is the time from the notice to the removal in Late mode.
 	Delay time.Duration `json:"delay"`
-	// Failures is how many notices per URL answer 503 in Flaky mode.
+	// Failures is how many notices per URL answer 503 in Flaky mode (are
+	// held in Slow mode).
 	Failures int `json:"failures"`
+	// Stall is how long Slow mode holds a notice (real time).
+	Stall time.Duration `json:"stall"`
 }
 
 func (b Behavior) validate() error {
@@ -105,6 +111,10 @@ func (b Behavior) validate() error {
 	case Flaky:
 		if b.Failures < 1 {
 			return errors.New("field failures: flaky mode needs at least 1 failure")
+		}
+	case Slow:
+		if b.Failures < 1 || b.Stall <= 0 {
+			return errors.New("field stall: slow mode needs a positive stall and at least 1 failure")
 		}
 	default:
 		return fmt.Errorf("field mode: unknown mode %q", b.Mode)
@@ -495,9 +505,26 @@ func (s *Sim) serveTakedown(w http.ResponseWriter, r *http.Request) {
 	}
 	b := s.behavior(adKey, pid)
 	unavailable := b.Mode == Down
-	if b.Mode == Flaky && s.attempts[adKey] < b.Failures {
+	if (b.Mode == Flaky || b.Mode == Slow) && s.attempts[adKey] < b.Failures {
 		s.attempts[adKey]++
 		unavailable = true
+	}
+	if unavailable && b.Mode == Slow {
+		rec.StatusCode, rec.Error = http.StatusServiceUnavailable, "simulated slowness"
+		s.received = append(s.received, rec)
+		err := s.saveLocked()
+		s.mu.Unlock()
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, errBody(err.Error()))
+			return
+		}
+		select {
+		case <-time.After(b.Stall):
+		case <-r.Context().Done():
+			return
+		}
+		writeJSON(w, http.StatusServiceUnavailable, errBody("too slow"))
+		return
 	}
 	if unavailable {
 		rec.StatusCode, rec.Error = http.StatusServiceUnavailable, "simulated outage"
@@ -521,7 +548,7 @@ func (s *Sim) serveTakedown(w http.ResponseWriter, r *http.Request) {
 	if first {
 		a.requestedAt = now
 		switch b.Mode {
-		case Prompt, Flaky, Confirm:
+		case Prompt, Flaky, Slow, Confirm:
 			a.removeAt = now
 		case Late:
 			a.removeAt = now.Add(b.Delay)
@@ -674,8 +701,8 @@ func (s *Sim) serveRemove(w http.ResponseWriter, r *http.Request) {
 
 func (s *Sim) serveBehavior(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Platform, URL, Mode, Delay string
-		Failures                   int
+		Platform, URL, Mode, Delay, Stall string
+		Failures                          int
 	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&in); err != nil {
 		writeJSON(w, http.StatusBadRequest, errBody("body must be JSON {platform|url, mode, delay, failures}"))
@@ -689,6 +716,14 @@ func (s *Sim) serveBehavior(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		b.Delay = d
+	}
+	if in.Stall != "" {
+		d, err := time.ParseDuration(in.Stall)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, errBody("field stall: "+err.Error()))
+			return
+		}
+		b.Stall = d
 	}
 	var err error
 	switch {
@@ -816,6 +851,8 @@ func describe(b Behavior) string {
 		return fmt.Sprintf("late (%s)", b.Delay)
 	case Flaky:
 		return fmt.Sprintf("flaky (%d)", b.Failures)
+	case Slow:
+		return fmt.Sprintf("slow (%d × %s)", b.Failures, b.Stall)
 	}
 	return string(b.Mode)
 }
@@ -847,6 +884,7 @@ takes (m./www., tracking parameters, http): every form of it is served or gone t
 <tr><td><code>never</code></td><td>menerima permintaan, tidak pernah menurunkan</td><td class="en">accepts requests, never removes</td></tr>
 <tr><td><code>flaky</code> + <code>failures</code></td><td>permintaan pertama per iklan dijawab 503, lalu seperti prompt</td><td class="en">the first requests per ad answer 503, then as prompt</td></tr>
 <tr><td><code>down</code></td><td>selalu menjawab 503</td><td class="en">always answers 503</td></tr>
+<tr><td><code>slow</code> + <code>failures</code> + <code>stall</code></td><td>permintaan pertama per iklan ditahan selama <code>stall</code> (waktu nyata), lalu seperti prompt</td><td class="en">the first requests per ad are held for <code>stall</code> (real time), then as prompt</td></tr>
 <tr><td><code>confirm</code></td><td>menurunkan iklan dan menjawab "removed" lewat API platform</td><td class="en">removes the ad and answers "removed" through the platform API</td></tr>
 <tr><td><code>acknowledge</code> + <code>delay</code></td><td>menjawab "acknowledged", lalu menurunkan setelah jeda</td><td class="en">answers "acknowledged", then removes after the delay</td></tr>
 <tr><td><code>ask</code></td><td>menjawab "needs_information" dengan pertanyaan</td><td class="en">answers "needs_information" with a question</td></tr>

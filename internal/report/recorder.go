@@ -42,7 +42,7 @@ type duplicateReport struct {
 
 // Record handles a batch of stream records.
 func (r Recorder) Record(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-	var resp events.DynamoDBEventResponse
+	var fails store.Failures
 	var reps []duplicateReport
 	for _, rec := range ev.Records {
 		if d, ok := duplicateOf(rec); ok {
@@ -55,16 +55,21 @@ func (r Recorder) Record(ctx context.Context, ev events.DynamoDBEvent) (events.D
 		for j < len(reps) && j-i < reportsPerBatch && reps[j].caseID == reps[i].caseID {
 			j++
 		}
-		if err := r.record(ctx, reps[i:j]); err != nil {
-			slog.Error("record reports", "case_id", reps[i].caseID, "err", err)
-			for _, rest := range reps[i:] {
-				resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rest.seq})
+		if fails.Blocked(reps[i].caseID) {
+			// A report of this case failed earlier in the batch: later
+			// ones wait for it, in order.
+			for _, d := range reps[i:j] {
+				fails.Fail(d.caseID, d.seq)
 			}
-			return resp, nil
+		} else if err := r.record(ctx, reps[i:j]); err != nil {
+			slog.Error("record reports", "case_id", reps[i].caseID, "err", err)
+			for _, d := range reps[i:j] {
+				fails.Fail(d.caseID, d.seq)
+			}
 		}
 		i = j
 	}
-	return resp, nil
+	return fails.Response(), nil
 }
 
 func (r Recorder) record(ctx context.Context, reps []duplicateReport) error {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	slackgo "github.com/slack-go/slack"
+
+	"github.com/tangkal/tangkal/internal/deadline"
 )
 
 // Client calls Slack's Web API with github.com/slack-go/slack: the calls
@@ -25,10 +27,15 @@ type Client struct {
 // DefaultAPIURL is Slack's Web API.
 const DefaultAPIURL = "https://slack.com/api/"
 
-// NewClient returns a client with the bot token. apiURL "" is Slack's.
+// CallTimeout bounds one call to Slack, well inside the functions' own
+// timeouts (and within their context's deadline: deadline.Call).
+const CallTimeout = 10 * time.Second
+
+// NewClient returns a client with the bot token. apiURL "" is Slack's; hc
+// nil is a client with a CallTimeout timeout.
 func NewClient(token, apiURL string, hc *http.Client) *Client {
 	if hc == nil {
-		hc = &http.Client{Timeout: 10 * time.Second}
+		hc = &http.Client{Timeout: CallTimeout}
 	}
 	if apiURL == "" {
 		apiURL = DefaultAPIURL
@@ -45,6 +52,8 @@ func (c *Client) Post(ctx context.Context, channel, thread, text string, blocks 
 	if thread != "" {
 		opts = append(opts, slackgo.MsgOptionTS(thread))
 	}
+	ctx, cancel := deadline.Call(ctx, CallTimeout)
+	defer cancel()
 	ch, ts, err := c.api.PostMessageContext(ctx, channel, opts...)
 	if err != nil {
 		return "", "", fmt.Errorf("slack chat.postMessage to %s: %w", channel, err)
@@ -54,6 +63,8 @@ func (c *Client) Post(ctx context.Context, channel, thread, text string, blocks 
 
 // Update replaces a message in place.
 func (c *Client) Update(ctx context.Context, channel, ts, text string, blocks []slackgo.Block) error {
+	ctx, cancel := deadline.Call(ctx, CallTimeout)
+	defer cancel()
 	if _, _, _, err := c.api.UpdateMessageContext(ctx, channel, ts, slackgo.MsgOptionText(text, false), slackgo.MsgOptionBlocks(blocks...)); err != nil {
 		return fmt.Errorf("slack chat.update %s/%s: %w", channel, ts, err)
 	}
@@ -62,6 +73,8 @@ func (c *Client) Update(ctx context.Context, channel, ts, text string, blocks []
 
 // OpenView opens a modal (views.open).
 func (c *Client) OpenView(ctx context.Context, triggerID string, view slackgo.ModalViewRequest) error {
+	ctx, cancel := deadline.Call(ctx, CallTimeout)
+	defer cancel()
 	if _, err := c.api.OpenViewContext(ctx, triggerID, view); err != nil {
 		return fmt.Errorf("slack views.open: %w", err)
 	}
@@ -74,6 +87,8 @@ func (c *Client) Respond(ctx context.Context, responseURL, text string) error {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
 		return errors.New("slack respond: not a response URL")
 	}
+	ctx, cancel := deadline.Call(ctx, CallTimeout)
+	defer cancel()
 	return slackgo.PostWebhookCustomHTTPContext(ctx, responseURL, c.http, &slackgo.WebhookMessage{Text: text, ResponseType: "ephemeral"})
 }
 

@@ -40,13 +40,12 @@ func (t Tally) now() time.Time {
 	return time.Now()
 }
 
-// Handle counts a batch; a record that fails is reported alone, so the
-// stream retries it (and the ones after it) only.
+// Handle counts a batch; only a record that fails is reported (with the
+// later records of its case), so the stream retries those only.
 func (t Tally) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-	var resp events.DynamoDBEventResponse
-	for _, rec := range ev.Records {
+	return store.EachPerCase(ctx, ev.Records, func(ctx context.Context, rec events.DynamoDBEventRecord) error {
 		if rec.EventName != "INSERT" {
-			continue
+			return nil
 		}
 		e, err := eventOf(rec.Change.NewImage)
 		if err == nil {
@@ -54,11 +53,9 @@ func (t Tally) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dyna
 		}
 		if err != nil {
 			slog.ErrorContext(ctx, "tally", "case_id", e.CaseID, "seq", e.Seq, "err", err)
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rec.Change.SequenceNumber})
-			return resp, nil
 		}
-	}
-	return resp, nil
+		return err
+	}), nil
 }
 
 // update is one counter item's change.

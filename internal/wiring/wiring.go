@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/tangkal/tangkal/internal/agency"
 	"github.com/tangkal/tangkal/internal/anchor"
@@ -35,7 +36,9 @@ import (
 	"github.com/tangkal/tangkal/internal/auth"
 	"github.com/tangkal/tangkal/internal/awsenv"
 	"github.com/tangkal/tangkal/internal/bundle"
+	"github.com/tangkal/tangkal/internal/configstore"
 	"github.com/tangkal/tangkal/internal/console"
+	"github.com/tangkal/tangkal/internal/deadline"
 	"github.com/tangkal/tangkal/internal/evidence"
 	"github.com/tangkal/tangkal/internal/export"
 	"github.com/tangkal/tangkal/internal/feedback"
@@ -71,7 +74,7 @@ type Deps struct {
 	// Slack calls Slack's Web API (slack-go); nil while Slack is off.
 	Slack approval.SlackMessenger
 	// Agencies are the agencies, their members and channels, and the
-	// approval policies (data/agencies.yaml or TANGKAL_AGENCIES).
+	// approval policies (the run-time configuration's, else data/agencies.yaml).
 	Agencies    agency.Directory
 	SlackSecret []byte
 	// InvokeAsync hands a payload to the Approvals function itself, to run
@@ -132,9 +135,13 @@ type Settings struct {
 	Sender string
 	// PublicURL is the base URL of the HTTP API in approval links.
 	PublicURL string
-	// PlatformsJSON overrides the bundled platform configuration.
-	PlatformsJSON string
-	// AgenciesJSON overrides the bundled agencies and approval policies.
+	// ConfigSource is where the platform and agency configuration is
+	// kept (configstore.SourceEnv: ssm:/path/ or s3://bucket/prefix/);
+	// empty, or no document there: the bundled data/platforms.json and
+	// data/agencies.yaml.
+	ConfigSource string
+	// AgenciesJSON, when not blank, is the agencies' document itself (the
+	// local stack's tests); it takes the place of ConfigSource's.
 	AgenciesJSON string
 	// SlackAPIURL is Slack's Web API ("" in AWS: Slack's own; locally the
 	// Slack stand-in).
@@ -171,7 +178,38 @@ type Settings struct {
 	PublicExtraReview bool
 	// PublicReportURL: see Deps.
 	PublicReportURL string
+	// SecretIDs name the secrets Build reads at run time through
+	// Services.SecretsManager; each one set replaces the matching value
+	// of Secrets.
+	SecretIDs SecretIDs
 }
+
+// SecretIDs are Secrets Manager secret ids (names or ARNs): what a
+// function's environment carries instead of the secrets themselves.
+type SecretIDs struct {
+	Approval, Webhook, EvidenceLink, Cursor, Pseudonym, Console, Bundle string
+	// PublicChallenge signs the public channel's proof-of-work challenges.
+	PublicChallenge string
+	// Slack holds the Slack app's keys as JSON {"signing_secret","bot_token"}.
+	Slack string
+	// PlatformWebhooks are platforms' own webhook secrets, by the
+	// variable name the platform configuration gives (webhook_secret_env).
+	PlatformWebhooks map[string]string
+}
+
+// Environment variables naming the secrets (each <NAME>_ARN, e.g.
+// TANGKAL_APPROVAL_SECRET_ARN); the secrets are read at run time.
+const (
+	ApprovalSecretARNEnv     = approval.SecretEnv + "_ARN"
+	WebhookSecretARNEnv      = "TANGKAL_WEBHOOK_SECRET_ARN"
+	EvidenceLinkSecretARNEnv = evidence.LinkSecretEnv + "_ARN"
+	CursorSecretARNEnv       = "TANGKAL_CURSOR_SECRET_ARN"
+	PseudonymSecretARNEnv    = "TANGKAL_PSEUDONYM_SECRET_ARN"
+	ConsoleSecretARNEnv      = "TANGKAL_CONSOLE_SECRET_ARN"
+	BundleSecretARNEnv       = BundleSecretEnv + "_ARN"
+	SlackSecretARNEnv        = "TANGKAL_SLACK_SECRET_ARN"
+	PublicSecretARNEnv       = PublicSecretEnv + "_ARN"
+)
 
 // Secrets are the keys the handlers use.
 type Secrets struct {
@@ -225,6 +263,11 @@ type Services struct {
 	// S3 and KMS clients, when Settings name a bucket or key.
 	S3  *s3.Client
 	KMS *kms.Client
+	// SSM reads configuration documents kept in SSM parameters.
+	SSM configstore.SSMGetter
+	// SecretsManager reads the secrets Settings.SecretIDs name (the
+	// local stack's stand-in speaks the same protocol).
+	SecretsManager secrets.Getter
 	// ConsoleMembers, when set, replace the hosted UI with the local
 	// sign-in page listing them (the local stack only).
 	ConsoleMembers []console.Member
@@ -237,6 +280,11 @@ func Build(st Settings, sec Secrets, svc Services) (Deps, error) {
 	if st.Table == "" {
 		return Deps{}, errors.New("build: no table name (TANGKAL_TABLE)")
 	}
+	keys, err := readSecrets(st.SecretIDs, sec, svc.SecretsManager)
+	if err != nil {
+		return Deps{}, err
+	}
+	sec = keys.values(sec)
 	now := svc.Now
 	if now == nil {
 		now = time.Now
@@ -249,7 +297,6 @@ func Build(st Settings, sec Secrets, svc Services) (Deps, error) {
 		CursorKey: sec.CursorKey, Tokens: svc.Tokens, InvokeAsync: svc.InvokeAsync,
 		PseudonymKey: sec.PseudonymKey, ConsoleKey: sec.ConsoleKey,
 	}
-	var err error
 	if d.RateLimits, err = ratelimit.Parse(st.RateLimits); err != nil {
 		return Deps{}, err
 	}
@@ -297,15 +344,21 @@ func Build(st Settings, sec Secrets, svc Services) (Deps, error) {
 	if d.Rules, err = risk.DefaultRules(); err != nil {
 		return Deps{}, fmt.Errorf("load risk rules: %w", err)
 	}
-	if d.Agencies, err = agency.Load(st.AgenciesJSON); err != nil {
+	src := configstore.Source{Location: st.ConfigSource, SSM: svc.SSM}
+	if svc.S3 != nil {
+		src.S3 = svc.S3
+	}
+	if d.Agencies, err = AgencyConfig(src, st.AgenciesJSON); err != nil {
 		return Deps{}, err
 	}
-	pc, err := PlatformConfig(st.PlatformsJSON)
+	pc, err := PlatformConfig(src)
 	if err != nil {
 		return Deps{}, err
 	}
-	if len(sec.EvidenceLinkKey) > 0 {
-		if d.EvidenceLinks, err = evidence.NewLinks(sec.EvidenceLinkKey, st.PublicURL, st.EvidenceLinkLifetime); err != nil {
+	if keys.evidence != nil {
+		// Links signed before a rotation verify until they expire.
+		keys.evidence.Grace = max(secrets.DefaultGrace, st.EvidenceLinkLifetime)
+		if d.EvidenceLinks, err = evidence.NewRingLinks(keys.evidence, st.PublicURL, st.EvidenceLinkLifetime); err != nil {
 			return Deps{}, err
 		}
 	}
@@ -318,9 +371,9 @@ func Build(st Settings, sec Secrets, svc Services) (Deps, error) {
 		d.ObjectionWindow = platformapi.DefaultObjectionWindow
 	}
 	d.Platforms = &platform.Client{Config: pc, Mailer: svc.Mailer, From: st.Sender, Now: svc.Now, HTTP: svc.PlatformHTTP,
-		Secret: sec.WebhookKey, Names: platform.IndicatorNames(d.Rules), EvidenceLinks: d.EvidenceLinks}
-	if len(sec.ApprovalKey) > 0 {
-		if d.Links, err = approval.NewSigner(sec.ApprovalKey, st.PublicURL); err != nil {
+		Secret: keys.webhookKey(sec.WebhookKey), Names: platform.IndicatorNames(d.Rules), EvidenceLinks: d.EvidenceLinks}
+	if keys.approval != nil {
+		if d.Links, err = approval.NewRingSigner(keys.approval, st.PublicURL); err != nil {
 			return Deps{}, err
 		}
 	}
@@ -345,8 +398,8 @@ func FromEnv(ctx context.Context) (Deps, error) {
 	st := Settings{
 		Table: os.Getenv("TANGKAL_TABLE"), StateMachineARN: os.Getenv("TANGKAL_STATE_MACHINE_ARN"),
 		Sender: os.Getenv("TANGKAL_SENDER"), PublicURL: os.Getenv("TANGKAL_PUBLIC_URL"),
-		PlatformsJSON: os.Getenv("TANGKAL_PLATFORMS"), AgenciesJSON: os.Getenv(agency.EnvOverride),
-		UserPoolID: os.Getenv("TANGKAL_USER_POOL_ID"), UserPoolClientID: os.Getenv("TANGKAL_USER_POOL_CLIENT_ID"),
+		ConfigSource: os.Getenv(configstore.SourceEnv),
+		UserPoolID:   os.Getenv("TANGKAL_USER_POOL_ID"), UserPoolClientID: os.Getenv("TANGKAL_USER_POOL_CLIENT_ID"),
 		AnchorBucket: os.Getenv("TANGKAL_ANCHOR_BUCKET"), AnchorKeyID: os.Getenv("TANGKAL_ANCHOR_KEY_ID"),
 		ConsoleAuthDomain: os.Getenv("TANGKAL_CONSOLE_AUTH_DOMAIN"), ConsoleClientID: os.Getenv("TANGKAL_CONSOLE_CLIENT_ID"),
 		ConsoleURL: os.Getenv("TANGKAL_CONSOLE_URL"),
@@ -363,6 +416,17 @@ func FromEnv(ctx context.Context) (Deps, error) {
 		return Deps{}, err
 	}
 	st.PublicReportURL = os.Getenv("TANGKAL_PUBLIC_REPORT_URL")
+	// Secrets are read at run time from Secrets Manager: the environment
+	// names them (<NAME>_ARN). A secret given as a value instead (events/
+	// env.json for sam local invoke) is used only when no ARN names it.
+	st.SecretIDs = SecretIDs{
+		Approval: os.Getenv(ApprovalSecretARNEnv), Webhook: os.Getenv(WebhookSecretARNEnv),
+		EvidenceLink: os.Getenv(EvidenceLinkSecretARNEnv), Cursor: os.Getenv(CursorSecretARNEnv),
+		Pseudonym: os.Getenv(PseudonymSecretARNEnv), Console: os.Getenv(ConsoleSecretARNEnv),
+		Bundle: os.Getenv(BundleSecretARNEnv), Slack: os.Getenv(SlackSecretARNEnv),
+		PublicChallenge:  os.Getenv(PublicSecretARNEnv),
+		PlatformWebhooks: platformWebhookARNs(os.Environ()),
+	}
 	sec := Secrets{
 		ApprovalKey: []byte(os.Getenv(approval.SecretEnv)), WebhookKey: webhookSecret,
 		CursorKey:          audit.CursorKey(os.Getenv("TANGKAL_CURSOR_SECRET"), os.Getenv(approval.SecretEnv)),
@@ -370,22 +434,14 @@ func FromEnv(ctx context.Context) (Deps, error) {
 		PseudonymKey:       []byte(os.Getenv("TANGKAL_PSEUDONYM_SECRET")),
 		ConsoleKey:         []byte(os.Getenv("TANGKAL_CONSOLE_SECRET")),
 		BundleSecret:       []byte(os.Getenv(BundleSecretEnv)),
-		PublicChallengeKey: []byte(os.Getenv("TANGKAL_PUBLIC_SECRET")),
-	}
-	if id := os.Getenv("TANGKAL_SLACK_SECRET_ARN"); id != "" {
-		var slackKeys struct {
-			SigningSecret string `json:"signing_secret"`
-			BotToken      string `json:"bot_token"`
-		}
-		if err := secrets.JSON(ctx, secretsmanager.NewFromConfig(cfg), id, &slackKeys); err != nil {
-			return Deps{}, fmt.Errorf("Slack keys: %w", err)
-		}
-		sec.SlackSigningSecret, sec.SlackBotToken = []byte(slackKeys.SigningSecret), slackKeys.BotToken
+		PublicChallengeKey: []byte(os.Getenv(PublicSecretEnv)),
 	}
 	svc := Services{
 		DynamoDB: dynamodb.NewFromConfig(cfg), SFN: sfn.NewFromConfig(cfg),
 		Mailer: outbox.NewSES(sesv2.NewFromConfig(cfg)),
 		S3:     s3.NewFromConfig(cfg), KMS: kms.NewFromConfig(cfg),
+		SecretsManager: secretsmanager.NewFromConfig(cfg),
+		SSM:            ssm.NewFromConfig(cfg),
 	}
 	// Only a function the template lets invoke itself (ApprovalsFunction:
 	// Slack's 3-second answer, the work after it) gets the invoker.
@@ -402,7 +458,26 @@ func FromEnv(ctx context.Context) (Deps, error) {
 // derived from.
 const BundleSecretEnv = "TANGKAL_BUNDLE_SECRET"
 
-// webhookSecret reads a platform's own secret variable, else the shared one.
+// PublicSecretEnv is the key signing the public channel's challenges
+// (given as a value only for sam local invoke; see PublicSecretARNEnv).
+const PublicSecretEnv = "TANGKAL_PUBLIC_SECRET"
+
+// platformWebhookARNs are the platforms' own webhook secrets named in the
+// environment: TANGKAL_WEBHOOK_SECRET_<PLATFORM>_ARN, by the variable name
+// without _ARN (what the platform configuration's webhook_secret_env says).
+func platformWebhookARNs(environ []string) map[string]string {
+	m := map[string]string{}
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		if name, ok := strings.CutSuffix(k, "_ARN"); ok && v != "" && strings.HasPrefix(name, "TANGKAL_WEBHOOK_SECRET_") {
+			m[name] = v
+		}
+	}
+	return m
+}
+
+// webhookSecret reads a platform's own secret variable, else the shared
+// one (values given directly: sam local invoke).
 func webhookSecret(name string) []byte {
 	if v := os.Getenv(name); v != "" {
 		return []byte(v)
@@ -481,12 +556,49 @@ func selfInvoker(c *lambdasvc.Client) func(ctx context.Context, payload []byte) 
 	}
 }
 
-// PlatformConfig is the bundled platform configuration, or the JSON given.
-func PlatformConfig(override string) (platform.Config, error) {
-	if strings.TrimSpace(override) != "" {
-		return platform.Parse([]byte(override))
+// AgencyConfig is the agencies' directory and approval policies: doc when
+// it is not blank, else the document kept at src (read when an execution
+// environment starts), else the bundled data/agencies.yaml. As with the
+// platforms, a document there that cannot be read or checked is an error.
+func AgencyConfig(src configstore.Source, doc string) (agency.Directory, error) {
+	if strings.TrimSpace(doc) != "" {
+		return agency.Load(doc)
 	}
-	return platform.Default()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b, found, err := src.Document(ctx, configstore.Agencies)
+	if err != nil {
+		return agency.Directory{}, fmt.Errorf("agency configuration: %w", err)
+	}
+	if !found {
+		return agency.Default()
+	}
+	d, err := agency.Parse(b)
+	if err != nil {
+		return agency.Directory{}, fmt.Errorf("agency configuration in %s: %w", src.Where(configstore.Agencies), err)
+	}
+	return d, nil
+}
+
+// PlatformConfig is the platform configuration kept at src, read when an
+// execution environment starts (and kept for its life), else the bundled
+// one. A document there that cannot be read or parsed is an error: a
+// deployment never runs on the bundled file by accident.
+func PlatformConfig(src configstore.Source) (platform.Config, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b, found, err := src.Document(ctx, configstore.Platforms)
+	if err != nil {
+		return platform.Config{}, fmt.Errorf("platform configuration: %w", err)
+	}
+	if !found {
+		return platform.Default()
+	}
+	pc, err := platform.Parse(b)
+	if err != nil {
+		return platform.Config{}, fmt.Errorf("platform configuration in %s: %w", src.Where(configstore.Platforms), err)
+	}
+	return pc, nil
 }
 
 // MustFromEnv is FromEnv for a function's main: logs are JSON with each
@@ -504,6 +616,18 @@ func MustFromEnv(ctx context.Context) Deps {
 
 type apiHandler = func(context.Context, api.Request) (api.Response, error)
 
+// withinDeadline runs h with its context ending a little before the
+// function's own deadline (deadline.Reserve), so a slow platform, mail
+// server or AWS call fails as an error the workflow classifies and
+// retries, not as Lambda's Sandbox.Timedout with the work half done.
+func withinDeadline[In, Out any](h func(context.Context, In) (Out, error)) func(context.Context, In) (Out, error) {
+	return func(ctx context.Context, in In) (Out, error) {
+		ctx, cancel := deadline.Reserve(ctx)
+		defer cancel()
+		return h(ctx, in)
+	}
+}
+
 // SubmitReport is SubmitReportFunction's handler.
 func SubmitReport(d Deps) apiHandler {
 	h := report.Handler{
@@ -514,7 +638,7 @@ func SubmitReport(d Deps) apiHandler {
 	if d.Fetcher != nil {
 		h.CheckCallback = d.Fetcher.CheckURL
 	}
-	return api.Handle(h.Route)
+	return withinDeadline(api.Handle(h.Route))
 }
 
 // PublicSettings reads the public channel's difficulty (bits; empty: the
@@ -543,7 +667,7 @@ func PublicReports(d Deps) apiHandler {
 		Limiter: &ratelimit.Limiter{Table: d.Table, Now: d.Now}, Limit: d.RateLimits.For(ratelimit.ClassPublic),
 		PublicURL: d.PublicReportURL, ExtraReview: d.PublicExtraReview, Now: d.Now,
 	}
-	return api.Handle(h.Route)
+	return withinDeadline(api.Handle(h.Route))
 }
 
 // intake is how reports are recorded, by the API and the console alike.
@@ -558,7 +682,7 @@ func (d Deps) intake() report.Intake {
 // GET /stats/compliance covers the configured platforms (the bundled
 // configuration when Deps has no platform client).
 func CasesAPI(d Deps) apiHandler {
-	return api.Handle(d.reader().Route)
+	return withinDeadline(api.Handle(d.reader().Route))
 }
 
 // reader is the read API, for CasesApiFunction and the console alike.
@@ -599,7 +723,7 @@ func Console(d Deps) apiHandler {
 	if d.Platforms != nil {
 		c.Platforms = d.Platforms.Config
 	}
-	return c.Handle
+	return withinDeadline(c.Handle)
 }
 
 // Evidence is EvidenceFunction's handler: the evidence copies notices
@@ -609,7 +733,7 @@ func Evidence(d Deps) apiHandler {
 	if r, ok := d.Evidence.(evidence.Reader); ok {
 		srv.Store = r
 	}
-	return api.Handle(srv.Serve)
+	return withinDeadline(api.Handle(srv.Serve))
 }
 
 // afterAct is what follows each recorded act on an approval, for every
@@ -647,7 +771,7 @@ func Approvals(d Deps) apiHandler {
 		Inbox:     approval.Inbox{Store: st, Decided: after.Done},
 	}
 	r.Approvals.Tokens = d.Tokens
-	return api.Handle(r.Route)
+	return withinDeadline(api.Handle(r.Route))
 }
 
 func (d Deps) assessors() *workflow.Assessors {
@@ -673,76 +797,76 @@ func PlatformAPI(d Deps) apiHandler {
 		h.Notify = platformapi.MailDecision(d.Platforms.Config, d.Mailer, d.Sender, d.Sanctions.Agency, d.Now)
 		h.Forward = platformapi.MailQuestion(d.Mailer, d.Sender, d.Sanctions.Agency)
 	}
-	return api.Handle(h.Route)
+	return withinDeadline(api.Handle(h.Route))
 }
 
 // RequestObjectionDecision is RequestObjectionDecisionFunction's handler.
 func RequestObjectionDecision(d Deps) func(context.Context, workflow.ObjectionInput) (workflow.ObjectionOutput, error) {
-	return d.steps().RequestObjectionDecision
+	return withinDeadline(d.steps().RequestObjectionDecision)
 }
 
 // StartWorkflow is StartWorkflowFunction's handler.
 func StartWorkflow(d Deps) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-	return workflow.Launcher{SFN: d.SFN, StateMachineARN: d.StateMachineARN}.Start
+	return withinDeadline(workflow.Launcher{SFN: d.SFN, StateMachineARN: d.StateMachineARN}.Start)
 }
 
 // RecordReports is RecordReportsFunction's handler.
 func RecordReports(d Deps) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-	return report.Recorder{Table: d.Table, Now: d.Now}.Record
+	return withinDeadline(report.Recorder{Table: d.Table, Now: d.Now}.Record)
 }
 
 // Anchor is AnchorFunction's handler: every history event's hash to the
 // external copy, and the daily signed digest of all heads.
 func Anchor(d Deps) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	w := anchor.Writer{Store: d.Anchor, MAC: d.AnchorMAC, Now: d.Now}
-	return func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	return withinDeadline(func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 		if w.Store == nil || w.MAC == nil {
 			return events.DynamoDBEventResponse{}, errors.New("anchor: no store or MAC key (TANGKAL_ANCHOR_BUCKET, TANGKAL_ANCHOR_KEY_ID)")
 		}
 		return w.Handle(ctx, ev)
-	}
+	})
 }
 
 // Tally is TallyFunction's handler: the counters of the exports and
 // figures, from every history event on the stream.
 func Tally(d Deps) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-	return stats.Tally{Table: d.Table, Now: d.Now}.Handle
+	return withinDeadline(stats.Tally{Table: d.Table, Now: d.Now}.Handle)
 }
 
 // ReporterFeedback is ReporterFeedbackFunction's handler: webhooks and
 // e-mails to reporters, and their accuracy records, from the stream.
 func ReporterFeedback(d Deps) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-	return feedback.Notifier{Table: d.Table, Fetcher: d.Fetcher, Mailer: d.Mailer, Sender: d.Sender, Now: d.Now}.Handle
+	return withinDeadline(feedback.Notifier{Table: d.Table, Fetcher: d.Fetcher, Mailer: d.Mailer, Sender: d.Sender, Now: d.Now}.Handle)
 }
 
 // VerifyAd is VerifyAdFunction's handler.
 func VerifyAd(d Deps) func(context.Context, workflow.CaseInput) (workflow.VerifyOutput, error) {
-	return d.steps().VerifyAd
+	return withinDeadline(d.steps().VerifyAd)
 }
 
 // RequestApproval is RequestApprovalFunction's handler.
 func RequestApproval(d Deps) func(context.Context, workflow.ApprovalInput) (workflow.ApprovalOutput, error) {
-	return d.steps().RequestApproval
+	return withinDeadline(d.steps().RequestApproval)
 }
 
 // SendTakedown is SendTakedownFunction's handler.
 func SendTakedown(d Deps) func(context.Context, workflow.NoticeInput) (workflow.NoticeOutput, error) {
-	return d.steps().SendTakedown
+	return withinDeadline(d.steps().SendTakedown)
 }
 
 // CheckCompliance is CheckComplianceFunction's handler.
 func CheckCompliance(d Deps) func(context.Context, workflow.CheckInput) (workflow.CheckOutput, error) {
-	return d.steps().CheckCompliance
+	return withinDeadline(d.steps().CheckCompliance)
 }
 
 // Escalate is EscalateFunction's handler.
 func Escalate(d Deps) func(context.Context, workflow.NoticeInput) (workflow.NoticeOutput, error) {
-	return d.steps().Escalate
+	return withinDeadline(d.steps().Escalate)
 }
 
 // CloseCase is CloseCaseFunction's handler.
 func CloseCase(d Deps) func(context.Context, workflow.CloseInput) (struct{}, error) {
-	return d.steps().CloseCase
+	return withinDeadline(d.steps().CloseCase)
 }
 
 // Handlers maps each function's logical id in template.yaml to its handler.
@@ -767,5 +891,124 @@ func Handlers(d Deps) map[string]any {
 		"RequestObjectionDecisionFunction": RequestObjectionDecision(d),
 		"PublicReportsFunction":            PublicReports(d),
 		"ReporterFeedbackFunction":         ReporterFeedback(d),
+	}
+}
+
+// keyRings are the secrets read at run time: those that sign links and
+// webhooks are re-read every few minutes (secrets.Ring), so a rotation
+// reaches running functions; the others are read when an execution
+// environment starts.
+type keyRings struct {
+	approval, evidence, webhook *secrets.Ring
+	platformWebhooks            map[string]*secrets.Ring
+	cursor, pseudonym, console  []byte
+	bundle, public              []byte
+	slackSigning                []byte
+	slackBot                    string
+}
+
+// readSecrets reads every secret ids names, or takes sec's values.
+func readSecrets(ids SecretIDs, sec Secrets, sm secrets.Getter) (keyRings, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var k keyRings
+	ring := func(id string, static []byte) (*secrets.Ring, error) {
+		switch {
+		case id != "" && sm != nil:
+			return secrets.NewRing(ctx, sm, id)
+		case id != "":
+			return nil, fmt.Errorf("secret %s: no Secrets Manager client to read it with", id)
+		case len(static) > 0:
+			return secrets.Static(static), nil
+		}
+		return nil, nil
+	}
+	value := func(id string, static []byte) ([]byte, error) {
+		r, err := ring(id, static)
+		if r == nil || err != nil {
+			return nil, err
+		}
+		return r.Current().Value, nil
+	}
+	var err error
+	if k.approval, err = ring(ids.Approval, sec.ApprovalKey); err != nil {
+		return k, err
+	}
+	if k.evidence, err = ring(ids.EvidenceLink, sec.EvidenceLinkKey); err != nil {
+		return k, err
+	}
+	if k.webhook, err = ring(ids.Webhook, nil); err != nil {
+		return k, err
+	}
+	for env, id := range ids.PlatformWebhooks {
+		r, err := ring(id, nil)
+		if err != nil {
+			return k, err
+		}
+		if k.platformWebhooks == nil {
+			k.platformWebhooks = map[string]*secrets.Ring{}
+		}
+		k.platformWebhooks[env] = r
+	}
+	if k.cursor, err = value(ids.Cursor, sec.CursorKey); err != nil {
+		return k, err
+	}
+	if len(k.cursor) == 0 && k.approval != nil {
+		k.cursor = audit.CursorKey("", string(k.approval.Current().Value))
+	}
+	if k.pseudonym, err = value(ids.Pseudonym, sec.PseudonymKey); err != nil {
+		return k, err
+	}
+	if k.console, err = value(ids.Console, sec.ConsoleKey); err != nil {
+		return k, err
+	}
+	if k.bundle, err = value(ids.Bundle, sec.BundleSecret); err != nil {
+		return k, err
+	}
+	if k.public, err = value(ids.PublicChallenge, sec.PublicChallengeKey); err != nil {
+		return k, err
+	}
+	k.slackSigning, k.slackBot = sec.SlackSigningSecret, sec.SlackBotToken
+	if ids.Slack != "" {
+		if sm == nil {
+			return k, fmt.Errorf("secret %s: no Secrets Manager client to read it with", ids.Slack)
+		}
+		var slackKeys struct {
+			SigningSecret string `json:"signing_secret"`
+			BotToken      string `json:"bot_token"`
+		}
+		if err := secrets.JSON(ctx, sm, ids.Slack, &slackKeys); err != nil {
+			return k, fmt.Errorf("Slack keys: %w", err)
+		}
+		k.slackSigning, k.slackBot = []byte(slackKeys.SigningSecret), slackKeys.BotToken
+	}
+	return k, nil
+}
+
+// values puts what was read into sec.
+func (k keyRings) values(sec Secrets) Secrets {
+	sec.CursorKey, sec.PseudonymKey, sec.ConsoleKey, sec.BundleSecret = k.cursor, k.pseudonym, k.console, k.bundle
+	sec.PublicChallengeKey = k.public
+	sec.SlackSigningSecret, sec.SlackBotToken = k.slackSigning, k.slackBot
+	return sec
+}
+
+// webhookKey is the key that signs a platform's webhooks: its own secret,
+// else the shared one (current versions, re-read as they rotate), else
+// what fallback gives.
+func (k keyRings) webhookKey(fallback func(string) []byte) func(string) []byte {
+	return func(env string) []byte {
+		if r := k.platformWebhooks[env]; r != nil {
+			return r.Current().Value
+		}
+		if fallback != nil {
+			if v := fallback(env); len(v) > 0 {
+				return v
+			}
+		}
+		if k.webhook != nil {
+			return k.webhook.Current().Value
+		}
+		return nil
 	}
 }

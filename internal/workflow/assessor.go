@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -25,6 +26,10 @@ type Assessors struct {
 	fetched time.Time
 }
 
+// ErrRegistryEmpty is VerifyAd's error while the table holds no licensed
+// recruiter: an operator has not run `tangkal registry load` yet.
+var ErrRegistryEmpty = errors.New("the licensed-recruiter registry in the table is empty: load it with `tangkal registry load --csv FILE --table NAME` (VerifyAd does not fall back to the bundled fictional registry)")
+
 // Assessor returns the current assessor.
 func (a *Assessors) Assessor(ctx context.Context) (*risk.Assessor, error) {
 	a.mu.Lock()
@@ -45,8 +50,9 @@ func (a *Assessors) Assessor(ctx context.Context) (*risk.Assessor, error) {
 		return nil, fmt.Errorf("read the licensed-recruiter registry: %w", err)
 	}
 	if reg.Len() == 0 {
-		slog.WarnContext(ctx, "the licensed-recruiter registry in DynamoDB is empty; using the bundled copy (run `tangkal registry load`)")
-		reg = registry.Default()
+		// Never the bundled, fictional registry in its place: every
+		// licensed recruiter would look unlicensed.
+		return nil, ErrRegistryEmpty
 	}
 	a.cached, a.fetched = risk.NewAssessor(a.Rules, reg), time.Now()
 	return a.cached, nil

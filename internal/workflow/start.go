@@ -28,26 +28,21 @@ type Launcher struct {
 	StateMachineARN string
 }
 
-// Start handles a batch of stream records. Records that fail are reported
-// as batch item failures, so Lambda retries from the first of them (and
-// bisects, then sends what keeps failing to the DLQ).
+// Start handles a batch of stream records. Only the records that fail are
+// reported as batch item failures (store.EachPerCase), so Lambda retries
+// them and, when they keep failing, sends them alone to the DLQ.
 func (l Launcher) Start(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-	var resp events.DynamoDBEventResponse
-	for i, r := range ev.Records {
+	return store.EachPerCase(ctx, ev.Records, func(ctx context.Context, r events.DynamoDBEventRecord) error {
 		caseID, ok := newCase(r)
 		if !ok {
-			continue
+			return nil
 		}
 		if err := l.start(ctx, caseID); err != nil {
 			slog.ErrorContext(logging.With(ctx, logging.CaseID, caseID), "start workflow", "err", err)
-			// Report this record and every later one: the stream is ordered.
-			for _, rest := range ev.Records[i:] {
-				resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rest.Change.SequenceNumber})
-			}
-			return resp, nil
+			return err
 		}
-	}
-	return resp, nil
+		return nil
+	}), nil
 }
 
 func (l Launcher) start(ctx context.Context, caseID string) error {

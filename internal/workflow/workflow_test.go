@@ -70,9 +70,9 @@ func TestLauncherStartsOneExecutionPerNewCase(t *testing.T) {
 			nil, nil, nil},
 		{"a replayed record (execution exists) is done", []events.DynamoDBEventRecord{record("1", "CASE#c_a", "META")},
 			map[string]error{"c_a": &sfntypes.ExecutionAlreadyExists{Message: aws.String("exists")}}, nil, nil},
-		{"a failure retries that record and every later one", []events.DynamoDBEventRecord{
+		{"a failure retries that record only: other cases start", []events.DynamoDBEventRecord{
 			record("1", "CASE#c_a", "META"), record("2", "CASE#c_b", "META"), record("3", "CASE#c_c", "META")},
-			map[string]error{"c_b": errors.New("throttled")}, []string{"c_a"}, []string{"2", "3"}},
+			map[string]error{"c_b": errors.New("throttled")}, []string{"c_a", "c_c"}, []string{"2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
