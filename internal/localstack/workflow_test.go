@@ -582,10 +582,17 @@ func TestFunctionPastItsTimeoutIsRetried(t *testing.T) {
 		b, _ := json.Marshal(out.Events)
 		return strings.Contains(string(b), SandboxTimedOut)
 	})
-	for i := 0; i < 3; i++ {
-		f.advance(5 * time.Minute) // the retry, after its interval
-	}
-	f.waitStatus(id, store.StatusTakedownSent)
+	// The retry waits out its interval on the local clock: move the clock
+	// a minute at a time until it ran (the retry's timer may be set only
+	// after the timeout is recorded, so one early jump could pass it by).
+	waitFor(t, func() bool {
+		if c, err := f.st.Table.GetCase(context.Background(), id); err == nil && c.Status == store.StatusTakedownSent {
+			return true
+		}
+		f.advance(time.Minute)
+		time.Sleep(100 * time.Millisecond)
+		return false
+	})
 	mu.Lock()
 	defer mu.Unlock()
 	if calls < 2 {

@@ -209,9 +209,13 @@ var scenarios = []scenario{
 			p.waitStatus(id, store.StatusAwaitingApprove)
 			p.decideFirst(id, "approve")
 			for i := 1; i <= 6; i++ {
-				p.waitTaskFailures(id, i)
 				if i == 2 || i == 4 {
-					p.crash() // in the middle of the retries (one pending)
+					// In the middle of the retries (one pending): killed the
+					// moment the failure is recorded, before the retry's
+					// wait can end and start the next attempt.
+					p.crashWhen(fmt.Sprintf("failed run %d", i), func() bool { return p.taskFailures(id) >= i })
+				} else {
+					p.waitTaskFailures(id, i)
 				}
 				if i < 6 {
 					p.advance(time.Hour)

@@ -595,30 +595,33 @@ func (p *proc) workflowHistory(id string) string {
 // not in flight.
 func (p *proc) waitTaskFailures(id string, n int) {
 	p.t.Helper()
-	ctx := context.Background()
-	client := sfn.NewFromConfig(localstack.AWSConfig(p.sfnURL))
-	failures := func() int {
-		count := 0
-		for _, e := range p.executions(id) {
-			h, err := client.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: e.ExecutionArn, MaxResults: 1000})
-			if err != nil {
-				p.t.Fatal(err)
-			}
-			for _, ev := range h.Events {
-				if ev.Type == sfntypes.HistoryEventTypeTaskFailed || ev.Type == sfntypes.HistoryEventTypeLambdaFunctionFailed {
-					count++
-				}
-			}
-		}
-		return count
-	}
 	deadline := time.Now().Add(bound)
-	for failures() < n {
+	for p.taskFailures(id) < n {
 		if time.Now().After(deadline) {
 			p.t.Fatalf("case %s: fewer than %d failed task runs after %s; workflow: %s", id, n, bound, p.workflowHistory(id))
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
+}
+
+// taskFailures counts the case's task runs that failed.
+func (p *proc) taskFailures(id string) int {
+	p.t.Helper()
+	ctx := context.Background()
+	client := sfn.NewFromConfig(localstack.AWSConfig(p.sfnURL))
+	count := 0
+	for _, e := range p.executions(id) {
+		h, err := client.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: e.ExecutionArn, MaxResults: 1000})
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		for _, ev := range h.Events {
+			if ev.Type == sfntypes.HistoryEventTypeTaskFailed || ev.Type == sfntypes.HistoryEventTypeLambdaFunctionFailed {
+				count++
+			}
+		}
+	}
+	return count
 }
 
 // crashWhen polls cond as fast as it can and kills the stack the moment
