@@ -64,6 +64,8 @@ type Approval struct {
 	Status    string
 	Decision  string // Approve or Reject once decided
 	DecidedBy string
+	// Agency is the decider's agency (store.AgencyOf the address).
+	Agency string
 	Reason    string
 	DecidedAt time.Time
 	// Summary is the case as the approvers see it, frozen at Create.
@@ -88,6 +90,7 @@ type item struct {
 	Status    string `dynamodbav:"status"`
 	Decision  string `dynamodbav:"decision,omitempty"`
 	DecidedBy string `dynamodbav:"decided_by,omitempty"`
+	Agency    string `dynamodbav:"agency,omitempty"`
 	Reason    string `dynamodbav:"reason,omitempty"`
 	DecidedAt string `dynamodbav:"decided_at,omitempty"`
 	Summary   string `dynamodbav:"summary,omitempty"`
@@ -195,7 +198,7 @@ func (s *Store) Get(ctx context.Context, id string) (Approval, error) {
 	}
 	a := Approval{ID: it.ID, CaseID: it.CaseID, TaskToken: it.TaskToken, Tier: it.Tier, Approvers: it.Approvers,
 		ExpiresAt: time.Unix(it.ExpiresAt, 0), Status: it.Status, Decision: it.Decision, DecidedBy: it.DecidedBy,
-		Reason: it.Reason}
+		Agency: it.Agency, Reason: it.Reason}
 	a.CreatedAt, _ = time.Parse(time.RFC3339Nano, it.CreatedAt)
 	if it.DecidedAt != "" {
 		a.DecidedAt, _ = time.Parse(time.RFC3339Nano, it.DecidedAt)
@@ -242,6 +245,11 @@ func (s *Store) Decide(ctx context.Context, id, decision, approver, reason strin
 		":at": store.FormatTime(now), ":now": now.Unix(),
 	}
 	expr := "SET #status = :status, decision = :decision, decided_by = :who, decided_at = :at"
+	agency := store.AgencyOf(approver)
+	if agency != "" {
+		expr += ", agency = :agency"
+		values[":agency"] = agency
+	}
 	if reason != "" {
 		expr += ", reason = :reason"
 		values[":reason"] = reason
@@ -259,7 +267,7 @@ func (s *Store) Decide(ctx context.Context, id, decision, approver, reason strin
 		ExpressionAttributeValues: av,
 	}
 	if s.Log != nil {
-		err = s.decideWithEvent(ctx, id, update, decision, approver, reason)
+		err = s.decideWithEvent(ctx, id, update, decision, approver, agency, reason, now)
 	} else {
 		_, err = s.Table.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName: update.TableName, Key: update.Key, UpdateExpression: update.UpdateExpression,
@@ -279,16 +287,18 @@ func (s *Store) Decide(ctx context.Context, id, decision, approver, reason strin
 	return s.Get(ctx, id)
 }
 
-func (s *Store) decideWithEvent(ctx context.Context, id string, update *types.Update, decision, approver, reason string) error {
+func (s *Store) decideWithEvent(ctx context.Context, id string, update *types.Update, decision, approver, agency, reason string, now time.Time) error {
 	// The case id is needed for the event; it never changes, so reading it
 	// first is safe.
 	a, err := s.Get(ctx, id)
 	if err != nil {
 		return err
 	}
-	data := history.ApprovalDecidedData{ApprovalID: id, Decision: decision, Reason: reason, Tier: a.Tier}
-	_, err = s.Log.Append(ctx, a.CaseID, EventDecided, approver, data,
-		history.Change{Items: []types.TransactWriteItem{{Update: update}}})
+	data := history.ApprovalDecidedData{ApprovalID: id, Decision: decision, Reason: reason, Tier: a.Tier, Agency: agency}
+	// Item 0 of Items is the decision's condition (history reports its
+	// failure as ErrConditionFailed); then the case under its deciders.
+	items := append([]types.TransactWriteItem{{Update: update}}, store.DecisionIndexItems(s.Table.Name, a.CaseID, agency, approver, now)...)
+	_, err = s.Log.Append(ctx, a.CaseID, EventDecided, approver, data, history.Change{Items: items})
 	return err
 }
 

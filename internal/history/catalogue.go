@@ -164,6 +164,8 @@ type ApprovalDecidedData struct {
 	DecidedBy  string `json:"decided_by,omitempty"`
 	Reason     string `json:"reason,omitempty"`
 	Tier       string `json:"tier,omitempty"`
+	// Agency is the decider's agency (store.AgencyOf the address).
+	Agency string `json:"agency,omitempty"`
 }
 
 // NoticeFailedData: one attempt to send a notice failed.

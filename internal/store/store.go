@@ -35,6 +35,12 @@
 // ByPlatform (GSI2PK=PLATFORM#<platform>, GSI2SK=<created_at>#<id>) serve
 // auditors' listings without a Scan. ByCount (GSI3PK=WATCHLIST,
 // takedown_cases, a number) ranks WATCH items for the watchlist.
+// ByStatusPlatform and ByFacet serve the other listings (index.go):
+//
+//	CASE#<id>      FACET#<facet>[#<value>]  the case under ALL, URGENCY#<u>, CATEGORY#<c>,
+//	                             AGENCY#<a>, APPROVER#<address> (ByFacet, keys only)
+//	REPORTER#<pseudonym> CONTACT#<report id>  the name and contact a reporter gave,
+//	                             expiring after the contact retention (TTL; package report)
 package store
 
 import (
@@ -73,6 +79,7 @@ const (
 	PrefixStats    = "STATS#"
 	PrefixMonth    = "MONTH#"
 	PrefixTallied  = "TALLIED#"
+	PrefixContact  = "CONTACT#"
 
 	// SKWatch is an entity's watchlist item; PKWatchlist its ByCount
 	// partition.
@@ -165,6 +172,10 @@ func ReporterPK(pseudonym string) string { return PrefixReporter + pseudonym }
 func ReporterReportSK(receivedAt time.Time, reportID string) string {
 	return PrefixReport + FormatTime(receivedAt) + "#" + reportID
 }
+
+// ContactSK is the sort key of the name and contact given with a report,
+// under the reporter's partition.
+func ContactSK(reportID string) string { return PrefixContact + reportID }
 
 // StatsPK is the partition of the counters of a scope: a platform
 // (StatsPlatform) or StatsAwareness.
