@@ -65,7 +65,7 @@ type Approval struct {
 	Decision  string // Approve or Reject once decided
 	DecidedBy string
 	// Agency is the decider's agency (store.AgencyOf the address).
-	Agency string
+	Agency    string
 	Reason    string
 	DecidedAt time.Time
 	// Summary is the case as the approvers see it, frozen at Create.

@@ -179,7 +179,7 @@ func (r Reader) List(ctx context.Context, req api.Request) (api.Response, error)
 		From: store.FormatTime(from), To: store.FormatTime(to)}
 	in := &dynamodb.QueryInput{
 		TableName: aws.String(r.Table.Name), IndexName: aws.String(l.index), Limit: aws.Int32(int32(limit)), ScanIndexForward: aws.Bool(false),
-		KeyConditionExpression: aws.String("#pk = :pk AND #sk BETWEEN :from AND :to"),
+		KeyConditionExpression:   aws.String("#pk = :pk AND #sk BETWEEN :from AND :to"),
 		ExpressionAttributeNames: map[string]string{"#pk": l.pkName, "#sk": l.skName},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk":   &types.AttributeValueMemberS{Value: l.pk},
