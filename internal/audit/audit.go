@@ -373,6 +373,8 @@ func (r Reader) Route(ctx context.Context, req api.Request) (api.Response, error
 		return r.Entity(ctx, req)
 	case "GET /stats/compliance":
 		return r.ComplianceStats(ctx, req)
+	case "GET /stats/pipeline":
+		return r.Pipeline(ctx, req)
 	case "GET /cases/{id}/reports":
 		return r.Reports(ctx, req)
 	case "GET /cases/{id}/verify":

@@ -26,6 +26,8 @@
 //	ENTITY#<k>#<v> WATCH         the entity's takedown cases, for the watchlist (package stats)
 //	STATS#<scope>  MONTH#<yyyy-mm> counters of a platform (PLATFORM#<p>) or of
 //	                             removed ads (AWARENESS) in a WIB month (package stats)
+//	STATS#PIPELINE STATUS        cases by status; MONTH#<yyyy-mm> times to takedown
+//	                             request and to approval, by agency (package stats)
 //	CASE#<id>      TALLIED#<seq> the event was counted once (TTL; package stats)
 //
 // Every EVENT# item is also copied, from the stream, outside the table
@@ -87,6 +89,10 @@ const (
 	PKWatchlist = "WATCHLIST"
 	// StatsAwareness is the scope of the removed-ads counters.
 	StatsAwareness = "AWARENESS"
+	// StatsPipeline is the scope of the pipeline's counters; SKStatus
+	// its item of cases by status.
+	StatsPipeline = "PIPELINE"
+	SKStatus      = "STATUS"
 
 	SKMeta  = "META"
 	SKClaim = "CLAIM"
