@@ -24,7 +24,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/tangkal/tangkal/internal/api"
 	"github.com/tangkal/tangkal/internal/risk"
 	"github.com/tangkal/tangkal/internal/stats"

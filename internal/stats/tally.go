@@ -157,7 +157,9 @@ func moveOf(img map[string]events.DynamoDBAttributeValue) Move {
 func (t Tally) Count(ctx context.Context, e history.Event) error { return t.count(ctx, e, Move{}) }
 
 // CountMove counts one event and the status change it made.
-func (t Tally) CountMove(ctx context.Context, e history.Event, m Move) error { return t.count(ctx, e, m) }
+func (t Tally) CountMove(ctx context.Context, e history.Event, m Move) error {
+	return t.count(ctx, e, m)
+}
 
 func (t Tally) count(ctx context.Context, e history.Event, m Move) error {
 	ups, err := t.updates(ctx, e)
