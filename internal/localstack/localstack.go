@@ -34,6 +34,7 @@ import (
 	"github.com/tangkal/tangkal/internal/platform"
 	"github.com/tangkal/tangkal/internal/platformsim"
 	"github.com/tangkal/tangkal/internal/registry"
+	"github.com/tangkal/tangkal/internal/report"
 	"github.com/tangkal/tangkal/internal/safefetch"
 	"github.com/tangkal/tangkal/internal/samtemplate"
 	"github.com/tangkal/tangkal/internal/sfnlocal"
@@ -384,11 +385,19 @@ func (s *Stack) build(cfg Config, dataDir string, k keys, routes map[string]stri
 	if err != nil {
 		return wiring.Deps{}, err
 	}
+	retentionDays, err := s.Template.Parameter("ReporterContactRetentionDays", env)
+	if err != nil {
+		return wiring.Deps{}, err
+	}
+	retention, err := report.RetentionDays(retentionDays)
+	if err != nil {
+		return wiring.Deps{}, err
+	}
 	st := wiring.Settings{
 		FinePerItemIDR: finePerItem, ObjectionWindow: objectionWindow,
 		ObjectionAgency: agency, AgencyEmails: []string{LocalAgencyEmail},
-		EvidenceLinkLifetime: lifetime,
-		Table:                cfg.Table, StateMachineARN: s.StateMachineARN, Sender: localSender, PublicURL: s.APIURL,
+		EvidenceLinkLifetime: lifetime, ContactRetention: retention,
+		Table: cfg.Table, StateMachineARN: s.StateMachineARN, Sender: localSender, PublicURL: s.APIURL,
 		ApproverTiers: approvers, SlackChannel: localSlackChannel,
 		SlackApprovers: map[string]string{localSlackUser: approvers[0][0]},
 	}

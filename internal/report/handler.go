@@ -7,8 +7,19 @@ import (
 	"github.com/tangkal/tangkal/internal/auth"
 )
 
-// Handler serves POST /reports.
+// Handler serves POST /reports and POST /reporters/{pseudonym}/resolve.
 type Handler struct{ Intake Intake }
+
+// Route dispatches the function's routes.
+func (h Handler) Route(ctx context.Context, req api.Request) (api.Response, error) {
+	switch req.RouteKey {
+	case "POST /reporters/{pseudonym}/resolve":
+		return h.Resolve(ctx, req)
+	case "POST /reports", "":
+		return h.Submit(ctx, req)
+	}
+	return api.Response{}, api.Errorf(404, "not_found", "", "no route %s", req.RouteKey)
+}
 
 // Submit validates the body and records the report: 202 with the receipt.
 func (h Handler) Submit(ctx context.Context, req api.Request) (api.Response, error) {

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -57,6 +59,22 @@ type Intake struct {
 // DefaultContactRetention is how long reporters' names and contacts are
 // kept unless configured (template parameter ReporterContactRetentionDays).
 const DefaultContactRetention = 90 * 24 * time.Hour
+
+// ContactRetentionEnv names the variable holding the retention in days
+// (template parameter ReporterContactRetentionDays).
+const ContactRetentionEnv = "TANGKAL_CONTACT_RETENTION_DAYS"
+
+// RetentionDays reads a retention in whole days (empty: the default).
+func RetentionDays(s string) (time.Duration, error) {
+	if strings.TrimSpace(s) == "" {
+		return DefaultContactRetention, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 1 || n > 3650 {
+		return 0, fmt.Errorf("reporter contact retention %q: want a whole number of days from 1 to 3650", s)
+	}
+	return time.Duration(n) * 24 * time.Hour, nil
+}
 
 func (in Intake) contactRetention() time.Duration {
 	if in.ContactRetention > 0 {

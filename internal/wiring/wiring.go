@@ -84,6 +84,9 @@ type Deps struct {
 	AnchorMAC anchor.MAC
 	// PseudonymKey keys reporters' pseudonyms.
 	PseudonymKey []byte
+	// ContactRetention is how long reporters' names and contacts are
+	// kept (0: report.DefaultContactRetention).
+	ContactRetention time.Duration
 	// ConsoleKey signs the console's sessions and CSRF tokens.
 	ConsoleKey []byte
 	// SignIn is how people sign in to the console: the Cognito hosted UI
@@ -135,6 +138,9 @@ type Settings struct {
 	AgencyEmails    []string
 	// ObjectionWindow is how long a platform may object (0: a day).
 	ObjectionWindow time.Duration
+	// ContactRetention is how long reporters' names and contacts are kept
+	// (0: report.DefaultContactRetention).
+	ContactRetention time.Duration
 }
 
 // Secrets are the keys the handlers use.
@@ -210,8 +216,8 @@ func Build(st Settings, sec Secrets, svc Services) (Deps, error) {
 		Fetcher:  safefetch.New(svc.Fetch),
 		Evidence: svc.Evidence, Mailer: svc.Mailer, Sender: st.Sender,
 		ApproverTiers: st.ApproverTiers, CursorKey: sec.CursorKey, Tokens: svc.Tokens,
-		PseudonymKey: sec.PseudonymKey,
-		ConsoleKey:   sec.ConsoleKey,
+		PseudonymKey: sec.PseudonymKey, ContactRetention: st.ContactRetention,
+		ConsoleKey: sec.ConsoleKey,
 	}
 	var err error
 	switch {
@@ -306,6 +312,9 @@ func FromEnv(ctx context.Context) (Deps, error) {
 		return Deps{}, err
 	}
 	if st.EvidenceLinkLifetime, err = evidence.LifetimeDays(os.Getenv(evidence.LinkDaysEnv)); err != nil {
+		return Deps{}, err
+	}
+	if st.ContactRetention, err = report.RetentionDays(os.Getenv(report.ContactRetentionEnv)); err != nil {
 		return Deps{}, err
 	}
 	if st.FinePerItemIDR, st.ObjectionWindow, err = ParseSanctions(os.Getenv("TANGKAL_FINE_PER_ITEM_IDR"), os.Getenv("TANGKAL_OBJECTION_WINDOW_SECONDS")); err != nil {
@@ -466,7 +475,7 @@ type apiHandler = func(context.Context, api.Request) (api.Response, error)
 // SubmitReport is SubmitReportFunction's handler.
 func SubmitReport(d Deps) apiHandler {
 	h := report.Handler{Intake: d.intake()}
-	return api.Handle(h.Submit)
+	return api.Handle(h.Route)
 }
 
 // intake is how reports are recorded, by the API and the console alike.
@@ -474,7 +483,7 @@ func (d Deps) intake() report.Intake {
 	if len(d.PseudonymKey) == 0 {
 		slog.Warn("no TANGKAL_PSEUDONYM_SECRET: reporters' pseudonyms are unkeyed hashes")
 	}
-	return report.Intake{Table: d.Table, Now: d.Now, PseudonymKey: d.PseudonymKey}
+	return report.Intake{Table: d.Table, Now: d.Now, PseudonymKey: d.PseudonymKey, ContactRetention: d.ContactRetention}
 }
 
 // CasesAPI is CasesApiFunction's handler.
