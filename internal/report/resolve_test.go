@@ -102,7 +102,7 @@ func TestContactsLiveApartExpireAndAreResolvedOnRecord(t *testing.T) {
 		t.Fatalf("first contact %v", c1)
 	}
 	exp := c1["expires_at"].(*types.AttributeValueMemberN).Value
-	if want := fmt.Sprint(now.Add(-40*24*time.Hour).Add(30 * 24 * time.Hour).Unix()); exp != want {
+	if want := fmt.Sprint(now.Add(-40 * 24 * time.Hour).Add(30 * 24 * time.Hour).Unix()); exp != want {
 		t.Errorf("first contact expires at %s, want %s (30 days after the report)", exp, want)
 	}
 	if _, ok := mine[store.ContactSK(other.ReportID)]; ok {
