@@ -115,7 +115,6 @@ func TestPipelineStatsFromTheStream(t *testing.T) {
 		if _, err := approvals.Decide(ctx, a.ID, approval.Approve, p.approver, "indicators confirmed"); err != nil {
 			t.Fatal(err)
 		}
-		step(p.decide+1, history.ApprovalDecided+"_routed", store.StatusApproved, nil)
 		step(p.takedown, history.TakedownRequested, store.StatusTakedownSent, history.NoticeSentData{Kind: "takedown_request", Level: 0})
 		if i == 0 {
 			step(p.takedown+300, history.WarningSent, store.StatusEscalated, history.NoticeSentData{Kind: "warning", Level: 1})
