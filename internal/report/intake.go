@@ -403,7 +403,20 @@ func (in Intake) join(ctx context.Context, now time.Time, caseID string, s Submi
 		return Receipt{}, err
 	}
 	items = append(items, mine...)
-	_, err = in.Table.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	// The case check meets the stream's and the workflow's appends to the
+	// case: a conflict with one of them is retried (nothing was written).
+	for attempt := 0; ; attempt++ {
+		_, err = in.Table.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		cancel, ok := store.Cancelled(err)
+		if !ok || !cancel.Conflict() || cancel.ConditionFailedAfter(0) || attempt >= 20 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return Receipt{}, ctx.Err()
+		case <-time.After(time.Duration(1+rand.IntN(5*(attempt+1))) * time.Millisecond):
+		}
+	}
 	// Items: the report, the case check, the idempotency record, then the
 	// reporter's items.
 	if cancel, ok := store.Cancelled(err); ok && idem != nil && cancel.ConditionFailed(2) {
