@@ -299,7 +299,23 @@ func TestNeverRemovedClimbsTheWholeLadder(t *testing.T) {
 
 // mailTo returns the text of the outbox's mail to addr whose subject
 // holds subject.
+// mailTo returns the text of the mail to addr with subject, waiting for it
+// a while: a handler may record its event before it sends its mail.
 func (f *flow) mailTo(addr, subject string) string {
+	f.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if text, ok := f.findMail(addr, subject); ok {
+			return text
+		}
+		if time.Now().After(deadline) {
+			f.t.Fatalf("no mail to %s with subject %q", addr, subject)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (f *flow) findMail(addr, subject string) (string, bool) {
 	f.t.Helper()
 	files, _ := filepath.Glob(filepath.Join(f.st.Outbox.Dir, "*.eml"))
 	for _, file := range files {
@@ -314,11 +330,10 @@ func (f *flow) mailTo(addr, subject string) string {
 		dec := new(mime.WordDecoder)
 		subj, _ := dec.DecodeHeader(m.Header.Get("Subject"))
 		if strings.Contains(subj, subject) {
-			return mailText(f.t, raw)
+			return mailText(f.t, raw), true
 		}
 	}
-	f.t.Fatalf("no mail to %s with subject %q", addr, subject)
-	return ""
+	return "", false
 }
 
 func TestRejected(t *testing.T) {
