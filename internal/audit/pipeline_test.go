@@ -198,3 +198,60 @@ func TestPipelineStatsFromTheStream(t *testing.T) {
 		}
 	}
 }
+
+// Approval time is each agency's own: from the first request that asked
+// that agency (not the extra review's) to its decision; the extra review's
+// decision is not an agency's approval.
+func TestApprovalTimeIsEachAgencysFromItsOwnRequest(t *testing.T) {
+	r := newReader(t)
+	ctx := context.Background()
+	now := t0
+	clock := func() time.Time { return now }
+	r.Now = func() time.Time { return t0.Add(48 * time.Hour) }
+	log := history.Log{Table: r.Table, Now: clock}
+	id := "c_two"
+	putCase(t, r.Table, store.Case{ID: id, Platform: "facebook", Status: store.StatusVerifying}, t0)
+	at := func(min int) { now = t0.Add(time.Duration(min) * time.Minute) }
+	request := func(min int, stage string, agencies ...string) {
+		at(min)
+		if _, err := log.Append(ctx, id, history.ApprovalRequested, "workflow", history.ApprovalRequestedData{Tier: 1, Agencies: agencies, Stage: stage},
+			history.Change{Set: map[string]any{"status": store.StatusAwaitingApprove}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	decide := func(min int, stage, ag, who string) {
+		at(min)
+		if _, err := log.Append(ctx, id, history.ApprovalDecided, who, history.ApprovalDecidedData{Decision: approval.Approve, Agency: ag, Stage: stage},
+			history.Change{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	request(0, approval.StageReview, "polri")
+	decide(10, approval.StageReview, "polri", "penyidik@polri.example")
+	request(20, approval.StageDecide, "kp2mi")
+	decide(50, approval.StageDecide, "kp2mi", "dewi@kp2mi.go.id")
+	request(60, approval.StageDecide, "komdigi")
+	decide(75, approval.StageDecide, "komdigi", "rina@komdigi.go.id")
+	tally := stats.Tally{Table: r.Table, Now: clock}
+	if resp, err := tally.Handle(ctx, streamOf(t, r.Table, id)); err != nil || len(resp.BatchItemFailures) > 0 {
+		t.Fatalf("tally: %v %v", resp, err)
+	}
+	code, out := call(t, r, "GET /stats/pipeline", nil, map[string]string{"from": "2026-11", "to": "2026-12"}, auth.Auditor)
+	if code != 200 {
+		t.Fatalf("%d %v", code, out)
+	}
+	got := map[string]float64{}
+	for _, a := range out["approval_time_by_agency"].([]any) {
+		m := a.(map[string]any)
+		got[m["agency"].(string)], _ = m["median_seconds"].(float64)
+	}
+	want := map[string]float64{"kp2mi": 30 * 60, "komdigi": 15 * 60}
+	if len(got) != len(want) {
+		t.Fatalf("agencies %v, want kp2mi and komdigi alone", got)
+	}
+	for ag, w := range want {
+		if got[ag] < w*0.9 || got[ag] > w*1.1 {
+			t.Errorf("%s median %v s, want about %.0f s", ag, got[ag], w)
+		}
+	}
+}

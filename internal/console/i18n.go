@@ -354,6 +354,7 @@ var messages = map[string][2]string{
 	"code.supervisor":            {"supervisor", "supervisor"},
 	"code.investigator":          {"penyidik", "investigator"},
 	"code.approval_held":         {"persetujuan ditahan", "approval held"},
+	"code.pseudonym_resolved":    {"pseudonim pelapor diungkap", "reporter's pseudonym resolved"},
 	"code.approval_released":     {"penahanan dicabut", "hold released"},
 	"code.approval_reminded":     {"pengingat persetujuan", "approval reminder"},
 	"code.approval_hold_expired": {"penahanan berakhir", "hold expired"},

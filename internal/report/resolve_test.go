@@ -184,3 +184,88 @@ func sortedPair(s []string) []string {
 	}
 	return s
 }
+
+// Every intake path keeps the report under its reporter's pseudonym and
+// the name and contact apart from the case: a single report, a batch
+// item; the public channel keeps nothing under a reporter (no account, no
+// name, no contact).
+func TestEveryIntakePathKeepsContactsApart(t *testing.T) {
+	tb := newTable(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	in := Intake{Table: tb, Now: func() time.Time { return now }}
+	h := Handler{Intake: in}
+	const contact = `"reporter":{"name":"Rina Lestari","contact":"rina@lsm.example"}`
+	single := func() Receipt {
+		body := `{"url":"https://t.me/lokerkamboja/8101",` + contact + `}`
+		s, c, err := Parse([]byte(body), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := in.Submit(ctx, auth.Principal{Subject: "ngo-rina", Roles: []string{auth.Reporter}}, s, c, []byte(body), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	batch := func() Receipt {
+		req := batchRequest(0)
+		req.Body = `[{"url":"https://t.me/lokerkamboja/8102",` + contact + `}]`
+		long, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		resp, err := h.Batch(long, req)
+		var ans BatchAnswer
+		if err != nil || json.Unmarshal([]byte(resp.Body), &ans) != nil || ans.Accepted != 1 {
+			t.Fatalf("batch: %v %s", err, resp.Body)
+		}
+		if ans.Results[0].Receipt == nil {
+			t.Fatalf("batch item %+v", ans.Results[0])
+		}
+		return *ans.Results[0].Receipt
+	}
+	public := func() Receipt {
+		body := `{"url":"https://t.me/lokerkamboja/8103"}`
+		s, c, err := Parse([]byte(body), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := in.SubmitFrom(ctx, auth.Principal{Subject: "public"}, Origin{Source: SourcePublic}, s, c, nil, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for _, tt := range []struct {
+		name     string
+		submit   func() Receipt
+		sub      string
+		contacts int
+	}{
+		{"single report", single, "ngo-rina", 1},
+		{"batch item", batch, "crawler-1", 1},
+		{"public channel", public, "public", 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.submit()
+			for sk, it := range items(t, tb, store.CasePK(r.CaseID)) {
+				if b, _ := json.Marshal(it); strings.Contains(string(b), "Rina") || strings.Contains(string(b), "rina@") {
+					t.Errorf("case item %s holds the reporter's name or contact", sk)
+				}
+			}
+			mine := items(t, tb, store.MyReportsPK(Pseudonym(nil, tt.sub)))
+			reports := 0
+			for sk := range mine {
+				if strings.HasPrefix(sk, store.PrefixReport) {
+					reports++
+				}
+			}
+			c := mine[store.ContactSK(r.ReportID)]
+			switch {
+			case tt.contacts == 0 && len(mine) != 0:
+				t.Errorf("%d items kept under the pseudonym of %s", len(mine), tt.sub)
+			case tt.contacts > 0 && (reports != 1 || str(c, "name") != "Rina Lestari" || str(c, "contact") != "rina@lsm.example"):
+				t.Errorf("under the pseudonym: %d reports, contact %v", reports, c)
+			}
+		})
+	}
+}
