@@ -545,9 +545,15 @@ func (s *Store) save(ctx context.Context, a Approval, version int, typ history.T
 		TableName: aws.String(s.Table.Name), Item: av,
 		ConditionExpression: aws.String("version = :v"), ExpressionAttributeValues: cond,
 	}}
+	items := []types.TransactWriteItem{put}
+	if typ == EventDecided {
+		// Every agency's decision lists the case under that agency and
+		// its approver (auditors' listings, store.IndexByFacet).
+		items = append(items, store.DecisionIndexItems(s.Table.Name, a.CaseID, data.Agency, who, s.now())...)
+	}
 	_, err = s.Log.Append(ctx, a.CaseID, typ, who, data, history.Change{
 		Set:   map[string]any{"approval": a.View(s.now())},
-		Items: []types.TransactWriteItem{put},
+		Items: items,
 	})
 	return err
 }

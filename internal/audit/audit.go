@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -146,16 +147,21 @@ func (r Reader) Events(ctx context.Context, req api.Request) (api.Response, erro
 	return api.JSON(200, map[string]any{"case_id": id, "events": evs, "chain": chain}), nil
 }
 
-// List serves GET /cases?status=&platform=&from=&to=&limit=&cursor=, one
-// page from the ByStatus or ByPlatform index (never a Scan).
+// List serves GET /cases?status=&platform=&urgency=&category=&agency=&approver=&from=&to=&limit=&cursor=:
+// one page, newest first, from one Query of an index (never a Scan, never
+// a filter, so a page is short only when it is the last). One of status,
+// platform, status with platform, urgency, category, agency or approver
+// selects the cases; none of them lists every case in the time range.
+// from and to bound the creation time, or for agency and approver the
+// decision's time.
 func (r Reader) List(ctx context.Context, req api.Request) (api.Response, error) {
 	if _, err := api.Require(req, auth.Auditor, auth.Admin); err != nil {
 		return api.Response{}, err
 	}
 	q := req.QueryStringParameters
-	status, platform := q["status"], q["platform"]
-	if status == "" && platform == "" {
-		return api.Response{}, api.Invalid("status", "give status or platform (or both) to list cases")
+	l, err := listingOf(q)
+	if err != nil {
+		return api.Response{}, err
 	}
 	from, to, err := timeRange(q)
 	if err != nil {
@@ -169,34 +175,22 @@ func (r Reader) List(ctx context.Context, req api.Request) (api.Response, error)
 		}
 		limit = n
 	}
-	in := &dynamodb.QueryInput{TableName: aws.String(r.Table.Name), Limit: aws.Int32(int32(limit)), ScanIndexForward: aws.Bool(false)}
-	vals := map[string]types.AttributeValue{
-		":from": &types.AttributeValueMemberS{Value: store.FormatTime(from)},
-		":to":   &types.AttributeValueMemberS{Value: store.FormatTime(to) + "~"},
+	cq := cursorQuery{Index: l.index, PK: l.pk, PKName: l.pkName, KeyNames: []string{"PK", "SK", l.pkName, l.skName},
+		From: store.FormatTime(from), To: store.FormatTime(to)}
+	in := &dynamodb.QueryInput{
+		TableName: aws.String(r.Table.Name), IndexName: aws.String(l.index), Limit: aws.Int32(int32(limit)), ScanIndexForward: aws.Bool(false),
+		KeyConditionExpression:   aws.String("#pk = :pk AND #sk BETWEEN :from AND :to"),
+		ExpressionAttributeNames: map[string]string{"#pk": l.pkName, "#sk": l.skName},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":   &types.AttributeValueMemberS{Value: l.pk},
+			":from": &types.AttributeValueMemberS{Value: cq.From},
+			":to":   &types.AttributeValueMemberS{Value: cq.To + "~"},
+		},
 	}
-	cq := cursorQuery{From: store.FormatTime(from), To: store.FormatTime(to)}
-	if status != "" {
-		in.IndexName = aws.String(store.IndexByStatus)
-		in.KeyConditionExpression = aws.String("GSI1PK = :pk AND GSI1SK BETWEEN :from AND :to")
-		cq.Index, cq.PK, cq.PKName = store.IndexByStatus, store.StatusKey(status), "GSI1PK"
-		cq.KeyNames = []string{"PK", "SK", "GSI1PK", "GSI1SK"}
-		if platform != "" {
-			in.FilterExpression = aws.String("platform = :p")
-			vals[":p"] = &types.AttributeValueMemberS{Value: platform}
-			cq.Filter = "platform=" + platform
-		}
-	} else {
-		in.IndexName = aws.String(store.IndexByPlatform)
-		in.KeyConditionExpression = aws.String("GSI2PK = :pk AND GSI2SK BETWEEN :from AND :to")
-		cq.Index, cq.PK, cq.PKName = store.IndexByPlatform, store.PlatformKey(platform), "GSI2PK"
-		cq.KeyNames = []string{"PK", "SK", "GSI2PK", "GSI2SK"}
-	}
-	vals[":pk"] = &types.AttributeValueMemberS{Value: cq.PK}
-	in.ExpressionAttributeValues = vals
 	if cur := q["cursor"]; cur != "" {
 		k, err := r.decodeCursor(cq, cur)
 		if err != nil {
-			return api.Response{}, api.Invalid("cursor", "cursor is not one this API returned for this listing (same status, platform, from and to)")
+			return api.Response{}, api.Invalid("cursor", "cursor is not one this API returned for this listing (same selection, from and to)")
 		}
 		in.ExclusiveStartKey = k
 	}
@@ -204,8 +198,14 @@ func (r Reader) List(ctx context.Context, req api.Request) (api.Response, error)
 	if err != nil {
 		return api.Response{}, fmt.Errorf("list cases: %w", err)
 	}
+	items := out.Items
+	if l.keysOnly {
+		if items, err = r.casesOf(ctx, items); err != nil {
+			return api.Response{}, err
+		}
+	}
 	cases := []ListedCase{}
-	if err := attributevalue.UnmarshalListOfMaps(out.Items, &cases); err != nil {
+	if err := attributevalue.UnmarshalListOfMaps(items, &cases); err != nil {
 		return api.Response{}, fmt.Errorf("decode cases: %w", err)
 	}
 	resp := map[string]any{"cases": cases}
@@ -213,6 +213,91 @@ func (r Reader) List(ctx context.Context, req api.Request) (api.Response, error)
 		resp["next_cursor"] = r.encodeCursor(cq, out.LastEvaluatedKey)
 	}
 	return api.JSON(200, resp), nil
+}
+
+// listing is the index and partition a listing reads.
+type listing struct {
+	index, pkName, skName, pk string
+	// keysOnly: the index holds the case's key only (ByFacet).
+	keysOnly bool
+}
+
+// listingOf picks the index for the selection in q.
+func listingOf(q map[string]string) (listing, error) {
+	var given []string
+	for _, f := range []string{"status", "platform", "urgency", "category", "agency", "approver"} {
+		v := q[f]
+		if v == "" {
+			continue
+		}
+		if len(v) > 200 || strings.ContainsAny(v, "#\x00") {
+			return listing{}, api.Invalid(f, "%s is not a valid value", f)
+		}
+		given = append(given, f)
+	}
+	if u := q["urgency"]; u != "" && u != "urgent" && u != "normal" {
+		return listing{}, api.Invalid("urgency", "urgency must be urgent or normal")
+	}
+	facet := func(name, value string) listing {
+		return listing{index: store.IndexByFacet, pkName: "FPK", skName: "GSI1SK", pk: store.FacetKey(name, value), keysOnly: true}
+	}
+	switch {
+	case len(given) == 0:
+		return facet(store.FacetAll, ""), nil
+	case len(given) == 2 && given[0] == "status" && given[1] == "platform":
+		return listing{index: store.IndexByStatusPlatform, pkName: "GSI4PK", skName: "GSI1SK", pk: store.StatusPlatformKey(q["status"], q["platform"])}, nil
+	case len(given) > 1:
+		return listing{}, api.Invalid(given[1], "list by one of status, platform, urgency, category, agency or approver (or status with platform), not %s with %s", given[0], given[1])
+	}
+	switch f := given[0]; f {
+	case "status":
+		return listing{index: store.IndexByStatus, pkName: "GSI1PK", skName: "GSI1SK", pk: store.StatusKey(q[f])}, nil
+	case "platform":
+		return listing{index: store.IndexByPlatform, pkName: "GSI2PK", skName: "GSI2SK", pk: store.PlatformKey(q[f])}, nil
+	case "urgency":
+		return facet(store.FacetUrgency, q[f]), nil
+	case "category":
+		return facet(store.FacetCategory, q[f]), nil
+	case "agency":
+		return facet(store.FacetAgency, strings.ToLower(q[f])), nil
+	default:
+		return facet(store.FacetApprover, strings.ToLower(q[f])), nil
+	}
+}
+
+// listedProjection is what a listing shows of a case (ListedCase).
+const listedProjection = "case_id, #url, canonical_url, platform, #status, urgency, label, score, report_count, created_at, deadline, takedown_at, removed_at, outcome, closed_at"
+
+// casesOf reads the cases a keys-only page names (one BatchGetItem), in
+// the page's order.
+func (r Reader) casesOf(ctx context.Context, page []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	keys := make([]map[string]types.AttributeValue, 0, len(page))
+	order := make([]string, 0, len(page))
+	for _, it := range page {
+		pk, _ := it["PK"].(*types.AttributeValueMemberS)
+		if pk == nil {
+			continue
+		}
+		keys = append(keys, store.Key(pk.Value, store.SKMeta))
+		order = append(order, pk.Value)
+	}
+	found, err := r.Table.BatchGetNamed(ctx, keys, listedProjection, map[string]string{"#url": "url", "#status": "status"})
+	if err != nil {
+		return nil, fmt.Errorf("list cases: %w", err)
+	}
+	byPK := make(map[string]map[string]types.AttributeValue, len(found))
+	for _, it := range found {
+		if id, ok := it["case_id"].(*types.AttributeValueMemberS); ok {
+			byPK[store.CasePK(id.Value)] = it
+		}
+	}
+	out := make([]map[string]types.AttributeValue, 0, len(order))
+	for _, pk := range order {
+		if it, ok := byPK[pk]; ok {
+			out = append(out, it)
+		}
+	}
+	return out, nil
 }
 
 // ListedCase is a case as listings show it: only what the ByStatus and
@@ -288,6 +373,8 @@ func (r Reader) Route(ctx context.Context, req api.Request) (api.Response, error
 		return r.Entity(ctx, req)
 	case "GET /stats/compliance":
 		return r.ComplianceStats(ctx, req)
+	case "GET /stats/pipeline":
+		return r.Pipeline(ctx, req)
 	case "GET /cases/{id}/reports":
 		return r.Reports(ctx, req)
 	case "GET /cases/{id}/verify":

@@ -72,7 +72,7 @@ func TestListRefusesEveryCursorItDidNotIssueForThatListing(t *testing.T) {
 		{"status cursor on a platform listing", byPlatform, statusCur},
 		{"platform cursor on a status listing", byStatus, platformCur},
 		{"status cursor on another status", map[string]string{"status": store.StatusRejected}, statusCur},
-		{"status cursor with a platform filter added", map[string]string{"status": store.StatusReceived, "platform": "facebook"}, statusCur},
+		{"status cursor on the status with platform listing", map[string]string{"status": store.StatusReceived, "platform": "facebook"}, statusCur},
 		{"platform cursor on another platform", map[string]string{"platform": "tiktok"}, platformCur},
 		{"cursor with another time range", map[string]string{"status": store.StatusReceived, "from": "2026-01-01T00:00:00Z"}, statusCur},
 	}

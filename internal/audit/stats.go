@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/tangkal/tangkal/internal/api"
 	"github.com/tangkal/tangkal/internal/auth"
+	"github.com/tangkal/tangkal/internal/stats"
 	"github.com/tangkal/tangkal/internal/store"
 )
 
@@ -49,7 +51,13 @@ type PlatformStats struct {
 	// referrals the platform has received: counted since the start, not
 	// limited to the period.
 	Sanctions store.Sanctions `json:"sanctions"`
-	durations []time.Duration
+	// Escalations are the warnings sent (EscalationsByLevel: warnings 1,
+	// 2 and 3), from the counters kept from the stream: for the takedown
+	// requests of the WIB months the period touches (every month when it
+	// is open), counted in the month of the request.
+	Escalations        int64   `json:"escalations"`
+	EscalationsByLevel []int64 `json:"escalations_by_level"`
+	durations          []time.Duration
 }
 
 // ComplianceResponse is the answer of GET /stats/compliance.
@@ -103,9 +111,20 @@ func (r Reader) ComplianceStats(ctx context.Context, req api.Request) (api.Respo
 	if q["to"] != "" {
 		out.To = store.FormatTime(to)
 	}
+	fromMonth, toMonth := "", "~"
+	if q["from"] != "" {
+		fromMonth = stats.Month(from)
+	}
+	if q["to"] != "" {
+		toMonth = stats.Month(to)
+	}
+	out.Total.EscalationsByLevel = make([]int64, 3)
 	for _, p := range platforms {
 		s, err := r.platformStats(ctx, p, from, to, now)
 		if err != nil {
+			return api.Response{}, err
+		}
+		if err := s.escalations(ctx, r.Table, fromMonth, toMonth); err != nil {
 			return api.Response{}, err
 		}
 		out.Platforms = append(out.Platforms, s)
@@ -188,7 +207,27 @@ func (s *PlatformStats) count(it statsItem, now time.Time) {
 	s.durations = append(s.durations, d)
 }
 
+// escalations reads the platform's warnings from its monthly counters.
+func (s *PlatformStats) escalations(ctx context.Context, t store.Table, from, to string) error {
+	months, err := stats.ReadMonths(ctx, t, store.StatsPlatform(s.Platform), from, to)
+	if err != nil {
+		return err
+	}
+	s.EscalationsByLevel = make([]int64, 3)
+	for _, m := range months {
+		s.Escalations += m.Numbers["escalations"]
+		for l := 1; l <= 3; l++ {
+			s.EscalationsByLevel[l-1] += m.Numbers[stats.AttrEscLevel+strconv.Itoa(l)]
+		}
+	}
+	return nil
+}
+
 func (s *PlatformStats) add(o PlatformStats) {
+	s.Escalations += o.Escalations
+	for i, n := range o.EscalationsByLevel {
+		s.EscalationsByLevel[i] += n
+	}
 	s.Cases += o.Cases
 	s.RequestsSent += o.RequestsSent
 	s.RemovedInTime += o.RemovedInTime

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tangkal/tangkal/internal/api"
 	"github.com/tangkal/tangkal/internal/auth"
@@ -38,11 +39,21 @@ func putCase(t *testing.T, tb store.Table, c store.Case, created time.Time) {
 	c.CreatedAt, c.UpdatedAt = store.FormatTime(created), store.FormatTime(created)
 	c.GSI1PK, c.GSI1SK = store.StatusKey(c.Status), store.TimeKey(created, c.ID)
 	c.GSI2PK, c.GSI2SK = store.PlatformKey(c.Platform), store.TimeKey(created, c.ID)
+	c.GSI4PK = store.StatusPlatformKey(c.Status, c.Platform)
 	item, err := attributevalue.MarshalMap(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tb.DB.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(tb.Name), Item: item}); err != nil {
+	// The case and its facets, as intake and verification write them.
+	items := []types.TransactWriteItem{{Put: &types.Put{TableName: aws.String(tb.Name), Item: item}},
+		store.FacetPut(tb.Name, c.ID, store.FacetAll, "", created)}
+	if c.Category != "" {
+		items = append(items, store.FacetPut(tb.Name, c.ID, store.FacetCategory, c.Category, created))
+	}
+	if c.Urgency != "" {
+		items = append(items, store.FacetPut(tb.Name, c.ID, store.FacetUrgency, c.Urgency, created))
+	}
+	if _, err := tb.DB.TransactWriteItems(context.Background(), &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
 		t.Fatal(err)
 	}
 }

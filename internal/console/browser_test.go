@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
@@ -378,7 +381,23 @@ func TestConsoleStory(t *testing.T) {
 		t.Errorf("bundle download %s: case %s, %d decisions, chain valid %v, signed %v", name, doc.Bundle.CaseID,
 			len(doc.Bundle.Decisions), doc.Bundle.Chain.Valid, doc.Signature.Value != "")
 	}
-	b.open("/console/figures")
+	// Approval time per agency, from the stream's counters (tallied a
+	// moment after the decisions).
+	var pipe string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		b.open("/console/figures")
+		if pipe = value(b, chromedp.Evaluate[string](`(document.querySelector("#pipe") || {}).parentElement?.textContent || ""`)); pipe != "" {
+			break
+		}
+	}
+	if !strings.Contains(pipe, "Waktu persetujuan per instansi") || !strings.Contains(pipe, "KP2MI") || !strings.Contains(pipe, "Komdigi") {
+		t.Errorf("figures lack the approval time of KP2MI and Komdigi: %q", pipe)
+	}
+	// One row (label and value) per agency; the manual clock did not move
+	// while they decided, so the bars are empty.
+	if n := value(b, chromedp.Evaluate[int64](`document.querySelectorAll("#pipe ~ svg.chart text").length`)); n != 4 {
+		t.Errorf("the approval-time chart has %d labels, want 2 agencies' label and value", n)
+	}
 	b.check("figures")
 	b.open("/console/exports")
 	b.check("exports")
@@ -402,10 +421,50 @@ func TestConsoleStory(t *testing.T) {
 		t.Errorf("admin page lacks the agencies and policies: %q", page)
 	}
 	b.check("admin")
+	// The reporter's pseudonym, as auditors see it, resolved with a
+	// reason: a reason too short is refused next to its field, nothing
+	// disclosed; then the account shows and the case records it.
+	pseudonym := reportPseudonym(t, st, caseID)
+	// (the browser's own minlength check is lifted: the server's is tested)
+	value(b, chromedp.Evaluate[any](`document.querySelector("#resolve-reason").removeAttribute("minlength")`))
+	b.run(chromedp.SetValue(chromedp.CSS("#pseudonym"), pseudonym), chromedp.SetValue(chromedp.CSS("#resolve-reason"), "x"),
+		chromedp.Submit(chromedp.CSS("#pseudonym")), chromedp.WaitVisible(chromedp.CSS("#resolve-reason-error")))
+	if page := b.body(); !strings.Contains(page, "Alasan wajib diisi") || strings.Contains(page, "ngo-sari") {
+		t.Errorf("a resolution without a real reason: %q", page)
+	}
+	b.run(chromedp.SetValue(chromedp.CSS("#resolve-reason"), "Permintaan penyidik Polri untuk menghubungi pelapor"),
+		chromedp.Submit(chromedp.CSS("#pseudonym")), chromedp.WaitVisible(chromedp.CSS("#resolution")))
+	if got := b.text("#resolution"); !strings.Contains(got, "ngo-sari") || !strings.Contains(got, caseID) {
+		t.Errorf("the resolution does not name the account and its case: %q", got)
+	}
+	b.check("admin-resolved")
+	b.open("/console/cases/" + caseID + "/history")
+	if page := b.body(); !strings.Contains(page, "pseudonim pelapor diungkap · ") || !strings.Contains(page, "admin:admin-1") {
+		t.Errorf("the case's history does not record the resolution: %q", page)
+	}
 	b.open("/console/cases/c_nonexistent")
 	if page := b.body(); !strings.Contains(page, "404") || !strings.Contains(page, "tidak ada") {
 		t.Errorf("an unknown case: %q", page)
 	}
 	b.check("error")
 	fmt.Fprintln(os.Stderr, "screenshots in", b.shots)
+}
+
+// reportPseudonym is the pseudonym recorded on a case's first report.
+func reportPseudonym(t *testing.T, st *localstack.Stack, caseID string) string {
+	t.Helper()
+	out, err := st.Table.DB.Query(context.Background(), &dynamodb.QueryInput{
+		TableName: aws.String(st.Table.Name), KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :r)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: store.CasePK(caseID)}, ":r": &types.AttributeValueMemberS{Value: store.PrefixReport},
+		},
+	})
+	if err != nil || len(out.Items) == 0 {
+		t.Fatalf("reports of %s: %v", caseID, err)
+	}
+	p, _ := out.Items[0]["reporter_pseudonym"].(*types.AttributeValueMemberS)
+	if p == nil || !strings.HasPrefix(p.Value, "rp-") {
+		t.Fatalf("report of %s has no keyed pseudonym: %v", caseID, out.Items[0])
+	}
+	return p.Value
 }

@@ -74,10 +74,6 @@ type Console struct {
 	Agencies  agency.Directory
 	// Rules name and explain the indicators in the page's language.
 	Rules risk.Rules
-	// Pipeline, when set, gives the figures page its approval times per
-	// agency (HOOK: to be wired to GET /stats/pipeline's source when that
-	// lands; nil or no rows: the section is not shown).
-	Pipeline func(ctx context.Context) ([]PipelineRow, error)
 }
 
 func (c *Console) now() time.Time {
@@ -249,7 +245,9 @@ func (c *Console) route(r *request) (api.Response, error) {
 	case p == "/figures" && get:
 		return c.figuresPage(r)
 	case p == "/admin" && get:
-		return c.adminPage(r)
+		return c.adminPage(r, nil, 200)
+	case p == "/admin/resolve" && post:
+		return c.resolvePseudonym(r)
 	}
 	return api.Response{}, api.NotFound("page")
 }

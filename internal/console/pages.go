@@ -691,7 +691,7 @@ type figuresView struct {
 	Esc     chart
 	Levels  chart
 	Period  string
-	// Pipeline is shown when Console.Pipeline gives rows.
+	// Pipeline is approval time per agency, shown once an agency decided.
 	Pipeline *chart
 }
 
@@ -730,15 +730,19 @@ func (c *Console) figuresPage(r *request) (api.Response, error) {
 		levels[row.Platform] = l
 	}
 	v.Levels, v.Period = levelChart(r.lang, platforms, levels), tr.From+" – "+tr.To
-	if c.Pipeline != nil {
-		rows, err := c.Pipeline(r.ctx)
-		if err != nil {
-			return api.Response{}, err
-		}
-		if len(rows) > 0 {
-			ch := pipelineChart(r.lang, rows, c.agencyName)
-			v.Pipeline = &ch
-		}
+	// Approval time per agency: GET /stats/pipeline, from the stream's
+	// counters (the same months as the warnings by level).
+	var pipe audit.PipelineResponse
+	if err := c.call(r, "GET /stats/pipeline", nil, nil, &pipe); err != nil {
+		return api.Response{}, err
+	}
+	var rows []PipelineRow
+	for _, a := range pipe.ApprovalTimeByAgency {
+		rows = append(rows, PipelineRow{Agency: a.Agency, Decisions: int(a.Count), MedianSeconds: a.MedianSeconds, P90Seconds: a.P90Seconds})
+	}
+	if len(rows) > 0 {
+		ch := pipelineChart(r.lang, rows, c.agencyName)
+		v.Pipeline = &ch
 	}
 	return c.render(r, 200, "figures", "figures.title", v)
 }
@@ -749,6 +753,15 @@ type adminView struct {
 	Platforms []platformRow
 	Agencies  []agencyRow
 	Policies  []policyRow
+	Resolve   resolveView
+}
+
+// resolveView is the pseudonym resolution form, and its answer.
+type resolveView struct {
+	Pseudonym, Reason string
+	// ReasonError is shown next to its field, Error above the form.
+	ReasonError, Error string
+	Result             *report.Resolution
 }
 
 type platformRow struct {
@@ -776,12 +789,16 @@ type tierRow struct {
 }
 
 // adminPage: platforms, agencies and approval policies as configured (read
-// only: they change with the deployment's configuration).
-func (c *Console) adminPage(r *request) (api.Response, error) {
+// only: they change with the deployment's configuration), and the form
+// resolving a reporter's pseudonym (res: its state after a POST).
+func (c *Console) adminPage(r *request, res *resolveView, status int) (api.Response, error) {
 	if _, err := c.require(r, auth.Admin); err != nil {
 		return api.Response{}, err
 	}
 	var v adminView
+	if res != nil {
+		v.Resolve = *res
+	}
 	for _, id := range c.Platforms.IDs() {
 		p := c.Platforms.Platforms[id]
 		v.Platforms = append(v.Platforms, platformRow{ID: id, Name: p.DisplayName, Channel: p.Channel,
@@ -806,7 +823,50 @@ func (c *Console) adminPage(r *request) (api.Response, error) {
 		}
 		v.Policies = append(v.Policies, row)
 	}
-	return c.render(r, 200, "admin", "admin.title", v)
+	return c.render(r, status, "admin", "admin.title", v)
+}
+
+// resolvePseudonym resolves a reporter's pseudonym through the code path
+// of POST /reporters/{pseudonym}/resolve (report.Handler.Resolve,
+// in-process, as the signed-in admin): the reason is required, and the
+// resolution is recorded in each of the reporter's cases before anything
+// is shown.
+func (c *Console) resolvePseudonym(r *request) (api.Response, error) {
+	if _, err := c.require(r, auth.Admin); err != nil {
+		return api.Response{}, err
+	}
+	f, err := c.form(r)
+	if err != nil {
+		return api.Response{}, err
+	}
+	v := resolveView{Pseudonym: strings.TrimSpace(f.Get("pseudonym")), Reason: f.Get("reason")}
+	body, err := json.Marshal(map[string]string{"reason": v.Reason})
+	if err != nil {
+		return api.Response{}, err
+	}
+	h := report.Handler{Intake: c.Intake}
+	resp, err := c.invoke(r, h.Route, "POST /reporters/{sub}/resolve", map[string]string{"sub": v.Pseudonym}, nil, string(body))
+	if err != nil {
+		var e *api.Error
+		if !errors.As(err, &e) || e.Status >= 500 {
+			return api.Response{}, err
+		}
+		switch {
+		case e.Field == "reason":
+			v.ReasonError = fmt.Sprintf(t(r.lang, "resolve.reason"), report.MinResolveReason, report.MaxResolveReason)
+		case e.Status == http.StatusNotFound:
+			v.Error = t(r.lang, "resolve.notfound")
+		default:
+			v.Error = half(r.lang, e.Message)
+		}
+		return c.adminPage(r, &v, e.Status)
+	}
+	var res report.Resolution
+	if err := json.Unmarshal([]byte(resp.Body), &res); err != nil {
+		return api.Response{}, fmt.Errorf("resolve pseudonym: answer: %w", err)
+	}
+	v.Result, v.Reason = &res, ""
+	return c.adminPage(r, &v, 200)
 }
 
 // hours says a configured period: "4 jam", "1 jam 30 menit", "3 hari".

@@ -52,48 +52,33 @@ type MyReport struct {
 }
 
 // ReporterReports keeps and lists the reports of one reporter, never
-// another's. Today TableReports lists the reports sent through the
-// console; the reporters' own query (every report of a reporter, however
-// sent) slots in behind the same interface.
+// another's. TableReports lists every report of the reporter, however
+// sent (intake keeps them under the reporter's pseudonym).
 type ReporterReports interface {
 	Add(ctx context.Context, s Session, r MyReport) error
 	List(ctx context.Context, s Session) ([]MyReport, error)
 }
 
-// TableReports keeps a reporter's console reports under
-// store.ReporterPK(pseudonym), newest first.
+// TableReports lists a reporter's reports under
+// store.MyReportsPK(pseudonym), newest first.
 type TableReports struct {
 	Table store.Table
 	// PseudonymKey keys reporters' pseudonyms, as intake does.
 	PseudonymKey []byte
 }
 
-type reporterItem struct {
-	PK string `dynamodbav:"PK"`
-	SK string `dynamodbav:"SK"`
-	MyReport
-}
-
-// Add implements ReporterReports.
-func (t TableReports) Add(ctx context.Context, s Session, r MyReport) error {
-	at, _ := time.Parse(time.RFC3339Nano, r.ReceivedAt)
-	av, err := attributevalue.MarshalMap(reporterItem{PK: store.MyReportsPK(report.Pseudonym(t.PseudonymKey, s.Subject)),
-		SK: store.ReporterReportSK(at, r.ReportID), MyReport: r})
-	if err != nil {
-		return fmt.Errorf("keep report %s for its reporter: %w", r.ReportID, err)
-	}
-	if _, err := t.Table.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(t.Table.Name), Item: av}); err != nil {
-		return fmt.Errorf("keep report %s for its reporter: %w", r.ReportID, err)
-	}
-	return nil
-}
+// Add implements ReporterReports. Intake already keeps every report under
+// its reporter's pseudonym (report.Intake), whichever way it was sent, so
+// there is nothing to add.
+func (t TableReports) Add(ctx context.Context, s Session, r MyReport) error { return nil }
 
 // List implements ReporterReports.
 func (t TableReports) List(ctx context.Context, s Session) ([]MyReport, error) {
 	out, err := t.Table.DB.Query(ctx, &dynamodb.QueryInput{
-		TableName: aws.String(t.Table.Name), KeyConditionExpression: aws.String("PK = :pk"),
+		TableName: aws.String(t.Table.Name), KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :r)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk": &types.AttributeValueMemberS{Value: store.MyReportsPK(report.Pseudonym(t.PseudonymKey, s.Subject))},
+			":r":  &types.AttributeValueMemberS{Value: store.PrefixReport},
 		},
 		ScanIndexForward: aws.Bool(false), Limit: aws.Int32(100),
 	})

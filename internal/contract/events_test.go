@@ -532,6 +532,13 @@ func TestSampleEventsDriveTheRealHandlers(t *testing.T) {
 		stats.Total.Cases != 1 || stats.Total.RequestsSent != 1 || stats.Total.RemovedInTime != 1 {
 		t.Fatalf("stats: %+v %v", stats.Total, err)
 	}
+	if pipe := e.http(t, use("casesapi-get-pipeline-stats.json"), 200); pipe["cases_by_status"] == nil || pipe["approval_time_by_agency"] == nil {
+		t.Fatalf("pipeline stats: %v", pipe)
+	}
+	// An admin resolves the sample reporter's pseudonym: the case records it.
+	if res := e.http(t, use("submitreport-resolve-reporter.json"), 200); res["account"] != "9c4d5e6f-reporter-0001" || !strings.Contains(toJSON(res["cases"]), sampleCase) {
+		t.Fatalf("resolve: %v", res)
+	}
 
 	// Approvals: the signed link and the signed Slack click of the samples.
 	// KP2MI alone decides these samples' approvals; its member decides by

@@ -24,10 +24,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/tangkal/tangkal/internal/api"
 	"github.com/tangkal/tangkal/internal/risk"
 	"github.com/tangkal/tangkal/internal/stats"
@@ -51,78 +47,20 @@ func (x Exports) now() time.Time {
 }
 
 // MaxMonths is the longest period one export covers.
-const MaxMonths = 60
+const MaxMonths = stats.MaxMonths
 
 // months reads from and to ("2026-11"; default: the last 12 months up to
 // this one, WIB).
 func (x Exports) months(q map[string]string) (string, string, error) {
-	now := x.now().In(stats.Jakarta)
-	to := stats.Month(now)
-	from := stats.Month(time.Date(now.Year(), now.Month()-11, 1, 0, 0, 0, 0, stats.Jakarta))
-	for _, f := range []struct {
-		name string
-		dst  *string
-	}{{"from", &from}, {"to", &to}} {
-		if s := q[f.name]; s != "" {
-			t, err := time.Parse("2006-01", s)
-			if err != nil {
-				return "", "", api.Invalid(f.name, "%s harus bulan seperti 2026-11 / %s must be a month like 2026-11", f.name, f.name)
-			}
-			*f.dst = t.Format("2006-01")
-		}
-	}
-	a, _ := time.Parse("2006-01", from)
-	b, _ := time.Parse("2006-01", to)
-	if b.Before(a) {
-		return "", "", api.Invalid("to", "to sebelum from / to is before from")
-	}
-	if (b.Year()-a.Year())*12+int(b.Month()-a.Month()) >= MaxMonths {
-		return "", "", api.Invalid("from", "paling banyak %d bulan / at most %d months", MaxMonths, MaxMonths)
-	}
-	return from, to, nil
+	return stats.MonthRange(q, x.now())
 }
 
 // monthItem is one month's counters.
-type monthItem struct {
-	Month   string
-	Numbers map[string]int64
-	Strings map[string]string
-}
+type monthItem = stats.MonthCounters
 
-// readMonths queries a scope's months from..to (one partition, a range of
-// sort keys).
+// readMonths queries a scope's months from..to.
 func (x Exports) readMonths(ctx context.Context, scope, from, to string) ([]monthItem, error) {
-	p := dynamodb.NewQueryPaginator(x.Table.DB, &dynamodb.QueryInput{
-		TableName:              aws.String(x.Table.Name),
-		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :from AND :to"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":   &types.AttributeValueMemberS{Value: store.StatsPK(scope)},
-			":from": &types.AttributeValueMemberS{Value: store.MonthSK(from)},
-			":to":   &types.AttributeValueMemberS{Value: store.MonthSK(to)},
-		},
-	})
-	var out []monthItem
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("counters of %s: %w", scope, err)
-		}
-		for _, it := range page.Items {
-			m := monthItem{Numbers: map[string]int64{}, Strings: map[string]string{}}
-			for k, v := range it {
-				switch a := v.(type) {
-				case *types.AttributeValueMemberN:
-					n, _ := strconv.ParseInt(a.Value, 10, 64)
-					m.Numbers[k] = n
-				case *types.AttributeValueMemberS:
-					m.Strings[k] = a.Value
-				}
-			}
-			m.Month = strings.TrimPrefix(m.Strings["SK"], store.PrefixMonth)
-			out = append(out, m)
-		}
-	}
-	return out, nil
+	return stats.ReadMonths(ctx, x.Table, scope, from, to)
 }
 
 // Count is a named count.

@@ -41,7 +41,19 @@ const (
 	ObjectionLapsed            Type = "objection_lapsed"             // ObjectionDecidedData
 	FineRecommended            Type = "fine_recommended"             // NoticeSentData
 	BlockingReferred           Type = "blocking_referred"            // NoticeSentData
+	// An admin resolved the pseudonym of one of the case's reporters.
+	PseudonymResolved Type = "pseudonym_resolved" // PseudonymResolvedData
 )
+
+// PseudonymResolvedData: an admin (the event's actor) learnt who is behind
+// a reporter's pseudonym, for the stated reason; ContactsDisclosed is how
+// many of the names and contacts given with this case's reports were still
+// kept and shown. The identity itself is never in the history.
+type PseudonymResolvedData struct {
+	Pseudonym         string `json:"pseudonym"`
+	Reason            string `json:"reason"`
+	ContactsDisclosed int    `json:"contacts_disclosed"`
+}
 
 // PlatformAnsweredData: the platform answered its notice through the
 // platform API (acknowledged, removed, needs_information or objected).

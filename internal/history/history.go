@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sort"
 	"strconv"
 	"time"
 
@@ -96,6 +97,23 @@ func Put(table string, e Event) (types.TransactWriteItem, error) {
 		Item:                av,
 		ConditionExpression: aws.String("attribute_not_exists(PK)"),
 	}}, nil
+}
+
+// AttrStatusFrom and AttrStatusTo are on the event item that moved its
+// case from one status to another (not part of the event's hash: they
+// repeat what the case change did).
+const (
+	AttrStatusFrom = "status_from"
+	AttrStatusTo   = "status_to"
+)
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Change is what an event does to its case, applied in the same transaction.
@@ -267,12 +285,13 @@ func (l Log) transaction(c *store.Case, evs []Event, ch Change, extra []types.Tr
 		n, p := fmt.Sprintf("#s%d", i), fmt.Sprintf(":s%d", i)
 		names[n], values[p] = k, v
 		set += fmt.Sprintf(", %s = %s", n, p)
-		if k == "status" {
-			if s, ok := v.(string); ok {
-				names["#g1"], values[":g1"] = "GSI1PK", store.StatusKey(s)
-				set += ", #g1 = :g1"
-			}
-		}
+	}
+	idx := store.IndexAttributes(c, ch.Set)
+	for _, k := range sortedKeys(idx) {
+		i++
+		n, p := fmt.Sprintf("#x%d", i), fmt.Sprintf(":x%d", i)
+		names[n], values[p] = k, idx[k]
+		set += fmt.Sprintf(", %s = %s", n, p)
 	}
 	expr := set
 	if len(ch.Add) > 0 {
@@ -324,10 +343,16 @@ func (l Log) transaction(c *store.Case, evs []Event, ch Change, extra []types.Tr
 		ExpressionAttributeValues: av,
 	}}
 	items := []types.TransactWriteItem{upd}
-	for _, e := range evs {
+	for i, e := range evs {
 		put, err := Put(l.Table.Name, e)
 		if err != nil {
 			return nil, err
+		}
+		if s, ok := ch.Set["status"].(string); ok && i == len(evs)-1 && s != c.Status {
+			// Outside the hashed content: the status move this event
+			// made, for the counters kept from the stream (package stats).
+			put.Put.Item[AttrStatusFrom] = &types.AttributeValueMemberS{Value: c.Status}
+			put.Put.Item[AttrStatusTo] = &types.AttributeValueMemberS{Value: s}
 		}
 		items = append(items, put)
 	}

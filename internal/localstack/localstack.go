@@ -38,6 +38,7 @@ import (
 	"github.com/tangkal/tangkal/internal/platform"
 	"github.com/tangkal/tangkal/internal/platformsim"
 	"github.com/tangkal/tangkal/internal/registry"
+	"github.com/tangkal/tangkal/internal/report"
 	"github.com/tangkal/tangkal/internal/safefetch"
 	"github.com/tangkal/tangkal/internal/samtemplate"
 	"github.com/tangkal/tangkal/internal/secretsim"
@@ -414,6 +415,14 @@ func (s *Stack) build(cfg Config, dataDir string, k keys, routes map[string]stri
 	if err != nil {
 		return wiring.Deps{}, err
 	}
+	retentionDays, err := s.Template.Parameter("ReporterContactRetentionDays", env)
+	if err != nil {
+		return wiring.Deps{}, err
+	}
+	retention, err := report.RetentionDays(retentionDays)
+	if err != nil {
+		return wiring.Deps{}, err
+	}
 	rateLimits, err := s.Template.Parameter("ReporterRateLimits", env)
 	if err != nil {
 		return wiring.Deps{}, err
@@ -431,7 +440,7 @@ func (s *Stack) build(cfg Config, dataDir string, k keys, routes map[string]stri
 	st := wiring.Settings{
 		FinePerItemIDR: finePerItem, ObjectionWindow: objectionWindow,
 		ObjectionAgency: objectionAgency, AgencyEmails: []string{LocalAgencyEmail},
-		EvidenceLinkLifetime: lifetime, RateLimits: rateLimits,
+		EvidenceLinkLifetime: lifetime, RateLimits: rateLimits, ContactRetention: retention,
 		PublicChallengeBits: bits, PublicExtraReview: extraReview, PublicReportURL: publicSettings[2],
 		Table: cfg.Table, StateMachineARN: s.StateMachineARN, Sender: localSender, PublicURL: s.APIURL,
 		AgenciesJSON: cfg.Agencies, SlackAPIURL: s.OutboxURL + "/api/",

@@ -144,8 +144,12 @@ func TestBatchOfDuplicatesIsOneCasePerAd(t *testing.T) {
 	if len(cases) != ads {
 		t.Fatalf("%d cases for %d ads", len(cases), ads)
 	}
-	if n := countItems(t, st, "REPORT#"); n != 2*ads {
+	if n := countItems(t, st, "CASE#", "REPORT#"); n != 2*ads {
 		t.Fatalf("%d reports in the table, want %d", n, 2*ads)
+	}
+	// Each is also kept under the crawler's pseudonym ("my reports").
+	if n := countItems(t, st, "MYREPORTS#", "REPORT#"); n != 2*ads {
+		t.Fatalf("%d reports under the reporter's pseudonym, want %d", n, 2*ads)
 	}
 	// A retry of the whole first batch replays each answer and writes nothing.
 	var again []map[string]any
@@ -161,18 +165,21 @@ func TestBatchOfDuplicatesIsOneCasePerAd(t *testing.T) {
 			t.Fatalf("replay %d: %s", i, raw)
 		}
 	}
-	if n := countItems(t, st, "REPORT#"); n != 2*ads {
+	if n := countItems(t, st, "CASE#", "REPORT#"); n != 2*ads {
 		t.Fatalf("a replayed batch wrote reports: %d", n)
 	}
 }
 
-func countItems(t *testing.T, st *Stack, skPrefix string) int {
+// countItems counts the items whose keys start with pkPrefix and skPrefix.
+func countItems(t *testing.T, st *Stack, pkPrefix, skPrefix string) int {
 	t.Helper()
 	n := 0
 	p := dynamodb.NewScanPaginator(st.Table.DB, &dynamodb.ScanInput{
 		TableName: aws.String(st.Table.Name), Select: types.SelectCount, ConsistentRead: aws.Bool(true),
-		FilterExpression:          aws.String("begins_with(SK, :p)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: skPrefix}},
+		FilterExpression: aws.String("begins_with(PK, :k) AND begins_with(SK, :p)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":k": &types.AttributeValueMemberS{Value: pkPrefix}, ":p": &types.AttributeValueMemberS{Value: skPrefix},
+		},
 	})
 	for p.HasMorePages() {
 		out, err := p.NextPage(context.Background())

@@ -10,7 +10,8 @@ import (
 )
 
 // Handler serves SubmitReportFunction's routes: POST /reports, POST
-// /reports/batch, GET /reporters/me and PUT /reporters/{sub}.
+// /reports/batch, GET /reporters/me, PUT /reporters/{sub} and POST
+// /reporters/{pseudonym}/resolve.
 type Handler struct {
 	Intake Intake
 	// Limiter and Classes limit each reporter by its class; a nil Limiter
@@ -34,6 +35,8 @@ func (h Handler) Route(ctx context.Context, req api.Request) (api.Response, erro
 		return h.SetFeedback(ctx, req)
 	case "PUT /reporters/{sub}":
 		return h.SetProfile(ctx, req)
+	case "POST /reporters/{sub}/resolve":
+		return h.Resolve(ctx, req)
 	}
 	return h.Submit(ctx, req)
 }

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -49,6 +51,90 @@ type Intake struct {
 	NewID func(prefix string, now time.Time) string
 	// PseudonymKey keys reporters' pseudonyms (Pseudonym).
 	PseudonymKey []byte
+	// ContactRetention is how long the name and contact a reporter gives
+	// are kept (DynamoDB TTL); 0 means DefaultContactRetention.
+	ContactRetention time.Duration
+}
+
+// DefaultContactRetention is how long reporters' names and contacts are
+// kept unless configured (template parameter ReporterContactRetentionDays).
+const DefaultContactRetention = 90 * 24 * time.Hour
+
+// ContactRetentionEnv names the variable holding the retention in days
+// (template parameter ReporterContactRetentionDays).
+const ContactRetentionEnv = "TANGKAL_CONTACT_RETENTION_DAYS"
+
+// RetentionDays reads a retention in whole days (empty: the default).
+func RetentionDays(s string) (time.Duration, error) {
+	if strings.TrimSpace(s) == "" {
+		return DefaultContactRetention, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 1 || n > 3650 {
+		return 0, fmt.Errorf("reporter contact retention %q: want a whole number of days from 1 to 3650", s)
+	}
+	return time.Duration(n) * 24 * time.Hour, nil
+}
+
+func (in Intake) contactRetention() time.Duration {
+	if in.ContactRetention > 0 {
+		return in.ContactRetention
+	}
+	return DefaultContactRetention
+}
+
+// reporterReport is MYREPORTS#<pseudonym>/REPORT#<received>#<id>: one report
+// of a reporter, however sent (the console's "my reports", and the cases a
+// resolution of the pseudonym names). No name or contact.
+type reporterReport struct {
+	PK          string `dynamodbav:"PK"`
+	SK          string `dynamodbav:"SK"`
+	CaseID      string `dynamodbav:"case_id"`
+	ReportID    string `dynamodbav:"report_id"`
+	URL         string `dynamodbav:"url"`
+	ReceivedAt  string `dynamodbav:"received_at"`
+	Duplicate   bool   `dynamodbav:"duplicate"`
+	ReporterSub string `dynamodbav:"reporter_sub"`
+}
+
+// contactItem is MYREPORTS#<pseudonym>/CONTACT#<report id>: the name and
+// contact given with one report, apart from the case, gone after the
+// retention (expires_at, the table's TTL attribute).
+type contactItem struct {
+	PK         string `dynamodbav:"PK"`
+	SK         string `dynamodbav:"SK"`
+	CaseID     string `dynamodbav:"case_id"`
+	ReportID   string `dynamodbav:"report_id"`
+	Name       string `dynamodbav:"name,omitempty"`
+	Contact    string `dynamodbav:"contact,omitempty"`
+	ReceivedAt string `dynamodbav:"received_at"`
+	ExpiresAt  int64  `dynamodbav:"expires_at"`
+}
+
+// reporterItems are the writes that keep a report under its reporter's
+// pseudonym: the report, and the name and contact if any were given.
+// The public channel keeps nothing under a reporter: its reports have no
+// account, no name and no contact (publicreport), by design.
+func (in Intake) reporterItems(rep reportItem, s Submission, now time.Time) ([]types.TransactWriteItem, error) {
+	if rep.Source == SourcePublic {
+		return nil, nil
+	}
+	pk := store.MyReportsPK(rep.Pseudonym)
+	out := []any{reporterReport{PK: pk, SK: store.ReporterReportSK(now, rep.ReportID), CaseID: rep.CaseID, ReportID: rep.ReportID,
+		URL: rep.URL, ReceivedAt: rep.ReceivedAt, Duplicate: rep.Duplicate, ReporterSub: rep.ReporterSub}}
+	if r := s.Reporter; r != nil && (r.Name != "" || r.Contact != "") {
+		out = append(out, contactItem{PK: pk, SK: store.ContactSK(rep.ReportID), CaseID: rep.CaseID, ReportID: rep.ReportID,
+			Name: r.Name, Contact: r.Contact, ReceivedAt: rep.ReceivedAt, ExpiresAt: now.Add(in.contactRetention()).Unix()})
+	}
+	var items []types.TransactWriteItem
+	for _, v := range out {
+		p, err := in.put(v)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, p)
+	}
+	return items, nil
 }
 
 func (in Intake) newID(prefix string, now time.Time) string {
@@ -83,7 +169,6 @@ type reportItem struct {
 	Text         string     `dynamodbav:"text,omitempty"`
 	Category     string     `dynamodbav:"category,omitempty"`
 	Notes        string     `dynamodbav:"notes,omitempty"`
-	Reporter     *Reporter  `dynamodbav:"reporter,omitempty"`
 	ReporterSub  string     `dynamodbav:"reporter_sub"`
 	ObservedAt   *time.Time `dynamodbav:"observed_at,omitempty"`
 	ReceivedAt   string     `dynamodbav:"received_at"`
@@ -170,7 +255,7 @@ func (in Intake) SubmitFrom(ctx context.Context, who auth.Principal, o Origin, s
 	reportID := in.newID("r_", now)
 	rep := reportItem{
 		PK: store.CasePK(caseID), SK: store.ReportSK(reportID), ReportID: reportID, CaseID: caseID,
-		URL: s.URL, Platform: platform, Text: s.Text, Category: s.Category, Notes: s.Notes, Reporter: s.Reporter,
+		URL: s.URL, Platform: platform, Text: s.Text, Category: s.Category, Notes: s.Notes,
 		ReporterSub: who.Subject, ObservedAt: s.ObservedAt, ReceivedAt: store.FormatTime(now), Pseudonym: Pseudonym(in.PseudonymKey, who.Subject),
 		Trusted: o.Trusted, Source: o.Source,
 	}
@@ -196,7 +281,7 @@ func (in Intake) SubmitFrom(ctx context.Context, who auth.Principal, o Origin, s
 		}
 		switch {
 		case err == nil:
-			r, err := in.join(ctx, caseID, rep, idem, receipt.Warnings)
+			r, err := in.join(ctx, now, caseID, s, rep, idem, receipt.Warnings)
 			if !errors.Is(err, errRemoved) {
 				return r, err
 			}
@@ -254,6 +339,7 @@ func (in Intake) open(ctx context.Context, now time.Time, c urlcanon.Canonical, 
 		GSI1PK: store.StatusKey(store.StatusReceived), GSI1SK: store.TimeKey(now, caseID),
 		GSI2PK: store.PlatformKey(platform), GSI2SK: store.TimeKey(now, caseID), Reopens: receipt.Reopens,
 		TrustedFlagger: o.Trusted, Source: o.Source, ExtraReview: o.ExtraReview,
+		GSI4PK: store.StatusPlatformKey(store.StatusReceived, platform),
 	}
 	items := []types.TransactWriteItem{}
 	for _, v := range []any{claimItem{PK: claimPK(c), SK: store.SKClaim, CaseID: caseID, URL: c.URL}, cs, rep} {
@@ -273,7 +359,17 @@ func (in Intake) open(ctx context.Context, now time.Time, c urlcanon.Canonical, 
 	if err != nil {
 		return err
 	}
+	evPut.Put.Item[history.AttrStatusTo] = &types.AttributeValueMemberS{Value: store.StatusReceived}
 	items = append(items, evPut)
+	mine, err := in.reporterItems(rep, s, now)
+	if err != nil {
+		return err
+	}
+	items = append(items, mine...)
+	items = append(items, store.FacetPut(in.Table.Name, caseID, store.FacetAll, "", now))
+	if s.Category != "" {
+		items = append(items, store.FacetPut(in.Table.Name, caseID, store.FacetCategory, s.Category, now))
+	}
 	if idem != nil {
 		p, err := in.idemPut(idem, receipt)
 		if err != nil {
@@ -285,7 +381,8 @@ func (in Intake) open(ctx context.Context, now time.Time, c urlcanon.Canonical, 
 	if err == nil {
 		return nil
 	}
-	// Items: the claim, the case, the report, the event, the idempotency record.
+	// Items: the claim, the case, the report, the event, the reporter's
+	// items, the case's facets, the idempotency record (last).
 	if cancel, ok := store.Cancelled(err); ok {
 		switch {
 		case cancel.ConditionFailed(0):
@@ -304,7 +401,7 @@ func (in Intake) open(ctx context.Context, now time.Time, c urlcanon.Canonical, 
 // the case exists, so any number of concurrent reports of one ad never
 // contend; the case's history and report count follow from the table's
 // stream (package workflow, RecordReports), in order, without losing one.
-func (in Intake) join(ctx context.Context, caseID string, rep reportItem, idem *idemItem, warnings []Warning) (Receipt, error) {
+func (in Intake) join(ctx context.Context, now time.Time, caseID string, s Submission, rep reportItem, idem *idemItem, warnings []Warning) (Receipt, error) {
 	rep.PK, rep.CaseID, rep.Duplicate = store.CasePK(caseID), caseID, true
 	receipt := Receipt{CaseID: caseID, ReportID: rep.ReportID, Duplicate: true, Warnings: warnings}
 	type answer struct {
@@ -345,8 +442,27 @@ func (in Intake) join(ctx context.Context, caseID string, rep reportItem, idem *
 		}
 		items = append(items, p)
 	}
-	_, err = in.Table.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	// Items: the report, the case check, the idempotency record.
+	mine, err := in.reporterItems(rep, s, now)
+	if err != nil {
+		return Receipt{}, err
+	}
+	items = append(items, mine...)
+	// The case check meets the stream's and the workflow's appends to the
+	// case: a conflict with one of them is retried (nothing was written).
+	for attempt := 0; ; attempt++ {
+		_, err = in.Table.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		cancel, ok := store.Cancelled(err)
+		if !ok || !cancel.Conflict() || cancel.ConditionFailedAfter(0) || attempt >= 20 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return Receipt{}, ctx.Err()
+		case <-time.After(time.Duration(1+rand.IntN(5*(attempt+1))) * time.Millisecond):
+		}
+	}
+	// Items: the report, the case check, the idempotency record, then the
+	// reporter's items.
 	if cancel, ok := store.Cancelled(err); ok && idem != nil && cancel.ConditionFailed(2) {
 		return in.replayAfterRace(ctx, idem)
 	}

@@ -186,7 +186,8 @@ func benchSubmit(ctx context.Context, in Intake, who auth.Principal, body []byte
 }
 
 // benchNewCaseItems builds, untimed, the transaction a new case needs (claim,
-// META, report, first event and optionally the idempotency record), with
+// META, report, first event, the reporter's report, the case's facets and
+// optionally the idempotency record), with
 // the same item shapes Submit writes, and returns the call that sends it.
 func benchNewCaseItems(ctx context.Context, tb store.Table, n int, withKey bool) (func() error, error) {
 	in := Intake{Table: tb}
@@ -209,6 +210,7 @@ func benchNewCaseItems(ctx context.Context, tb store.Table, n int, withKey bool)
 		CreatedAt: store.FormatTime(now), UpdatedAt: store.FormatTime(now), EventSeq: 1, LastHash: ev.Hash,
 		GSI1PK: store.StatusKey(store.StatusReceived), GSI1SK: store.TimeKey(now, caseID),
 		GSI2PK: store.PlatformKey(c.Platform), GSI2SK: store.TimeKey(now, caseID),
+		GSI4PK: store.StatusPlatformKey(store.StatusReceived, c.Platform),
 	}
 	rep := reportItem{PK: store.CasePK(caseID), SK: store.ReportSK(reportID), ReportID: reportID, CaseID: caseID, URL: s.URL,
 		Platform: c.Platform, Text: s.Text, Category: s.Category, ReporterSub: "bench-reporter", ReceivedAt: store.FormatTime(now), Pseudonym: ps}
@@ -225,6 +227,12 @@ func benchNewCaseItems(ctx context.Context, tb store.Table, n int, withKey bool)
 		return nil, err
 	}
 	items = append(items, evPut)
+	mine, err := in.reporterItems(rep, s, now)
+	if err != nil {
+		return nil, err
+	}
+	items = append(items, mine...)
+	items = append(items, store.FacetPut(tb.Name, caseID, store.FacetAll, "", now), store.FacetPut(tb.Name, caseID, store.FacetCategory, s.Category, now))
 	if withKey {
 		p, err := in.idemPut(&idemItem{PK: idemKey("bench-reporter", fmt.Sprint(n)), SK: store.SKIdem, BodyHash: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 			ExpiresAt: now.Add(IdempotencyTTL).Unix()}, Receipt{CaseID: caseID, ReportID: reportID, Status: store.StatusReceived})
@@ -253,15 +261,21 @@ func benchPutCase(ctx context.Context, tb store.Table, id, head string) error {
 }
 
 // benchJoinItems builds, untimed, the transaction a duplicate report needs: put
-// the report, put the next event, move the chain head and count the report.
+// the report and the reporter's, put the next event, move the chain head and
+// count the report.
 func benchJoinItems(tb store.Table, caseID string, seq int, head string) (func(context.Context) error, history.Event, error) {
 	in := Intake{Table: tb}
 	now := time.Now()
 	reportID := ident.New("r_", now)
 	ps := Pseudonym(nil, "bench-reporter")
-	rep, err := in.put(reportItem{PK: store.CasePK(caseID), SK: store.ReportSK(reportID), ReportID: reportID, CaseID: caseID,
+	ri := reportItem{PK: store.CasePK(caseID), SK: store.ReportSK(reportID), ReportID: reportID, CaseID: caseID,
 		URL: "https://bench.example/" + caseID, Text: "Dicari admin online Kamboja, gaji 15jt, visa turis, tiket ditanggung. WA 0812-5550-9911",
-		Category: "scam", ReporterSub: "bench-reporter", ReceivedAt: store.FormatTime(now), Duplicate: true, Pseudonym: ps})
+		Category: "scam", ReporterSub: "bench-reporter", ReceivedAt: store.FormatTime(now), Duplicate: true, Pseudonym: ps}
+	rep, err := in.put(ri)
+	if err != nil {
+		return nil, history.Event{}, err
+	}
+	mine, err := in.reporterItems(ri, Submission{}, now)
 	if err != nil {
 		return nil, history.Event{}, err
 	}
@@ -284,7 +298,7 @@ func benchJoinItems(tb store.Table, caseID string, seq int, head string) (func(c
 		ExpressionAttributeNames:  map[string]string{"#seq": "event_seq", "#hash": "last_hash", "#upd": "updated_at", "#rc": "report_count"},
 		ExpressionAttributeValues: vals,
 	}}
-	items := []types.TransactWriteItem{upd, evPut, rep}
+	items := append([]types.TransactWriteItem{upd, evPut, rep}, mine...)
 	return func(ctx context.Context) error {
 		_, err := tb.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		return err

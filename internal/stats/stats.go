@@ -6,6 +6,9 @@
 //	                   └▶ ENTITY#<k>#<v> / WATCH         takedown_cases (ByCount index), case_ids, platforms, first/last seen
 //	warning_sent       ─▶ the request's month: escalations, esc_l<level>
 //	compliance_checked ─▶ the request's month: ttr#<bucket> (time to removal, a bounded histogram)
+//	                   └▶ STATS#PIPELINE / MONTH#<m>     rtr#<bucket> (time from the report to the request)
+//	approval_decided   ─▶ STATS#PIPELINE / MONTH#<m>     appr#<agency>#<bucket> (time from the first approval request)
+//	any status move    ─▶ STATS#PIPELINE / STATUS        st#<status> +1, st#<previous status> -1
 //	case_closed        ─▶ the request's month: removed_in_time | removed_late | non_compliant | other_closed
 //	   (removed ads)   └▶ STATS#AWARENESS / MONTH#<m>    removed, plat#<p>, ind#<id>, dest#<country>, lure#<id> (one quote)
 //
@@ -46,7 +49,19 @@ const (
 	AttrPlatform    = "plat#"
 	AttrIndicator   = "ind#"
 	AttrLure        = "lure#"
+	// The pipeline's counters (STATS#PIPELINE): cases by status (STATUS
+	// item), and per WIB month the time from a case's report to its
+	// takedown request (in the request's month) and each agency's
+	// approval time, from the first request to the decision (in the
+	// decision's month), as histograms.
+	AttrStatus          = "st#"
+	AttrReportToRequest = "rtr#"
+	AttrApproval        = "appr#"
 )
+
+// UnknownAgency is where a decision by someone without an agency (a Slack
+// user not mapped to an address) is counted.
+const UnknownAgency = "unknown"
 
 // Bucket is the histogram bucket of a duration: ceil(4·log2(seconds)), so
 // buckets grow by 2^¼ (19%) and a year fits in 100 of them.
@@ -214,9 +229,12 @@ func Counts(nums map[string]int64, prefix string) map[string]int64 {
 }
 
 // HistogramOf reads the ttr# buckets of an item's numbers.
-func HistogramOf(nums map[string]int64) Histogram {
+func HistogramOf(nums map[string]int64) Histogram { return HistogramWith(nums, AttrTTR) }
+
+// HistogramWith reads the buckets of an item's numbers named prefix<bucket>.
+func HistogramWith(nums map[string]int64, prefix string) Histogram {
 	h := Histogram{}
-	for k, v := range Counts(nums, AttrTTR) {
+	for k, v := range Counts(nums, prefix) {
 		if b, err := strconv.Atoi(k); err == nil {
 			h[b] += v
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/tangkal/tangkal/internal/approval"
 	"github.com/tangkal/tangkal/internal/history"
 	"github.com/tangkal/tangkal/internal/risk"
 	"github.com/tangkal/tangkal/internal/store"
@@ -49,7 +51,7 @@ func (t Tally) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dyna
 		}
 		e, err := eventOf(rec.Change.NewImage)
 		if err == nil {
-			err = t.Count(ctx, e)
+			err = t.count(ctx, e, moveOf(rec.Change.NewImage))
 		}
 		if err != nil {
 			slog.ErrorContext(ctx, "tally", "case_id", e.CaseID, "seq", e.Seq, "err", err)
@@ -142,11 +144,40 @@ func attr(v any) (types.AttributeValue, error) {
 	return nil, fmt.Errorf("tally: attribute of type %T", v)
 }
 
+// Move is the status change an event made (history.AttrStatusFrom and
+// AttrStatusTo on its item): From is empty for the case's first status.
+type Move struct{ From, To string }
+
+func moveOf(img map[string]events.DynamoDBAttributeValue) Move {
+	return Move{From: attrString(img, history.AttrStatusFrom), To: attrString(img, history.AttrStatusTo)}
+}
+
 // Count counts one event (once: a second call writes nothing).
-func (t Tally) Count(ctx context.Context, e history.Event) error {
+func (t Tally) Count(ctx context.Context, e history.Event) error { return t.count(ctx, e, Move{}) }
+
+// CountMove counts one event and the status change it made.
+func (t Tally) CountMove(ctx context.Context, e history.Event, m Move) error {
+	return t.count(ctx, e, m)
+}
+
+func (t Tally) count(ctx context.Context, e history.Event, m Move) error {
 	ups, err := t.updates(ctx, e)
-	if err != nil || len(ups) == 0 {
+	if err != nil {
 		return err
+	}
+	if m.To != "" && m.To != m.From {
+		// Cases by status: commutative increments, so the order in which
+		// a case's events are counted does not matter.
+		u := newUpdate(store.StatsPK(store.StatsPipeline), store.SKStatus)
+		u.add[AttrStatus+m.To] = 1
+		if m.From != "" {
+			u.add[AttrStatus+m.From] = -1
+		}
+		ups = append(ups, u)
+	}
+	ups = mergeUpdates(ups)
+	if len(ups) == 0 {
+		return nil
 	}
 	items := []types.TransactWriteItem{{Put: &types.Put{
 		TableName: aws.String(t.Table.Name),
@@ -176,7 +207,7 @@ func (t Tally) Count(ctx context.Context, e history.Event) error {
 // updates are the counters an event changes.
 func (t Tally) updates(ctx context.Context, e history.Event) ([]*update, error) {
 	switch e.Type {
-	case history.TakedownRequested, history.WarningSent, history.ComplianceChecked, history.CaseClosed:
+	case history.TakedownRequested, history.WarningSent, history.ComplianceChecked, history.CaseClosed, history.ApprovalDecided:
 	default:
 		return nil, nil
 	}
@@ -213,6 +244,10 @@ func (t Tally) updates(ctx context.Context, e history.Event) ([]*update, error) 
 		}
 		u := platformMonth(Month(at))
 		u.add["requests"] = 1
+		pipe := newUpdate(store.StatsPK(store.StatsPipeline), store.MonthSK(Month(at)))
+		if created, err := time.Parse(time.RFC3339, c.CreatedAt); err == nil {
+			pipe.add[AttrReportToRequest+strconv.Itoa(Bucket(int64(at.Sub(created).Seconds())))] = 1
+		}
 		cat := c.Category
 		if cat == "" {
 			cat = "unspecified"
@@ -221,7 +256,7 @@ func (t Tally) updates(ctx context.Context, e history.Event) ([]*update, error) 
 		for _, d := range Destinations(adText(c, v)) {
 			u.add[AttrDestination+d] = 1
 		}
-		ups := []*update{u}
+		ups := []*update{u, pipe}
 		for i, k := range v.Entities.Keys() {
 			if i >= MaxWatchEntities {
 				break
@@ -257,6 +292,27 @@ func (t Tally) updates(ctx context.Context, e history.Event) ([]*update, error) 
 		}
 		u := platformMonth(cohort)
 		u.add[AttrTTR+strconv.Itoa(Bucket(*d.TimeToRemovalSeconds))] = 1
+		return []*update{u}, nil
+	case history.ApprovalDecided:
+		var d history.ApprovalDecidedData
+		if err := e.Decode(&d); err != nil {
+			return nil, err
+		}
+		// The extra review is not an agency's approval: only the
+		// agencies' decisions count, each from the request that asked it.
+		if d.Stage == approval.StageReview {
+			return nil, nil
+		}
+		agency := d.Agency
+		if agency == "" {
+			agency = UnknownAgency
+		}
+		asked, err := t.firstApprovalRequest(ctx, e.CaseID, d.Agency)
+		if err != nil || asked.IsZero() {
+			return nil, err
+		}
+		u := newUpdate(store.StatsPK(store.StatsPipeline), store.MonthSK(Month(at)))
+		u.add[AttrApproval+agency+"#"+strconv.Itoa(Bucket(int64(at.Sub(asked).Seconds())))] = 1
 		return []*update{u}, nil
 	case history.CaseClosed:
 		var d history.CaseClosedData
@@ -299,6 +355,63 @@ func (t Tally) updates(ctx context.Context, e history.Event) ([]*update, error) 
 		return ups, nil
 	}
 	return nil, nil
+}
+
+// firstApprovalRequest is when agency was first asked to decide on the
+// case (the first request of the agencies, not of the extra review, that
+// names it), zero if never.
+func (t Tally) firstApprovalRequest(ctx context.Context, caseID, agency string) (time.Time, error) {
+	evs, err := history.Log{Table: t.Table}.List(ctx, caseID, 0, 0)
+	if err != nil {
+		return time.Time{}, err
+	}
+	for _, e := range evs {
+		if e.Type != history.ApprovalRequested {
+			continue
+		}
+		var d history.ApprovalRequestedData
+		if err := e.Decode(&d); err != nil {
+			return time.Time{}, err
+		}
+		if d.Stage == approval.StageReview || (agency != "" && len(d.Agencies) > 0 && !slices.Contains(d.Agencies, agency)) {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339, e.At)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("event %d of case %s: time %q: %w", e.Seq, caseID, e.At, err)
+		}
+		return at, nil
+	}
+	return time.Time{}, nil
+}
+
+// mergeUpdates joins the changes of one item (a transaction may name an
+// item once).
+func mergeUpdates(ups []*update) []*update {
+	var out []*update
+	byKey := map[string]*update{}
+	for _, u := range ups {
+		k := u.pk + "\x00" + u.sk
+		m, ok := byKey[k]
+		if !ok {
+			byKey[k] = u
+			out = append(out, u)
+			continue
+		}
+		for a, n := range u.add {
+			m.add[a] += n
+		}
+		for a, v := range u.set {
+			m.set[a] = v
+		}
+		for a, v := range u.ifNew {
+			m.ifNew[a] = v
+		}
+		for a, v := range u.addSets {
+			m.addSets[a] = append(m.addSets[a], v...)
+		}
+	}
+	return out
 }
 
 // verified is the case's last verification (a Query of its own events).

@@ -48,6 +48,11 @@ func (t Table) BatchWrite(ctx context.Context, writes []types.WriteRequest) erro
 // attributes). Items come back in no particular order; missing ones are left
 // out.
 func (t Table) BatchGet(ctx context.Context, keys []map[string]types.AttributeValue, projection string) ([]map[string]types.AttributeValue, error) {
+	return t.BatchGetNamed(ctx, keys, projection, nil)
+}
+
+// BatchGetNamed is BatchGet with attribute names (#n) in the projection.
+func (t Table) BatchGetNamed(ctx context.Context, keys []map[string]types.AttributeValue, projection string, names map[string]string) ([]map[string]types.AttributeValue, error) {
 	var found []map[string]types.AttributeValue
 	for start := 0; start < len(keys); start += maxBatchGet {
 		want := keys[start:min(start+maxBatchGet, len(keys))]
@@ -61,6 +66,9 @@ func (t Table) BatchGet(ctx context.Context, keys []map[string]types.AttributeVa
 			ka := types.KeysAndAttributes{Keys: want}
 			if projection != "" {
 				ka.ProjectionExpression = aws.String(projection)
+			}
+			if len(names) > 0 {
+				ka.ExpressionAttributeNames = names
 			}
 			out, err := t.DB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{t.Name: ka}})
 			if err != nil {

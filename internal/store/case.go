@@ -107,6 +107,8 @@ type Case struct {
 	GSI1SK string `dynamodbav:"GSI1SK" json:"-"`
 	GSI2PK string `dynamodbav:"GSI2PK" json:"-"`
 	GSI2SK string `dynamodbav:"GSI2SK" json:"-"`
+	// GSI4PK: ByStatusPlatform (StatusPlatformKey), sorted by GSI1SK.
+	GSI4PK string `dynamodbav:"GSI4PK,omitempty" json:"-"`
 }
 
 // ErrNotFound is returned when an item does not exist.

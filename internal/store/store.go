@@ -24,10 +24,15 @@
 //	                             decision, with the workflow's task token (package workflow)
 //	STATS#PLATFORM#<p> SANCTIONS per-platform counters of fine recommendations and
 //	                             access-blocking referrals (package workflow; read by audit)
-//	MYREPORTS#<pseudonym> REPORT#<received_at>#<id>  a report sent through the console, for its reporter's "my reports" (package console)
+//	MYREPORTS#<pseudonym> REPORT#<received_at>#<id>  every report of a reporter, however sent (API, batch,
+//	                             console), for its reporter's "my reports" and pseudonym resolution (package report)
+//	MYREPORTS#<pseudonym> CONTACT#<report id>  the name and contact a reporter gave,
+//	                             expiring after the contact retention (TTL; package report)
 //	ENTITY#<k>#<v> WATCH         the entity's takedown cases, for the watchlist (package stats)
 //	STATS#<scope>  MONTH#<yyyy-mm> counters of a platform (PLATFORM#<p>) or of
 //	                             removed ads (AWARENESS) in a WIB month (package stats)
+//	STATS#PIPELINE STATUS        cases by status; MONTH#<yyyy-mm> times to takedown
+//	                             request and to approval, by agency (package stats)
 //	CASE#<id>      TALLIED#<seq> the event was counted once (TTL; package stats)
 //
 // Every EVENT# item is also copied, from the stream, outside the table
@@ -44,6 +49,10 @@
 // ByPlatform (GSI2PK=PLATFORM#<platform>, GSI2SK=<created_at>#<id>) serve
 // auditors' listings without a Scan. ByCount (GSI3PK=WATCHLIST,
 // takedown_cases, a number) ranks WATCH items for the watchlist.
+// ByStatusPlatform and ByFacet serve the other listings (index.go):
+//
+//	CASE#<id>      FACET#<facet>[#<value>]  the case under ALL, URGENCY#<u>, CATEGORY#<c>,
+//	                             AGENCY#<a>, APPROVER#<address> (ByFacet, keys only)
 package store
 
 import (
@@ -84,6 +93,7 @@ const (
 	PrefixStats     = "STATS#"
 	PrefixMonth     = "MONTH#"
 	PrefixTallied   = "TALLIED#"
+	PrefixContact   = "CONTACT#"
 
 	// SKWatch is an entity's watchlist item; PKWatchlist its ByCount
 	// partition.
@@ -97,6 +107,9 @@ const (
 	PrefixSpent    = "CHALLENGE#"
 	PrefixFeedback = "FEEDBACK#"
 	PrefixOutcome  = "OUTCOME#"
+	// StatsPipeline is the scope of the pipeline's counters; SKStatus
+	// (below) its item of cases by status.
+	StatsPipeline = "PIPELINE"
 
 	SKMeta  = "META"
 	SKClaim = "CLAIM"
@@ -188,14 +201,18 @@ func SlackRequestPK(hash string) string { return PrefixSlackReq + hash }
 // LicenceSK is the sort key of a licence in the registry partition.
 func LicenceSK(number string) string { return PrefixLicence + number }
 
-// MyReportsPK is the partition of the reports one reporter (by pseudonym)
-// sent through the console.
+// MyReportsPK is the partition of one reporter's (by pseudonym) reports,
+// however sent, and of the contacts given with them.
 func MyReportsPK(pseudonym string) string { return PrefixMyReports + pseudonym }
 
 // ReporterReportSK sorts a reporter's reports by the time received.
 func ReporterReportSK(receivedAt time.Time, reportID string) string {
 	return PrefixReport + FormatTime(receivedAt) + "#" + reportID
 }
+
+// ContactSK is the sort key of the name and contact given with a report,
+// under the reporter's partition.
+func ContactSK(reportID string) string { return PrefixContact + reportID }
 
 // StatsPK is the partition of the counters of a scope: a platform
 // (StatsPlatform) or StatsAwareness.

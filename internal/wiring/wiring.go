@@ -99,6 +99,9 @@ type Deps struct {
 	AnchorMAC anchor.MAC
 	// PseudonymKey keys reporters' pseudonyms.
 	PseudonymKey []byte
+	// ContactRetention is how long reporters' names and contacts are
+	// kept (0: report.DefaultContactRetention).
+	ContactRetention time.Duration
 	// ConsoleKey signs the console's sessions and CSRF tokens.
 	ConsoleKey []byte
 	// SignIn is how people sign in to the console: the Cognito hosted UI
@@ -182,6 +185,9 @@ type Settings struct {
 	// Services.SecretsManager; each one set replaces the matching value
 	// of Secrets.
 	SecretIDs SecretIDs
+	// ContactRetention is how long reporters' names and contacts are kept
+	// (0: report.DefaultContactRetention).
+	ContactRetention time.Duration
 }
 
 // SecretIDs are Secrets Manager secret ids (names or ARNs): what a
@@ -295,7 +301,8 @@ func Build(st Settings, sec Secrets, svc Services) (Deps, error) {
 		Fetcher:  safefetch.New(svc.Fetch),
 		Evidence: svc.Evidence, Mailer: svc.Mailer, Sender: st.Sender,
 		CursorKey: sec.CursorKey, Tokens: svc.Tokens, InvokeAsync: svc.InvokeAsync,
-		PseudonymKey: sec.PseudonymKey, ConsoleKey: sec.ConsoleKey,
+		PseudonymKey: sec.PseudonymKey, ContactRetention: st.ContactRetention,
+		ConsoleKey: sec.ConsoleKey,
 	}
 	if d.RateLimits, err = ratelimit.Parse(st.RateLimits); err != nil {
 		return Deps{}, err
@@ -406,6 +413,9 @@ func FromEnv(ctx context.Context) (Deps, error) {
 		RateLimits: os.Getenv("TANGKAL_RATE_LIMITS"),
 	}
 	if st.EvidenceLinkLifetime, err = evidence.LifetimeDays(os.Getenv(evidence.LinkDaysEnv)); err != nil {
+		return Deps{}, err
+	}
+	if st.ContactRetention, err = report.RetentionDays(os.Getenv(report.ContactRetentionEnv)); err != nil {
 		return Deps{}, err
 	}
 	if st.FinePerItemIDR, st.ObjectionWindow, err = ParseSanctions(os.Getenv("TANGKAL_FINE_PER_ITEM_IDR"), os.Getenv("TANGKAL_OBJECTION_WINDOW_SECONDS")); err != nil {
@@ -675,7 +685,7 @@ func (d Deps) intake() report.Intake {
 	if len(d.PseudonymKey) == 0 {
 		slog.Warn("no TANGKAL_PSEUDONYM_SECRET: reporters' pseudonyms are unkeyed hashes")
 	}
-	return report.Intake{Table: d.Table, Now: d.Now, PseudonymKey: d.PseudonymKey}
+	return report.Intake{Table: d.Table, Now: d.Now, PseudonymKey: d.PseudonymKey, ContactRetention: d.ContactRetention}
 }
 
 // CasesAPI is CasesApiFunction's handler.

@@ -88,7 +88,12 @@ func (s *Steps) VerifyAd(ctx context.Context, in CaseInput) (out VerifyOutput, e
 		Entities: a.Entities, Registry: a.Registry, Related: related, Evidence: ev, DuplicateOf: duplicateOf,
 		Repost: repost,
 	}
-	if _, err := s.record(ctx, stepVerify, c.ID, stepVerify, history.Verified, data, history.Change{Set: verifiedCase(data)}); err != nil {
+	ch := history.Change{Set: verifiedCase(data)}
+	if data.Urgency != "" {
+		created, _ := time.Parse(time.RFC3339, c.CreatedAt)
+		ch.Items = append(ch.Items, store.FacetPut(s.Table.Name, c.ID, store.FacetUrgency, data.Urgency, created))
+	}
+	if _, err := s.record(ctx, stepVerify, c.ID, stepVerify, history.Verified, data, ch); err != nil {
 		return VerifyOutput{}, err
 	}
 	return out, nil
