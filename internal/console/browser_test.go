@@ -347,6 +347,18 @@ func TestConsoleStory(t *testing.T) {
 		t.Fatalf("search does not find %s: %q", caseID, b.body())
 	}
 	b.check("cases")
+	// Searched by the agency that decided, and by the approver: the same case.
+	for _, q := range []string{"agency=komdigi", "approver=approver%40kp2mi.local"} {
+		b.open("/console/cases?" + q)
+		if !strings.Contains(b.body(), caseID) {
+			t.Fatalf("search %s does not find %s: %q", q, caseID, b.body())
+		}
+	}
+	// Two selections at once are refused with the API's reason, on the page.
+	b.open("/console/cases?urgency=urgent&category=scam_compound")
+	if got := b.body(); !strings.Contains(got, "Pencarian tidak dapat dijalankan (category)") {
+		t.Errorf("two selections: no error shown: %q", got)
+	}
 	b.open("/console/cases/" + caseID + "/history")
 	if got := b.text("#chain"); !strings.Contains(got, "utuh") {
 		t.Errorf("chain badge %q, want valid", got)

@@ -615,13 +615,16 @@ func (c *Console) exportFile(r *request, name string) (api.Response, error) {
 }
 
 type searchView struct {
-	Q         map[string]string
-	Statuses  []string
-	Platforms []string
-	Cases     []audit.ListedCase
-	Next      string
-	Searched  bool
-	Error     string
+	Q          map[string]string
+	Statuses   []string
+	Platforms  []string
+	Urgencies  []string
+	Categories []string
+	Agencies   []agency.Agency
+	Cases      []audit.ListedCase
+	Next       string
+	Searched   bool
+	Error      string
 }
 
 var allStatuses = []string{store.StatusReceived, store.StatusVerifying, store.StatusAwaitingApprove, store.StatusApproved,
@@ -629,21 +632,32 @@ var allStatuses = []string{store.StatusReceived, store.StatusVerifying, store.St
 	store.StatusNonCompliant, store.StatusRejected, store.StatusApprovalExpired, store.StatusNotActionable,
 	store.StatusLegitimate, store.StatusNotJobAd, store.StatusDuplicate}
 
+// searchFilters are the audit API's selections (one of them, or status
+// with platform; none lists by time alone), then its time range.
+var searchFilters = []string{"status", "platform", "urgency", "category", "agency", "approver", "from", "to"}
+
 // searchPage: GET /cases with the audit API's filters (status, platform,
-// from, to; dates are days in WIB) and its signed cursor.
+// urgency, category, agency, approver, from, to; dates are days in WIB)
+// and its signed cursor.
 func (c *Console) searchPage(r *request) (api.Response, error) {
 	if _, err := c.require(r, auth.Auditor, auth.Admin); err != nil {
 		return api.Response{}, err
 	}
 	in := r.QueryStringParameters
-	v := searchView{Q: map[string]string{}, Statuses: allStatuses, Platforms: c.Reader.Platforms}
-	for _, k := range []string{"status", "platform", "from", "to"} {
+	v := searchView{Q: map[string]string{}, Statuses: allStatuses, Platforms: c.Reader.Platforms,
+		Urgencies: []string{"urgent", "normal"}, Categories: reportCategories, Agencies: c.Agencies.Agencies}
+	searched := false
+	for _, k := range searchFilters {
 		v.Q[k] = in[k]
+		searched = searched || in[k] != ""
 	}
-	if in["status"] == "" && in["platform"] == "" {
+	if !searched && in["search"] == "" {
 		return c.render(r, 200, "cases", "cases.title", v)
 	}
-	q := map[string]string{"status": in["status"], "platform": in["platform"], "limit": "50", "cursor": in["cursor"]}
+	q := map[string]string{"limit": "50", "cursor": in["cursor"]}
+	for _, k := range searchFilters[:6] {
+		q[k] = in[k]
+	}
 	for k, add := range map[string]int{"from": 0, "to": 1} {
 		if s := in[k]; s != "" {
 			d, err := time.ParseInLocation("2006-01-02", s, wib)
@@ -666,7 +680,7 @@ func (c *Console) searchPage(r *request) (api.Response, error) {
 	if err := c.call(r, "GET /cases", nil, q, &ans); err != nil {
 		var e *api.Error
 		if errors.As(err, &e) && e.Status == 400 {
-			v.Error = e.Message
+			v.Error = pick(r.lang, "Pencarian tidak dapat dijalankan", "The search cannot run") + " (" + e.Field + "): " + half(r.lang, e.Message)
 			return c.render(r, 400, "cases", "cases.title", v)
 		}
 		return api.Response{}, err
