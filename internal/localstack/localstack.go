@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsratelimit "github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -138,11 +140,24 @@ const (
 const LocalAgencyEmail = "komdigi@komdigi.local"
 
 // AWSConfig returns an SDK config with local credentials for endpoint.
+//
+// Its retryer has no client-side retry quota: in AWS every concurrent
+// request runs in its own Lambda instance with its own client and quota,
+// while here one process serves them all through one client, and a burst
+// of concurrent transactions on one item (DynamoDB Local answers lock
+// waits with a retryable 500 that real DynamoDB does not give) would
+// drain a shared quota and fail requests AWS would have served.
 func AWSConfig(endpoint string) aws.Config {
 	return aws.Config{
 		Region:       Region,
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
 		BaseEndpoint: aws.String(endpoint),
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.RateLimiter = awsratelimit.None
+				o.MaxAttempts = 8
+			})
+		},
 	}
 }
 

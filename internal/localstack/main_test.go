@@ -21,8 +21,9 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	if code != 0 && tail != nil {
-		fmt.Fprintf(os.Stderr, "last %d warnings and errors the handlers logged:\n", len(tail.lines))
-		for _, l := range tail.lines {
+		lines := tail.last()
+		fmt.Fprintf(os.Stderr, "last %d warnings and errors the handlers logged:\n", len(lines))
+		for _, l := range lines {
 			os.Stderr.Write(l)
 		}
 	}
@@ -49,4 +50,11 @@ func (l *logTail) Write(p []byte) (int, error) {
 		l.lines = append([][]byte(nil), l.lines[n:]...)
 	}
 	return len(p), nil
+}
+
+// last is a copy of the lines kept (stacks may still be logging).
+func (l *logTail) last() [][]byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([][]byte(nil), l.lines...)
 }
