@@ -153,7 +153,7 @@ func (w Writer) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dyn
 
 func (w Writer) record(ctx context.Context, rec events.DynamoDBEventRecord) error {
 	keys := rec.Change.Keys
-	pk, sk := attrString(keys, "PK"), attrString(keys, "SK")
+	pk, sk := store.ImageString(keys, "PK"), store.ImageString(keys, "SK")
 	caseID, ok := store.CaseIDOf(pk)
 	seq, isEvent := store.EventSeqOf(sk)
 	if !ok || !isEvent {
@@ -172,18 +172,11 @@ func (w Writer) record(ctx context.Context, rec events.DynamoDBEventRecord) erro
 		}
 		return w.Anchor(ctx, e)
 	case events.DynamoDBOperationTypeModify:
-		return w.alarm(ctx, Alarm{CaseID: caseID, Seq: seq, Change: "MODIFY", Hash: attrString(rec.Change.NewImage, "hash")})
+		return w.alarm(ctx, Alarm{CaseID: caseID, Seq: seq, Change: "MODIFY", Hash: store.ImageString(rec.Change.NewImage, "hash")})
 	case events.DynamoDBOperationTypeRemove:
 		return w.alarm(ctx, Alarm{CaseID: caseID, Seq: seq, Change: "REMOVE"})
 	}
 	return nil
-}
-
-func attrString(m map[string]events.DynamoDBAttributeValue, k string) string {
-	if v, ok := m[k]; ok && v.DataType() == events.DataTypeString {
-		return v.String()
-	}
-	return ""
 }
 
 // eventOf reads a stream image of an event item.

@@ -74,12 +74,7 @@ func (n Notifier) now() time.Time {
 func (n Notifier) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	return store.EachPerCase(ctx, ev.Records, func(ctx context.Context, rec events.DynamoDBEventRecord) error {
 		img := rec.Change.NewImage
-		str := func(k string) string {
-			if v, ok := img[k]; ok && v.DataType() == events.DataTypeString {
-				return v.String()
-			}
-			return ""
-		}
+		str := func(k string) string { return store.ImageString(img, k) }
 		caseID, status := str("case_id"), str("status")
 		sk := rec.Change.Keys["SK"]
 		if sk.DataType() != events.DataTypeString || sk.String() != store.SKMeta || caseID == "" || !Notified(status) {

@@ -6,18 +6,15 @@ import (
 	"strconv"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/tangkal/tangkal/internal/store"
 )
 
 // FromStreamImage reads an event item as the table's stream carries it
 // (a NEW_IMAGE or OLD_IMAGE), for the stream consumers that copy or count
 // events.
 func FromStreamImage(img map[string]events.DynamoDBAttributeValue) (Event, error) {
-	str := func(k string) string {
-		if v, ok := img[k]; ok && v.DataType() == events.DataTypeString {
-			return v.String()
-		}
-		return ""
-	}
+	str := func(k string) string { return store.ImageString(img, k) }
 	e := Event{CaseID: str("case_id"), Type: str("type"), Actor: str("actor"), At: str("at"), PrevHash: str("prev_hash"), Hash: str("hash")}
 	if v, ok := img["seq"]; ok && v.DataType() == events.DataTypeNumber {
 		n, err := strconv.Atoi(v.Number())

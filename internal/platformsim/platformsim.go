@@ -509,13 +509,20 @@ func (s *Sim) serveTakedown(w http.ResponseWriter, r *http.Request) {
 		s.attempts[adKey]++
 		unavailable = true
 	}
-	if unavailable && b.Mode == Slow {
-		rec.StatusCode, rec.Error = http.StatusServiceUnavailable, "simulated slowness"
+	if unavailable {
+		rec.StatusCode, rec.Error = http.StatusServiceUnavailable, "simulated outage"
+		if b.Mode == Slow {
+			rec.Error = "simulated slowness"
+		}
 		s.received = append(s.received, rec)
 		err := s.saveLocked()
 		s.mu.Unlock()
 		if err != nil {
 			writeJSON(w, http.StatusInternalServerError, errBody(err.Error()))
+			return
+		}
+		if b.Mode != Slow {
+			writeJSON(w, http.StatusServiceUnavailable, errBody("service unavailable"))
 			return
 		}
 		select {
@@ -524,18 +531,6 @@ func (s *Sim) serveTakedown(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, http.StatusServiceUnavailable, errBody("too slow"))
-		return
-	}
-	if unavailable {
-		rec.StatusCode, rec.Error = http.StatusServiceUnavailable, "simulated outage"
-		s.received = append(s.received, rec)
-		err := s.saveLocked()
-		s.mu.Unlock()
-		if err != nil {
-			writeJSON(w, http.StatusInternalServerError, errBody(err.Error()))
-			return
-		}
-		writeJSON(w, http.StatusServiceUnavailable, errBody("service unavailable"))
 		return
 	}
 	now := s.now()

@@ -123,12 +123,7 @@ func duplicateOf(rec events.DynamoDBEventRecord) (duplicateReport, bool) {
 		return duplicateReport{}, false
 	}
 	img := rec.Change.NewImage
-	str := func(k string) string {
-		if v, ok := img[k]; ok && v.DataType() == events.DataTypeString {
-			return v.String()
-		}
-		return ""
-	}
+	str := func(k string) string { return store.ImageString(img, k) }
 	sk := rec.Change.Keys["SK"]
 	if sk.DataType() != events.DataTypeString || !store.IsReportSK(sk.String()) {
 		return duplicateReport{}, false

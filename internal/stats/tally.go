@@ -149,7 +149,7 @@ func attr(v any) (types.AttributeValue, error) {
 type Move struct{ From, To string }
 
 func moveOf(img map[string]events.DynamoDBAttributeValue) Move {
-	return Move{From: attrString(img, history.AttrStatusFrom), To: attrString(img, history.AttrStatusTo)}
+	return Move{From: store.ImageString(img, history.AttrStatusFrom), To: store.ImageString(img, history.AttrStatusTo)}
 }
 
 // Count counts one event (once: a second call writes nothing).
@@ -429,13 +429,6 @@ func adText(c *store.Case, v history.VerifiedData) string {
 		s += "\n" + ind.Match
 	}
 	return s
-}
-
-func attrString(m map[string]events.DynamoDBAttributeValue, k string) string {
-	if v, ok := m[k]; ok && v.DataType() == events.DataTypeString {
-		return v.String()
-	}
-	return ""
 }
 
 // eventOf reads a stream image of an event item.

@@ -60,3 +60,12 @@ func EachPerCase(ctx context.Context, recs []events.DynamoDBEventRecord, fn func
 	}
 	return f.Response()
 }
+
+// ImageString is the string attribute k of a stream image ("" when it is
+// absent or not a string).
+func ImageString(img map[string]events.DynamoDBAttributeValue, k string) string {
+	if v, ok := img[k]; ok && v.DataType() == events.DataTypeString {
+		return v.String()
+	}
+	return ""
+}
