@@ -432,6 +432,10 @@ func TestConsoleStory(t *testing.T) {
 	if page := b.body(); !strings.Contains(page, "takedown-urgent") || !strings.Contains(page, "Kementerian Komunikasi dan Digital") {
 		t.Errorf("admin page lacks the agencies and policies: %q", page)
 	}
+	// The policy's trusted-flagger window and the public reports' reviewer.
+	if page := b.body(); !strings.Contains(page, "Pelapor tepercaya") || !strings.Contains(page, "KP2MI · supervisor") {
+		t.Errorf("admin page lacks the trusted-flagger window or the extra review: %q", page)
+	}
 	b.check("admin")
 	// The reporter's pseudonym, as auditors see it, resolved with a
 	// reason: a reason too short is refused next to its field, nothing

@@ -262,6 +262,8 @@ var messages = map[string][2]string{
 	"admin.hold":                 {"Boleh menahan", "May hold"},
 	"admin.holdmax":              {"paling lama", "at most"},
 	"admin.tiers":                {"Tingkat", "Tiers"},
+	"admin.trusted":              {"Pelapor tepercaya", "Trusted flaggers"},
+	"admin.review":               {"Tinjauan tambahan (laporan publik)", "Extra review (public reports)"},
 	"admin.window":               {"waktu", "window"},
 	"admin.reminder":             {"pengingat setelah", "reminder after"},
 	"case.decided":               {"Keputusan dicatat.", "Decision recorded."},

@@ -794,6 +794,9 @@ type policyRow struct {
 	RequireNames, NotifyNames, HoldNames []string
 	HoldMax                              string
 	Tiers                                []tierRow
+	// Trusted is a trusted flagger's window and reminder ("" when the
+	// policy has none); Review who reviews a public report first.
+	Trusted, Review string
 }
 
 type tierRow struct {
@@ -834,6 +837,13 @@ func (c *Console) adminPage(r *request, res *resolveView, status int) (api.Respo
 			HoldMax: hours(r.lang, p.HoldMax())}
 		for i, t := range p.Tiers {
 			row.Tiers = append(row.Tiers, tierRow{N: i + 1, Role: t.Role, Window: hours(r.lang, t.Window()), Reminder: hours(r.lang, t.Reminder())})
+		}
+		if tf := p.TrustedFlagger; tf != nil {
+			row.Trusted = pick(r.lang, "waktu ", "window ") + hours(r.lang, time.Duration(tf.WindowSeconds)*time.Second) +
+				pick(r.lang, ", pengingat setelah ", ", reminder after ") + hours(r.lang, time.Duration(tf.ReminderSeconds)*time.Second)
+		}
+		if rv := p.ExtraReview; rv != nil {
+			row.Review = c.agencyName(rv.Agency) + " · " + label(r.lang, rv.Role)
 		}
 		v.Policies = append(v.Policies, row)
 	}
