@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -340,22 +339,6 @@ func timeRange(q map[string]string) (time.Time, time.Time, error) {
 		return from, to, api.Invalid("to", "to is before from")
 	}
 	return from, to, nil
-}
-
-// percentile of sorted durations (nearest rank).
-func percentile(d []time.Duration, p float64) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
-	i := int(p*float64(len(d))+0.999999) - 1
-	if i < 0 {
-		i = 0
-	}
-	if i >= len(d) {
-		i = len(d) - 1
-	}
-	return d[i]
 }
 
 // Route dispatches the read API's routes (one Lambda serves them all).

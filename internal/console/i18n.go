@@ -304,6 +304,7 @@ var messages = map[string][2]string{
 	"figures.overdue":            {"Lewat batas", "Overdue"},
 	"figures.p90":                {"p90", "p90"},
 	"figures.asof":               {"Per", "As of"},
+	"figures.note":               {"Dihitung menurut bulan permintaan penurunan (WIB) dari penghitung yang diperbarui pada setiap peristiwa; median dan p90 dari histogram (±9%).", "Counted by the month of the takedown request (WIB) from counters updated at every event; median and p90 from a histogram (±9%)."},
 	"admin.title":                {"Administrasi", "Administration"},
 	"resolve.title":              {"Ungkap pseudonim pelapor", "Resolve a reporter's pseudonym"},
 	"resolve.hint":               {"Hanya untuk keperluan yang sah (misalnya permintaan penyidik). Alasan Anda dicatat dalam riwayat setiap kasus pelapor ini sebelum identitasnya ditampilkan.", "Only for a lawful need (e.g. an investigator's request). Your reason is recorded in the history of each of this reporter's cases before the identity is shown."},

@@ -142,15 +142,12 @@ func (x Exports) Transparency(ctx context.Context, req api.Request) (api.Respons
 		}
 		for _, it := range items {
 			n := it.Numbers
-			r := TransparencyRow{Platform: p, Month: it.Month, Requests: n["requests"], RemovedInTime: n[store.StatusRemovedInTime],
-				RemovedLate: n[store.StatusRemovedLate], NonCompliant: n[store.StatusNonCompliant], OtherClosed: n["other_closed"],
-				Escalations: n["escalations"], histogram: stats.HistogramOf(n)}
-			r.StillLive = max(0, r.Requests-r.RemovedInTime-r.RemovedLate-r.NonCompliant-r.OtherClosed)
+			o := stats.OutcomesOf(n)
+			r := TransparencyRow{Platform: p, Month: it.Month, Requests: o.Requests, RemovedInTime: o.RemovedInTime,
+				RemovedLate: o.RemovedLate, StillLive: o.StillLive(), NonCompliant: o.NonCompliant, OtherClosed: o.OtherClosed,
+				Escalations: o.Escalations, EscalationsByLevel: o.EscalationsByLevel[:], histogram: o.TimeToRemoval}
 			r.RemovalsMeasured = r.histogram.N()
 			r.MedianSecondsToRemoval, r.P90SecondsToRemoval = r.histogram.Quantile(0.5), r.histogram.Quantile(0.9)
-			for l := 1; l <= 3; l++ {
-				r.EscalationsByLevel = append(r.EscalationsByLevel, n[stats.AttrEscLevel+strconv.Itoa(l)])
-			}
 			r.Categories = ranked(stats.Counts(n, stats.AttrCategory), 0, nil)
 			r.Destinations = ranked(stats.Counts(n, stats.AttrDestination), 0, destinationName)
 			rows = append(rows, r)

@@ -2,6 +2,7 @@
 // exports and figures never read cases: TallyFunction counts every history
 // event once, as it is written.
 //
+//	case_opened        ─▶ STATS#PLATFORM#<p> / MONTH#<m>  cases (in the month the case opened)
 //	takedown_requested ─▶ STATS#PLATFORM#<p> / MONTH#<m>  requests, cat#<category>, dest#<country>
 //	                   └▶ ENTITY#<k>#<v> / WATCH         takedown_cases (ByCount index), case_ids, platforms, first/last seen
 //	warning_sent       ─▶ the request's month: escalations, esc_l<level>

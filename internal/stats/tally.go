@@ -207,6 +207,8 @@ func (t Tally) count(ctx context.Context, e history.Event, m Move) error {
 // updates are the counters an event changes.
 func (t Tally) updates(ctx context.Context, e history.Event) ([]*update, error) {
 	switch e.Type {
+	case history.CaseOpened:
+		return opened(e)
 	case history.TakedownRequested, history.WarningSent, history.ComplianceChecked, history.CaseClosed, history.ApprovalDecided:
 	default:
 		return nil, nil
@@ -243,7 +245,7 @@ func (t Tally) updates(ctx context.Context, e history.Event) ([]*update, error) 
 			return nil, err
 		}
 		u := platformMonth(Month(at))
-		u.add["requests"] = 1
+		u.add[CounterRequests] = 1
 		pipe := newUpdate(store.StatsPK(store.StatsPipeline), store.MonthSK(Month(at)))
 		if created, err := time.Parse(time.RFC3339, c.CreatedAt); err == nil {
 			pipe.add[AttrReportToRequest+strconv.Itoa(Bucket(int64(at.Sub(created).Seconds())))] = 1
@@ -279,7 +281,7 @@ func (t Tally) updates(ctx context.Context, e history.Event) ([]*update, error) 
 			return nil, nil
 		}
 		u := platformMonth(cohort)
-		u.add["escalations"] = 1
+		u.add[CounterEscalations] = 1
 		u.add[AttrEscLevel+strconv.Itoa(d.Level)] = 1
 		return []*update{u}, nil
 	case history.ComplianceChecked:
@@ -326,7 +328,7 @@ func (t Tally) updates(ctx context.Context, e history.Event) ([]*update, error) 
 			case store.StatusRemovedInTime, store.StatusRemovedLate, store.StatusNonCompliant:
 				u.add[d.Outcome] = 1
 			default:
-				u.add["other_closed"] = 1
+				u.add[CounterOtherClosed] = 1
 			}
 			ups = append(ups, u)
 		}
@@ -355,6 +357,25 @@ func (t Tally) updates(ctx context.Context, e history.Event) ([]*update, error) 
 		return ups, nil
 	}
 	return nil, nil
+}
+
+// opened counts a new case in its platform's month (the event names the
+// platform, so the case is not read).
+func opened(e history.Event) ([]*update, error) {
+	var d history.CaseOpenedData
+	if err := e.Decode(&d); err != nil {
+		return nil, err
+	}
+	at, err := time.Parse(time.RFC3339, e.At)
+	if err != nil {
+		return nil, fmt.Errorf("event %d of case %s: time %q: %w", e.Seq, e.CaseID, e.At, err)
+	}
+	if d.Platform == "" {
+		return nil, nil
+	}
+	u := newUpdate(store.StatsPK(store.StatsPlatform(d.Platform)), store.MonthSK(Month(at)))
+	u.add[CounterCases] = 1
+	return []*update{u}, nil
 }
 
 // firstApprovalRequest is when agency was first asked to decide on the
