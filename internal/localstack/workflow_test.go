@@ -90,9 +90,19 @@ func (f *flow) waitStatus(id, status string) *store.Case {
 	return nil
 }
 
-// advance moves the shared clock and lets due work run.
+// advance moves the shared clock and lets due work run. It first waits
+// (bounded) for the tasks running now to end: hours pass between tasks,
+// not during one. A task in flight when the clock jumps past its
+// TimeoutSeconds times out (States.Timeout) and its retry waits on a clock
+// that then stands still: a test that saw a task's first write (a status)
+// and advanced at once would hang on that retry.
 func (f *flow) advance(d time.Duration) {
 	f.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := f.st.Engine.WaitIdle(ctx); err != nil {
+		f.t.Fatalf("advance %s: the engine's tasks still run after a minute: %v", d, err)
+	}
 	if _, err := f.st.Engine.Advance(context.Background(), d); err != nil {
 		f.t.Fatal(err)
 	}
@@ -597,5 +607,35 @@ func TestFunctionPastItsTimeoutIsRetried(t *testing.T) {
 	defer mu.Unlock()
 	if calls < 2 {
 		t.Fatalf("SendTakedown ran %d times, want a retry after the timeout", calls)
+	}
+}
+
+// The clock moved (POST /_local/clock, what `tangkal clock advance` calls)
+// while a task is still running, its first write already made: the jump
+// waits for the task to end, so the task is not timed out by hours that
+// stand for time between tasks, and the case goes on to its outcome.
+func TestClockAdvancedWhileATaskRunsWaitsForIt(t *testing.T) {
+	f := startFlow(t, Config{})
+	real := wiring.SendTakedown(f.st.Deps)
+	f.st.Functions.RegisterFunc("SendTakedownFunction", func(ctx context.Context, in workflow.NoticeInput) (workflow.NoticeOutput, error) {
+		out, err := real(ctx, in)
+		time.Sleep(time.Second) // the status is written; the function has not returned yet
+		return out, err
+	})
+	id := f.submit("https://www.facebook.com/groups/lokerluarnegeri/posts/5550933/", scamAd)
+	f.waitStatus(id, store.StatusAwaitingApprove)
+	f.approveFirstLink(id, "approve")
+	f.waitStatus(id, store.StatusTakedownSent)
+	resp, err := http.Post(f.st.SFNURL+"/_local/clock", "application/json", strings.NewReader(`{"advance":"5h"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("advance: %d", resp.StatusCode)
+	}
+	f.waitStatus(id, store.StatusRemovedInTime)
+	if h := f.history(id); strings.Contains(h, "notice_failed") {
+		t.Fatalf("history %s", h)
 	}
 }
