@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -52,7 +53,14 @@ var benchListings = []struct {
 
 // loadBudget is how long loading the largest size may take; beyond it the
 // 100k size is skipped with a note (the machine may be small).
-const loadBudget = 4 * time.Minute
+// TANGKAL_BENCH_LOAD_BUDGET (a Go duration) sets another, e.g. 30m to
+// measure 100k cases on a machine that loads them slowly.
+var loadBudget = func() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("TANGKAL_BENCH_LOAD_BUDGET")); err == nil && d > 0 {
+		return d
+	}
+	return 4 * time.Minute
+}()
 
 // pageCost counts what the DynamoDB calls of a page consumed: capacity
 // units (ReturnConsumedCapacity, set on every Query and BatchGetItem by a
