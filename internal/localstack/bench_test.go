@@ -767,7 +767,7 @@ func BenchmarkSubmitOverHTTPVsBareWrites(b *testing.B) {
 		}
 		return err
 	}
-	in := report.Intake{Table: st.Table}
+	in := report.Intake{Table: st.Table, Claims: report.NewClaimCache()} // as wiring builds it
 	who := auth.Principal{Subject: "bench-reporter", Roles: []string{auth.Reporter}}
 	direct := func(body []byte, wantDup bool) error {
 		s, c, err := report.Parse(body, time.Now())
@@ -861,27 +861,19 @@ func BenchmarkSubmitOverHTTPVsBareWrites(b *testing.B) {
 		})}); err != nil {
 			b.Fatal(err)
 		}
-		evSeq, head := 1, history.Genesis
 		run(b, count(func() error { return post(body, true) }), count(func() error { return direct(body, true) }), func() (func() error, error) {
-			ev, err := history.New(caseID, evSeq+1, head, "report_received", "reporter:bench", time.Now(), map[string]any{"report_id": "r_x", "url": "https://bench.example"})
-			if err != nil {
-				return nil, err
-			}
-			evPut, err := bareEvent(st.Table.Name, ev)
-			if err != nil {
-				return nil, err
-			}
-			items := []ddbtypes.TransactWriteItem{{Update: &ddbtypes.Update{
+			// A duplicate is its own items (report.Intake.join): the report,
+			// a check that the case is there and open, the reporter's own
+			// record of it. Its history event follows from the stream.
+			rep := benchReport(caseID, seq)
+			items := []ddbtypes.TransactWriteItem{benchPut(st.Table.Name, rep), {ConditionCheck: &ddbtypes.ConditionCheck{
 				TableName: aws.String(st.Table.Name), Key: store.Key(barePK(caseID), store.SKMeta),
-				UpdateExpression:          aws.String("SET event_seq = :seq, last_hash = :hash, updated_at = :upd ADD report_count :one"),
-				ConditionExpression:       aws.String("event_seq = :old"),
-				ExpressionAttributeValues: benchItem(map[string]any{":old": evSeq, ":seq": ev.Seq, ":hash": ev.Hash, ":upd": ev.At, ":one": 1}),
-			}}, evPut, benchPut(st.Table.Name, benchReport(caseID, seq))}
+				ConditionExpression:       aws.String("attribute_exists(PK) AND NOT (#s IN (:rit, :rl))"),
+				ExpressionAttributeNames:  map[string]string{"#s": "status"},
+				ExpressionAttributeValues: benchItem(map[string]any{":rit": store.StatusRemovedInTime, ":rl": store.StatusRemovedLate}),
+			}}, benchPut(st.Table.Name, bareReporterItem(caseID, rep))}
 			return func() error {
 				_, err := st.Table.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-				if err == nil {
-					evSeq, head = ev.Seq, ev.Hash
-				}
 				return err
 			}, nil
 		})
@@ -893,8 +885,10 @@ func BenchmarkSubmitOverHTTPVsBareWrites(b *testing.B) {
 	}
 }
 
-// bareNewCase builds the four puts of a new case (claim, META, report,
-// first event), shaped as the intake writes them.
+// bareNewCase builds the puts of a new case, shaped as report.Intake.open
+// writes them: the URL's claim, the case (on the status, platform and
+// status-with-platform indexes), the report, the first event, the
+// reporter's own record of the report and the case's facet for listings.
 func bareNewCase(ctx context.Context, tb store.Table, n int64) (func() error, error) {
 	now := time.Now()
 	caseID := fmt.Sprintf("c_bare%d", n)
@@ -907,23 +901,36 @@ func bareNewCase(ctx context.Context, tb store.Table, n int64) (func() error, er
 	if err != nil {
 		return nil, err
 	}
+	evPut.Put.Item[history.AttrStatusTo] = &ddbtypes.AttributeValueMemberS{Value: store.StatusReceived}
 	cs, err := attributevalue.MarshalMap(store.Case{PK: barePK(caseID), SK: store.SKMeta, ID: caseID, URL: canon + "/?mibextid=abc", CanonicalURL: canon,
 		Platform: "facebook", Status: store.StatusReceived, Text: scamAd, ReportCount: 1, CreatedAt: store.FormatTime(now), UpdatedAt: store.FormatTime(now),
 		EventSeq: 1, LastHash: ev.Hash, GSI1PK: store.StatusKey(store.StatusReceived), GSI1SK: store.TimeKey(now, caseID),
-		GSI2PK: store.PlatformKey("facebook"), GSI2SK: store.TimeKey(now, caseID)})
+		GSI2PK: store.PlatformKey("facebook"), GSI2SK: store.TimeKey(now, caseID), GSI4PK: store.StatusPlatformKey(store.StatusReceived, "facebook")})
 	if err != nil {
 		return nil, err
 	}
+	rep := benchReport(caseID, n)
+	facet := store.FacetPut(tb.Name, caseID, store.FacetAll, "", now)
+	facet.Put.Item["PK"] = &ddbtypes.AttributeValueMemberS{Value: barePK(caseID)}
 	items := []ddbtypes.TransactWriteItem{
 		benchPut(tb.Name, map[string]any{"PK": store.ClaimPK(caseID), "SK": store.SKClaim, "case_id": caseID, "canonical_url": canon}),
 		{Put: &ddbtypes.Put{TableName: aws.String(tb.Name), Item: cs, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		benchPut(tb.Name, benchReport(caseID, n)),
+		benchPut(tb.Name, rep),
 		evPut,
+		benchPut(tb.Name, bareReporterItem(caseID, rep)),
+		facet,
 	}
 	return func() error {
 		_, err := tb.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		return err
 	}, nil
+}
+
+// bareReporterItem is the reporter's own record of a report
+// (MYREPORTS#<pseudonym>), as the intake writes it with every report.
+func bareReporterItem(caseID string, rep map[string]any) map[string]any {
+	return map[string]any{"PK": store.MyReportsPK("bare-" + caseID), "SK": store.ReporterReportSK(time.Now(), rep["report_id"].(string)),
+		"case_id": caseID, "report_id": rep["report_id"], "url": rep["url"], "received_at": rep["received_at"], "duplicate": false, "reporter_sub": "bench-reporter"}
 }
 
 func benchReport(caseID string, n int64) map[string]any {

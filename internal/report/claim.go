@@ -46,7 +46,7 @@ func ClaimFinalURL(ctx context.Context, t store.Table, caseID, canonicalURL, fin
 	case !store.IsConditionFailed(err):
 		return "", fmt.Errorf("claim %s for case %s: %w", fc.URL, caseID, err)
 	}
-	holder, err := Intake{Table: t}.claimedCase(ctx, fc)
+	holder, err := Intake{Table: t}.claimedCase(ctx, fc, false)
 	if err != nil && !errors.Is(err, errNoClaim) {
 		return "", err
 	}

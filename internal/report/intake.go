@@ -54,6 +54,9 @@ type Intake struct {
 	// ContactRetention is how long the name and contact a reporter gives
 	// are kept (DynamoDB TTL); 0 means DefaultContactRetention.
 	ContactRetention time.Duration
+	// Claims remembers the claims read and made (nil: every report reads
+	// its URL's claim).
+	Claims *ClaimCache
 }
 
 // DefaultContactRetention is how long reporters' names and contacts are
@@ -267,7 +270,8 @@ func (in Intake) SubmitFrom(ctx context.Context, who auth.Principal, o Origin, s
 	// Otherwise open one; two requests that collide while opening both
 	// retry, and one opens while the other joins.
 	for attempt := 0; ; attempt++ {
-		caseID, err := in.claimedCase(ctx, c)
+		// A remembered claim is tried first; a retry reads the table.
+		caseID, err := in.claimedCase(ctx, c, attempt == 0)
 		reopens := ""
 		if o.Gate != nil && (err == nil || errors.Is(err, errNoClaim)) {
 			trusted, gerr := o.Gate()
@@ -296,6 +300,7 @@ func (in Intake) SubmitFrom(ctx context.Context, who auth.Principal, o Origin, s
 		err = in.open(ctx, now, c, platform, s, rep, receipt, idem, o)
 		switch {
 		case err == nil:
+			in.Claims.put(c.URL, receipt.CaseID)
 			return receipt, nil
 		case errors.Is(err, errIdemRace):
 			return in.replayAfterRace(ctx, idem)
@@ -499,7 +504,10 @@ func (in Intake) status(ctx context.Context, caseID string) (string, error) {
 	return store.StatusReceived, nil
 }
 
-func (in Intake) claimedCase(ctx context.Context, c urlcanon.Canonical) (string, error) {
+func (in Intake) claimedCase(ctx context.Context, c urlcanon.Canonical, remembered bool) (string, error) {
+	if id, ok := in.Claims.get(c.URL); ok && remembered {
+		return id, nil
+	}
 	out, err := in.Table.DB.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(in.Table.Name), Key: store.Key(claimPK(c), store.SKClaim), ConsistentRead: aws.Bool(true),
 	})
@@ -513,6 +521,7 @@ func (in Intake) claimedCase(ctx context.Context, c urlcanon.Canonical) (string,
 	if err := attributevalue.UnmarshalMap(out.Item, &cl); err != nil {
 		return "", fmt.Errorf("decode claim of %s: %w", c.URL, err)
 	}
+	in.Claims.put(c.URL, cl.CaseID)
 	return cl.CaseID, nil
 }
 

@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,20 +72,39 @@ func TestCancelledOpenLeavesNothingBehind(t *testing.T) {
 // A report of an ad whose case closed as removed opens a new case (a new
 // workflow run, named after the new case id) linked to the old one, once
 // however many such reports arrive together; reports of a case still open,
-// or closed otherwise, join it.
+// or closed otherwise, join it. So too when the reports reach several
+// Lambda instances that each remember the claim they saw (the old case's).
 func TestReportAfterRemovalReopens(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		instances int
+		remember  bool
+	}{{"one instance reading every claim", 1, false}, {"three instances remembering claims", 3, true}} {
+		t.Run(tc.name, func(t *testing.T) { reopenScenario(t, tc.instances, tc.remember) })
+	}
+}
+
+func reopenScenario(t *testing.T, instances int, remember bool) {
 	tb := newTable(t)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-	in := Intake{Table: tb, Now: func() time.Time { return now }}
+	var ins []Intake
+	for range instances {
+		in := Intake{Table: tb, Now: func() time.Time { return now }}
+		if remember {
+			in.Claims = NewClaimCache()
+		}
+		ins = append(ins, in)
+	}
 	who := auth.Principal{Subject: "r1", Roles: []string{auth.Reporter}}
+	var next atomic.Int64
 	submit := func(url string) Receipt {
 		t.Helper()
 		s, c, err := Parse([]byte(`{"url":"`+url+`"}`), now)
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := in.Submit(ctx, who, s, c, nil, "")
+		r, err := ins[int(next.Add(1))%len(ins)].Submit(ctx, who, s, c, nil, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,8 +154,10 @@ func TestReportAfterRemovalReopens(t *testing.T) {
 	if err != nil || c.Reopens != first.CaseID || c.Status != store.StatusReceived {
 		t.Fatalf("new case %+v %v, want status received reopening %s", c, err, first.CaseID)
 	}
-	// Later reports join the new case.
-	if r := submit(url); r.CaseID != reopened || !r.Duplicate {
-		t.Fatalf("later report %+v, want it to join %s", r, reopened)
+	// Later reports join the new case, whichever instance takes them.
+	for range 2 * len(ins) {
+		if r := submit(url); r.CaseID != reopened || !r.Duplicate {
+			t.Fatalf("later report %+v, want it to join %s", r, reopened)
+		}
 	}
 }

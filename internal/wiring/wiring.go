@@ -680,12 +680,13 @@ func PublicReports(d Deps) apiHandler {
 	return withinDeadline(api.Handle(h.Route))
 }
 
-// intake is how reports are recorded, by the API and the console alike.
+// intake is how reports are recorded, by the API and the console alike;
+// each handler (one per Lambda instance) remembers the claims it read.
 func (d Deps) intake() report.Intake {
 	if len(d.PseudonymKey) == 0 {
 		slog.Warn("no TANGKAL_PSEUDONYM_SECRET: reporters' pseudonyms are unkeyed hashes")
 	}
-	return report.Intake{Table: d.Table, Now: d.Now, PseudonymKey: d.PseudonymKey, ContactRetention: d.ContactRetention}
+	return report.Intake{Table: d.Table, Now: d.Now, PseudonymKey: d.PseudonymKey, ContactRetention: d.ContactRetention, Claims: report.NewClaimCache()}
 }
 
 // CasesAPI is CasesApiFunction's handler.
