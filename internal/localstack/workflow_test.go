@@ -90,21 +90,18 @@ func (f *flow) waitStatus(id, status string) *store.Case {
 	return nil
 }
 
-// advance moves the shared clock and lets due work run. It first waits
-// (bounded) for the tasks running now to end: hours pass between tasks,
-// not during one. A task in flight when the clock jumps past its
-// TimeoutSeconds times out (States.Timeout) and its retry waits on a clock
-// that then stands still: a test that saw a task's first write (a status)
-// and advanced at once would hang on that retry.
+// advance moves the shared clock and lets due work run, once the tasks
+// running now have ended (Engine.AdvanceBetweenTasks): a test that saw a
+// task's first write (a status) and advanced at once would otherwise time
+// the task out and wait for ever on its retry.
 func (f *flow) advance(d time.Duration) {
 	f.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := f.st.Engine.WaitIdle(ctx); err != nil {
-		f.t.Fatalf("advance %s: the engine's tasks still run after a minute: %v", d, err)
-	}
-	if _, err := f.st.Engine.Advance(context.Background(), d); err != nil {
+	_, idle, err := f.st.Engine.AdvanceBetweenTasks(context.Background(), d, time.Minute)
+	if err != nil {
 		f.t.Fatal(err)
+	}
+	if !idle {
+		f.t.Fatalf("advance %s: the engine's tasks still ran after a minute", d)
 	}
 }
 

@@ -44,13 +44,9 @@ func (e *Engine) serveClock(w http.ResponseWriter, r *http.Request) {
 			_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": "InvalidDuration", "message": fmt.Sprintf("advance: %q is not a non-negative Go duration such as 90s or 24h", req.Advance), "field": "advance"}})
 			return
 		}
-		// The jump stands for hours passing between tasks, not during one:
-		// the tasks running now end first (a task in flight at the jump
-		// would time out), unless the stack stays busy for half a minute.
-		idle, cancel := context.WithTimeout(r.Context(), 30*time.Second)
-		_ = e.WaitIdle(idle)
-		cancel()
-		if _, err := e.Advance(r.Context(), d); err != nil {
+		// The tasks running now end first, unless the stack stays busy for
+		// half a minute.
+		if _, _, err := e.AdvanceBetweenTasks(r.Context(), d, 30*time.Second); err != nil {
 			w.WriteHeader(http.StatusConflict)
 			_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": "ClockNotAdvanceable", "message": err.Error()}})
 			return

@@ -174,6 +174,20 @@ func (e *Engine) Advance(ctx context.Context, d time.Duration) (time.Time, error
 	return now, nil
 }
 
+// AdvanceBetweenTasks is Advance once the tasks running now have ended (it
+// waits at most wait; then it advances anyway): a jump stands for hours
+// passing between tasks, not during one. A task in flight at the jump
+// would time out (TimeoutSeconds runs on this clock), and with a clock
+// that stands still after the jump its retry would wait for ever. It
+// reports whether the engine was idle when it advanced.
+func (e *Engine) AdvanceBetweenTasks(ctx context.Context, d, wait time.Duration) (time.Time, bool, error) {
+	idle, cancel := context.WithTimeout(ctx, wait)
+	waited := e.WaitIdle(idle) == nil
+	cancel()
+	now, err := e.Advance(ctx, d)
+	return now, waited, err
+}
+
 // WaitIdle returns once no work is running and no timer is due at the
 // clock's current time (executions may still be waiting for callbacks or
 // for future timers).

@@ -207,11 +207,16 @@ func (t Tally) count(ctx context.Context, e history.Event, m Move) error {
 // updates are the counters an event changes.
 func (t Tally) updates(ctx context.Context, e history.Event) ([]*update, error) {
 	switch e.Type {
-	case history.CaseOpened:
-		return opened(e)
-	case history.TakedownRequested, history.WarningSent, history.ComplianceChecked, history.CaseClosed, history.ApprovalDecided:
+	case history.CaseOpened, history.TakedownRequested, history.WarningSent, history.ComplianceChecked, history.CaseClosed, history.ApprovalDecided:
 	default:
 		return nil, nil
+	}
+	at, err := time.Parse(time.RFC3339, e.At)
+	if err != nil {
+		return nil, fmt.Errorf("event %d of case %s: time %q: %w", e.Seq, e.CaseID, e.At, err)
+	}
+	if e.Type == history.CaseOpened {
+		return opened(e, at)
 	}
 	c, err := t.Table.GetCase(ctx, e.CaseID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -219,10 +224,6 @@ func (t Tally) updates(ctx context.Context, e history.Event) ([]*update, error) 
 	}
 	if err != nil {
 		return nil, err
-	}
-	at, err := time.Parse(time.RFC3339, e.At)
-	if err != nil {
-		return nil, fmt.Errorf("event %d of case %s: time %q: %w", e.Seq, e.CaseID, e.At, err)
 	}
 	cohort := ""
 	if ta, err := time.Parse(time.RFC3339, c.TakedownAt); err == nil {
@@ -361,14 +362,10 @@ func (t Tally) updates(ctx context.Context, e history.Event) ([]*update, error) 
 
 // opened counts a new case in its platform's month (the event names the
 // platform, so the case is not read).
-func opened(e history.Event) ([]*update, error) {
+func opened(e history.Event, at time.Time) ([]*update, error) {
 	var d history.CaseOpenedData
 	if err := e.Decode(&d); err != nil {
 		return nil, err
-	}
-	at, err := time.Parse(time.RFC3339, e.At)
-	if err != nil {
-		return nil, fmt.Errorf("event %d of case %s: time %q: %w", e.Seq, e.CaseID, e.At, err)
 	}
 	if d.Platform == "" {
 		return nil, nil
