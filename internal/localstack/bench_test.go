@@ -745,9 +745,10 @@ func benchQuantile(ds []time.Duration, q float64) time.Duration {
 // rotating order, medians compared. The bare items are keyed BARE#…
 // instead of CASE#… (same sizes and conditions) so that they do not start
 // workflows of their own. The new cases do start executions; each
-// iteration waits, untimed, until the engine is idle, so that no side is
-// timed while the workflows of earlier iterations compete with it for the
-// CPU and for DynamoDB Local (on a 2-core machine they doubled the ratio).
+// iteration waits, untimed, until the stack is at rest (Stack.Settle: the
+// stream readers caught up, no workflow running), so that no side is
+// timed while the work of earlier iterations competes with it for the
+// CPU and for DynamoDB Local (on a 2-core machine it doubled the ratio).
 func BenchmarkSubmitOverHTTPVsBareWrites(b *testing.B) {
 	st := benchStack(b, Config{}, "")
 	tok, err := st.Token("bench-reporter", auth.Reporter)
@@ -782,13 +783,13 @@ func BenchmarkSubmitOverHTTPVsBareWrites(b *testing.B) {
 	}
 	lines := map[string]string{}
 	// settle waits, untimed, until nothing started by earlier iterations
-	// is still running: workflows (the engine is idle) and, for the
-	// duplicates of one case, the stream's RecordReports (the case counts
-	// every report).
+	// is still running (Stack.Settle: the stream readers and the
+	// functions they invoke, the workflows) and, for the duplicates of
+	// one case, until the case counts every report.
 	settle := func(b *testing.B, caseID string, reports int) {
 		wctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
-		if err := st.Engine.WaitIdle(wctx); err != nil {
+		if err := st.Settle(wctx); err != nil {
 			b.Fatal(err)
 		}
 		for caseID != "" {

@@ -266,3 +266,29 @@ func countReports(t testing.TB, st *Stack, id string) int {
 	}
 	return int(out.Count)
 }
+
+// Settle returns once the stack is at rest: a report's stream record has
+// started its workflow, the workflow has run to its first wait (the
+// agencies' approval) and the stream readers have handed over what it
+// wrote (the tally counts the new case). Benchmarks time requests against
+// a stack at rest with it.
+func TestSettleWaitsForTheStreamsAndTheWorkflows(t *testing.T) {
+	st := startStack(t)
+	code, rec := st.as(t, auth.Reporter).do("POST", "/reports", map[string]any{"url": "https://www.facebook.com/groups/lokerluarnegeri/posts/5550777/", "text": scamAd}, nil)
+	if code != 202 {
+		t.Fatalf("report: %d %v", code, rec)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	if err := st.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c, err := st.Table.GetCase(ctx, rec["case_id"].(string))
+	if err != nil || c.Status != store.StatusAwaitingApprove {
+		t.Fatalf("after Settle the case is %+v (%v), want it awaiting approval", c, err)
+	}
+	code, stats := st.as(t, auth.Auditor).do("GET", "/stats/compliance", nil, nil)
+	if total, _ := stats["total"].(map[string]any); code != 200 || total["cases"] != 1.0 {
+		t.Fatalf("after Settle the figures are %d %v, want the new case counted", code, stats)
+	}
+}

@@ -43,8 +43,11 @@ type streamer struct {
 	mu          sync.Mutex
 	checkpoints map[string]string // shard id → last processed sequence number
 	processed   int
-	cancel      context.CancelFunc
-	done        chan struct{}
+	// quietSince is when the last poll that found nothing new began: by
+	// then, it had handed every earlier record to the function.
+	quietSince time.Time
+	cancel     context.CancelFunc
+	done       chan struct{}
 }
 
 func newStreamer(s *Stack, function string, ev samtemplate.Event, path string, log *slog.Logger) (*streamer, error) {
@@ -75,11 +78,16 @@ func (sm *streamer) run(ctx context.Context) {
 	defer close(sm.done)
 	iters := map[string]*string{}
 	for ctx.Err() == nil {
+		began := time.Now()
 		busy, err := sm.poll(ctx, iters)
 		if err != nil && ctx.Err() == nil {
 			sm.log.Warn("stream poll", "err", err)
 			iters = map[string]*string{}
 			busy = false
+		} else if !busy {
+			sm.mu.Lock()
+			sm.quietSince = began
+			sm.mu.Unlock()
 		}
 		if !busy {
 			select {
@@ -287,6 +295,14 @@ func attr(v st.AttributeValue) map[string]any {
 		return map[string]any{"M": attrMap(x.Value)}
 	}
 	return map[string]any{"NULL": true}
+}
+
+// caughtUp tells whether a poll that began after t found nothing new, and
+// how many records the reader has handed over so far.
+func (sm *streamer) caughtUp(t time.Time) (bool, int) {
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
+	return sm.quietSince.After(t), sm.processed
 }
 
 func writeFileAtomic(path string, b []byte) error {

@@ -33,15 +33,17 @@ import (
 //   - new_case_with_key: the same with an Idempotency-Key (Submit first
 //     reads the key; the transaction adds the idempotency record);
 //   - duplicate: a report of an ad that already has a case, against one
-//     transaction putting the report and the event and updating META
-//     (chain head, report_count). "bare+reads" adds the two reads any
-//     correct join needs first (the claim, to find the case; META, to
-//     know the chain head).
+//     transaction putting the report and the reporter's own record of it
+//     with a check that the case is there and open (the case's event and
+//     report count follow from the stream). The intake remembers claims
+//     and statuses as wiring builds it (ClaimCache); "bare+reads" adds the
+//     reads a join without that memory makes (the claim, to find the
+//     case; the status, for the receipt).
 func BenchmarkIntakeVsBareWrites(b *testing.B) {
 	tb := benchTable(b)
 	ctx := context.Background()
 	who := auth.Principal{Subject: "bench-reporter", Roles: []string{auth.Reporter}}
-	in := Intake{Table: tb}
+	in := Intake{Table: tb, Claims: NewClaimCache()} // as wiring builds it
 	ad := func(n int) []byte {
 		return fmt.Appendf(nil, `{"url":"https://www.facebook.com/groups/lokerkamboja/posts/%d/?mibextid=abc","text":"Dicari admin online Kamboja, gaji 15jt, visa turis, tiket ditanggung. WA 0812-5550-9911","category":"scam"}`, n)
 	}
@@ -122,11 +124,9 @@ func BenchmarkIntakeVsBareWrites(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		// The bare side appends to a case of its own, so the two never
-		// contend for one chain head.
+		// The bare side reports to a case of its own, the same shape.
 		bareCase := ident.New("c_", time.Now())
-		seq, head := 1, history.Genesis
-		if err := benchPutCase(ctx, tb, bareCase, head); err != nil {
+		if err := benchPutCase(ctx, tb, bareCase); err != nil {
 			b.Fatal(err)
 		}
 		claimKey := store.Key(store.ClaimPK(urlcanon.Key("https://bench.example/"+bareCase)), store.SKClaim)
@@ -137,22 +137,12 @@ func BenchmarkIntakeVsBareWrites(b *testing.B) {
 			}
 			return err
 		}, func() (func() error, error) {
-			op, ev, err := benchJoinItems(tb, bareCase, seq, head)
-			if err != nil {
-				return nil, err
-			}
-			return func() error {
-				if err := op(ctx); err != nil {
-					return err
-				}
-				seq, head = ev.Seq, ev.Hash
-				return nil
-			}, nil
+			return benchJoinItems(ctx, tb, bareCase)
 		}, func() error {
 			if _, err := tb.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(tb.Name), Key: claimKey, ConsistentRead: aws.Bool(true)}); err != nil {
 				return err
 			}
-			_, err := tb.GetCase(ctx, bareCase)
+			_, err := Intake{Table: tb}.status(ctx, bareCase)
 			return err
 		})
 	})
@@ -247,12 +237,13 @@ func benchNewCaseItems(ctx context.Context, tb store.Table, n int, withKey bool)
 	}, nil
 }
 
-func benchPutCase(ctx context.Context, tb store.Table, id, head string) error {
+func benchPutCase(ctx context.Context, tb store.Table, id string) error {
 	now := time.Now()
 	av, err := attributevalue.MarshalMap(store.Case{PK: store.CasePK(id), SK: store.SKMeta, ID: id, URL: "https://bench.example/" + id,
 		CanonicalURL: "https://bench.example/" + id, Platform: "website", Status: store.StatusReceived, ReportCount: 1,
-		CreatedAt: store.FormatTime(now), UpdatedAt: store.FormatTime(now), EventSeq: 1, LastHash: head,
-		GSI1PK: store.StatusKey(store.StatusReceived), GSI1SK: store.TimeKey(now, id), GSI2PK: store.PlatformKey("website"), GSI2SK: store.TimeKey(now, id)})
+		CreatedAt: store.FormatTime(now), UpdatedAt: store.FormatTime(now), EventSeq: 1, LastHash: history.Genesis,
+		GSI1PK: store.StatusKey(store.StatusReceived), GSI1SK: store.TimeKey(now, id), GSI2PK: store.PlatformKey("website"), GSI2SK: store.TimeKey(now, id),
+		GSI4PK: store.StatusPlatformKey(store.StatusReceived, "website")})
 	if err != nil {
 		return err
 	}
@@ -260,49 +251,38 @@ func benchPutCase(ctx context.Context, tb store.Table, id, head string) error {
 	return err
 }
 
-// benchJoinItems builds, untimed, the transaction a duplicate report needs: put
-// the report and the reporter's, put the next event, move the chain head and
-// count the report.
-func benchJoinItems(tb store.Table, caseID string, seq int, head string) (func(context.Context) error, history.Event, error) {
+// benchJoinItems builds, untimed, the transaction a duplicate report needs
+// (Intake.join): the report, a check that the case is there and not
+// closed as removed, the reporter's own record of the report.
+func benchJoinItems(ctx context.Context, tb store.Table, caseID string) (func() error, error) {
 	in := Intake{Table: tb}
 	now := time.Now()
 	reportID := ident.New("r_", now)
-	ps := Pseudonym(nil, "bench-reporter")
 	ri := reportItem{PK: store.CasePK(caseID), SK: store.ReportSK(reportID), ReportID: reportID, CaseID: caseID,
 		URL: "https://bench.example/" + caseID, Text: "Dicari admin online Kamboja, gaji 15jt, visa turis, tiket ditanggung. WA 0812-5550-9911",
-		Category: "scam", ReporterSub: "bench-reporter", ReceivedAt: store.FormatTime(now), Duplicate: true, Pseudonym: ps}
+		Category: "scam", ReporterSub: "bench-reporter", ReceivedAt: store.FormatTime(now), Duplicate: true, Pseudonym: Pseudonym(nil, "bench-reporter")}
 	rep, err := in.put(ri)
 	if err != nil {
-		return nil, history.Event{}, err
+		return nil, err
 	}
 	mine, err := in.reporterItems(ri, Submission{}, now)
 	if err != nil {
-		return nil, history.Event{}, err
+		return nil, err
 	}
-	ev, err := history.New(caseID, seq+1, head, "report_received", "reporter:"+ps, now, map[string]any{"report_id": reportID, "url": "https://bench.example/" + caseID})
-	if err != nil {
-		return nil, history.Event{}, err
-	}
-	evPut, err := history.Put(tb.Name, ev)
-	if err != nil {
-		return nil, history.Event{}, err
-	}
-	vals, err := attributevalue.MarshalMap(map[string]any{":old": seq, ":seq": ev.Seq, ":hash": ev.Hash, ":upd": ev.At, ":one": 1})
-	if err != nil {
-		return nil, history.Event{}, err
-	}
-	upd := types.TransactWriteItem{Update: &types.Update{
+	check := types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
 		TableName: aws.String(tb.Name), Key: store.Key(store.CasePK(caseID), store.SKMeta),
-		UpdateExpression:          aws.String("SET #seq = :seq, #hash = :hash, #upd = :upd ADD #rc :one"),
-		ConditionExpression:       aws.String("#seq = :old"),
-		ExpressionAttributeNames:  map[string]string{"#seq": "event_seq", "#hash": "last_hash", "#upd": "updated_at", "#rc": "report_count"},
-		ExpressionAttributeValues: vals,
+		ConditionExpression:      aws.String("attribute_exists(PK) AND NOT (#s IN (:rit, :rl))"),
+		ExpressionAttributeNames: map[string]string{"#s": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":rit": &types.AttributeValueMemberS{Value: store.StatusRemovedInTime},
+			":rl":  &types.AttributeValueMemberS{Value: store.StatusRemovedLate},
+		},
 	}}
-	items := append([]types.TransactWriteItem{upd, evPut, rep}, mine...)
-	return func(ctx context.Context) error {
+	items := append([]types.TransactWriteItem{rep, check}, mine...)
+	return func() error {
 		_, err := tb.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		return err
-	}, ev, nil
+	}, nil
 }
 
 func benchMedian(ds []time.Duration) time.Duration { return benchQuantile(ds, 0.5) }

@@ -110,16 +110,7 @@ func reopenScenario(t *testing.T, instances int, remember bool) {
 		}
 		return r
 	}
-	setStatus := func(id, status string) {
-		t.Helper()
-		if _, err := tb.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName: aws.String(tb.Name), Key: store.Key(store.CasePK(id), store.SKMeta),
-			UpdateExpression: aws.String("SET #s = :s"), ExpressionAttributeNames: map[string]string{"#s": "status"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":s": &types.AttributeValueMemberS{Value: status}},
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	setStatus := func(id, status string) { t.Helper(); setCaseStatus(t, tb, id, status) }
 	const url = "https://www.facebook.com/groups/loker/posts/8801"
 	first := submit(url)
 	for _, st := range []string{store.StatusTakedownSent, store.StatusRejected, store.StatusNonCompliant} {
@@ -158,6 +149,70 @@ func reopenScenario(t *testing.T, instances int, remember bool) {
 	for range 2 * len(ins) {
 		if r := submit(url); r.CaseID != reopened || !r.Duplicate {
 			t.Fatalf("later report %+v, want it to join %s", r, reopened)
+		}
+	}
+}
+
+// setCaseStatus moves a case to status, as the workflow would.
+func setCaseStatus(t *testing.T, tb store.Table, id, status string) {
+	t.Helper()
+	if _, err := tb.DB.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
+		TableName: aws.String(tb.Name), Key: store.Key(store.CasePK(id), store.SKMeta),
+		UpdateExpression: aws.String("SET #s = :s"), ExpressionAttributeNames: map[string]string{"#s": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":s": &types.AttributeValueMemberS{Value: status}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A duplicate's receipt names the status its case has, read at most
+// StatusTTL before: a burst of reports of one ad reads the status once a
+// second, and a report after the case moved on says where it is now.
+func TestDuplicateReceiptNamesTheCaseStatus(t *testing.T) {
+	tb := newTable(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	cacheNow := now
+	cc := NewClaimCache()
+	cc.now = func() time.Time { return cacheNow }
+	in := Intake{Table: tb, Now: func() time.Time { return now }, Claims: cc}
+	who := auth.Principal{Subject: "r1", Roles: []string{auth.Reporter}}
+	submit := func(key string) Receipt {
+		t.Helper()
+		body := []byte(`{"url":"https://www.facebook.com/groups/loker/posts/9901"}`)
+		s, c, err := Parse(body, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := in.Submit(ctx, who, s, c, body, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	first := submit("")
+	for _, step := range []struct {
+		status  string
+		after   time.Duration
+		key     string
+		want    string
+		because string
+	}{
+		{store.StatusAwaitingApprove, 0, "", store.StatusAwaitingApprove, "first duplicate reads the status"},
+		{store.StatusTakedownSent, StatusTTL / 2, "", store.StatusAwaitingApprove, "within StatusTTL the status read is reused"},
+		{store.StatusTakedownSent, StatusTTL, "", store.StatusTakedownSent, "after StatusTTL the status is read again"},
+		{store.StatusNonCompliant, 2 * StatusTTL, "k-1", store.StatusNonCompliant, "an idempotent report stores the status it read"},
+	} {
+		setCaseStatus(t, tb, first.CaseID, step.status)
+		cacheNow = cacheNow.Add(step.after)
+		r := submit(step.key)
+		if !r.Duplicate || r.CaseID != first.CaseID || r.Status != step.want {
+			t.Fatalf("%s: receipt %+v, want a duplicate of %s with status %s", step.because, r, first.CaseID, step.want)
+		}
+		if step.key != "" {
+			if again := submit(step.key); again.Status != step.want || again.ReportID != r.ReportID {
+				t.Fatalf("%s: replay %+v, want %+v", step.because, again, r)
+			}
 		}
 	}
 }
