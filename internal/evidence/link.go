@@ -1,9 +1,6 @@
 package evidence
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/url"
@@ -12,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tangkal/tangkal/internal/secrets"
+	"github.com/tangkal/tangkal/internal/signedlink"
 )
 
 // Environment variables of evidence links.
@@ -40,7 +38,7 @@ var (
 // Platforms have no accounts; the signature and the expiry are the only
 // credentials, and they name one copy only.
 type Links struct {
-	keys     *secrets.Ring
+	links    signedlink.Signer
 	BaseURL  string
 	Lifetime time.Duration
 }
@@ -72,7 +70,7 @@ func NewRingLinks(ring *secrets.Ring, baseURL string, lifetime time.Duration) (*
 	if lifetime == 0 {
 		lifetime = DefaultLinkLifetime
 	}
-	return &Links{keys: ring, BaseURL: strings.TrimSuffix(baseURL, "/"), Lifetime: lifetime}, nil
+	return &Links{links: signedlink.New(ring), BaseURL: strings.TrimSuffix(baseURL, "/"), Lifetime: lifetime}, nil
 }
 
 // LifetimeDays reads a lifetime in whole days ("30"); empty is
@@ -91,15 +89,12 @@ func LifetimeDays(s string) (time.Duration, error) {
 // Sign returns the sig of a link to the copy with that hex hash, expiring
 // at exp (unix seconds).
 func (l *Links) Sign(hash string, exp int64) string {
-	k := l.keys.Current()
-	return k.ID + "." + linkMAC(k.Value, hash, exp)
+	return l.links.Sign(exp, linkPurpose, hash)
 }
 
-func linkMAC(key []byte, hash string, exp int64) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte("evidence|" + hash + "|" + strconv.FormatInt(exp, 10)))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
+// linkPurpose is the first signed field, so that no other signed link
+// (an approval link under the same secret) passes for an evidence link.
+const linkPurpose = "evidence"
 
 // Link returns a link to the copy with that hex hash, valid for Lifetime
 // from now, and its expiry. A nil Links, or one without a base URL, makes
@@ -117,23 +112,14 @@ func (l *Links) Link(hash string, now time.Time) (string, time.Time) {
 // match (any part changed, or missing), ErrExpired when it matches but now
 // is at or past the expiry. exp is the raw "exp" parameter.
 func (l *Links) Verify(hash, exp, sig string, now time.Time) error {
-	e, err := strconv.ParseInt(exp, 10, 64)
-	if err != nil || !hexRe.MatchString(hash) || sig == "" {
+	if !hexRe.MatchString(hash) {
 		return ErrForged
 	}
-	kid, m, ok := strings.Cut(sig, ".")
-	if !ok { // signed before key ids: the accepted keys in turn
-		kid, m = "", sig
-	}
-	valid := false
-	for _, key := range l.keys.Lookup(kid) {
-		valid = valid || hmac.Equal([]byte(linkMAC(key, hash, e)), []byte(m))
-	}
-	if !valid {
-		return ErrForged
-	}
-	if now.Unix() >= e {
+	switch err := l.links.Verify(sig, exp, now, linkPurpose, hash); {
+	case errors.Is(err, signedlink.ErrExpired):
 		return ErrExpired
+	case err != nil:
+		return ErrForged
 	}
 	return nil
 }
