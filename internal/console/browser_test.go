@@ -410,6 +410,13 @@ func TestConsoleStory(t *testing.T) {
 	if n := value(b, chromedp.Evaluate[int64](`document.querySelectorAll("#pipe ~ svg.chart text").length`)); n != 4 {
 		t.Errorf("the approval-time chart has %d labels, want 2 agencies' label and value", n)
 	}
+	// On a phone the charts' names and figures stay readable: no text
+	// under 11 px as drawn (the SVG scales with the screen's width).
+	b.run(chromedp.EmulateViewport(390, 844))
+	if px := value(b, chromedp.Evaluate[float64](`Math.min(...[...document.querySelectorAll("svg.chart text")].map(e =>
+			parseFloat(getComputedStyle(e).fontSize) * e.getScreenCTM().a))`)); px < 11 {
+		t.Errorf("at 390 px the smallest chart text is drawn %.1f px high, want at least 11", px)
+	}
 	b.check("figures")
 	b.open("/console/exports")
 	b.check("exports")

@@ -2,14 +2,17 @@ package console
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/tangkal/tangkal/internal/audit"
 )
 
 // chart is a horizontal bar chart drawn as SVG on the server: one row per
-// platform, each row one or more coloured segments (classes in the
-// stylesheet, no inline style), with a text value for screen readers and
-// people who do not read colour.
+// platform, its name and its figures on a line of their own above its bar
+// (so both stay readable on a phone, where a label column beside the bars
+// shrank to a few pixels), the bar one or more coloured segments (classes
+// in the stylesheet, no inline style). The figures are text, for screen
+// readers and for people who do not read colour.
 type chart struct {
 	Title  string
 	Width  int
@@ -19,11 +22,11 @@ type chart struct {
 
 type chartRow struct {
 	Label string
-	Y     int
-	TextY int
+	Y     int // the bar's top
+	TextY int // the baseline of the label and the value
 	Segs  []chartSeg
 	Value string
-	ValX  int
+	ValX  int // where the value ends (right-aligned)
 }
 
 type chartSeg struct {
@@ -33,29 +36,28 @@ type chartSeg struct {
 }
 
 const (
-	chartLabelW = 110
-	chartBarW   = 380
-	chartRowH   = 28
+	chartW    = 400 // the chart's width, a full bar's
+	chartRowH = 46  // a line of text, the bar, a gap
 )
 
 func newChart(title string, n int) chart {
-	return chart{Title: title, Width: chartLabelW + chartBarW + 150, Height: n*chartRowH + 8}
+	return chart{Title: title, Width: chartW, Height: n * chartRowH}
 }
 
 func (c *chart) row(i int, label string, segs []chartSeg, value string) {
-	x := chartLabelW
+	x := 0
 	for j := range segs {
 		segs[j].X = x
 		x += segs[j].W
 	}
-	c.Rows = append(c.Rows, chartRow{Label: label, Y: i*chartRowH + 4, TextY: i*chartRowH + 21, Segs: segs, Value: value, ValX: x + 6})
+	c.Rows = append(c.Rows, chartRow{Label: label, Y: i*chartRowH + 21, TextY: i*chartRowH + 15, Segs: segs, Value: value, ValX: chartW})
 }
 
 func scale(v, max int) int {
 	if max <= 0 || v <= 0 {
 		return 0
 	}
-	w := v * chartBarW / max
+	w := v * chartW / max
 	if w < 2 {
 		w = 2
 	}
@@ -79,7 +81,7 @@ func outcomeChart(lang string, ps []audit.PlatformStats) chart {
 			{W: scale(p.StillLive, max), Class: "live", Title: fmt.Sprintf("%s: %d", t(lang, "figures.live"), p.StillLive)},
 			{W: scale(p.NonCompliant, max), Class: "other", Title: fmt.Sprintf("%s: %d", t(lang, "figures.noncompliant"), p.NonCompliant)},
 		}
-		c.row(i, p.Platform, segs, fmt.Sprintf("%d/%d/%d/%d", p.RemovedInTime, p.RemovedLate, p.StillLive, p.NonCompliant))
+		c.row(i, p.Platform, segs, fmt.Sprintf("%d / %d / %d / %d", p.RemovedInTime, p.RemovedLate, p.StillLive, p.NonCompliant))
 	}
 	return c
 }
@@ -101,11 +103,11 @@ func removalChart(lang string, ps []audit.PlatformStats) chart {
 		var segs []chartSeg
 		val := "–"
 		if m := p.MedianSecondsToRemoval; m != nil {
-			med := fmt.Sprintf("%.1f %s", float64(*m)/3600, pick(lang, "jam", "h"))
+			med := spell(lang, *m)
 			val = med
 			segs = []chartSeg{{W: scale(int(*m), max), Class: "bar", Title: "median " + med}}
 			if q := p.P90SecondsToRemoval; q != nil && *q > *m {
-				p90 := fmt.Sprintf("%.1f %s", float64(*q)/3600, pick(lang, "jam", "h"))
+				p90 := spell(lang, *q)
 				segs = append(segs, chartSeg{W: scale(int(*q), max) - segs[0].W, Class: "p90", Title: "p90 " + p90})
 				val += " · p90 " + p90
 			}
@@ -113,6 +115,23 @@ func removalChart(lang string, ps []audit.PlatformStats) chart {
 		c.row(i, p.Platform, segs, val)
 	}
 	return c
+}
+
+// spell writes a duration of seconds as people read one on these charts:
+// minutes under an hour ("< 1 mnt", "25 mnt"), else hours to a tenth,
+// with a decimal comma in Indonesian ("4,5 jam"; English "4.5 h").
+func spell(lang string, secs int64) string {
+	switch {
+	case secs < 60:
+		return pick(lang, "< 1 mnt", "< 1 min")
+	case secs < 3600:
+		return fmt.Sprintf("%d %s", secs/60, pick(lang, "mnt", "min"))
+	}
+	h := fmt.Sprintf("%.1f", float64(secs)/3600)
+	if lang != LangEN {
+		return strings.Replace(h, ".", ",", 1) + " jam"
+	}
+	return h + " h"
 }
 
 // levelChart: warnings sent per platform by level (1, 2, 3), from the
