@@ -22,10 +22,10 @@ import (
 // streamer is the local stand-in for Lambda's DynamoDB event source
 // mapping: it reads the table's stream from DynamoDB Local, applies the
 // template's FilterCriteria, and invokes the function with real
-// events.DynamoDBEvent payloads, checkpointing after each success. A
-// restart resumes after the last checkpoint (or from TRIM_HORIZON), so a
-// crash between a write and its processing loses nothing; the function is
-// idempotent for replays.
+// events.DynamoDBEvent payloads, checkpointing what succeeded (on disk
+// at most checkpointEvery later). A restart resumes after the last
+// checkpoint (or from TRIM_HORIZON), so a crash between a write and its
+// processing loses nothing; the function is idempotent for replays.
 type streamer struct {
 	stack    *Stack
 	client   *dynamodbstreams.Client
@@ -46,8 +46,11 @@ type streamer struct {
 	// quietSince is when the last poll that found nothing new began: by
 	// then, it had handed every earlier record to the function.
 	quietSince time.Time
-	cancel     context.CancelFunc
-	done       chan struct{}
+	// dirty: checkpoints holds more than the file (saved at savedAt).
+	dirty   bool
+	savedAt time.Time
+	cancel  context.CancelFunc
+	done    chan struct{}
 }
 
 func newStreamer(s *Stack, function string, ev samtemplate.Event, path string, log *slog.Logger) (*streamer, error) {
@@ -74,8 +77,17 @@ func (sm *streamer) close() {
 	<-sm.done
 }
 
+// checkpointEvery is how often, at most, the checkpoints are written
+// while batches keep coming (always once the stream is quiet, and at
+// close): each write creates and renames a file, which cost the stack
+// more CPU than most batches it recorded. A crash replays at most this
+// much of the stream; the functions are idempotent for replays, as
+// Lambda's at-least-once delivery needs them to be.
+const checkpointEvery = 250 * time.Millisecond
+
 func (sm *streamer) run(ctx context.Context) {
 	defer close(sm.done)
+	defer sm.save(true)
 	iters := map[string]*string{}
 	for ctx.Err() == nil {
 		began := time.Now()
@@ -89,6 +101,7 @@ func (sm *streamer) run(ctx context.Context) {
 			sm.quietSince = began
 			sm.mu.Unlock()
 		}
+		sm.save(!busy)
 		if !busy {
 			select {
 			case <-ctx.Done():
@@ -207,9 +220,29 @@ func (sm *streamer) deliver(ctx context.Context, shard, arn string, recs []st.Re
 	sm.mu.Lock()
 	sm.checkpoints[shard] = aws.ToString(recs[len(recs)-1].Dynamodb.SequenceNumber)
 	sm.processed += len(recs)
-	b, _ := json.Marshal(sm.checkpoints)
+	sm.dirty = true
 	sm.mu.Unlock()
-	return writeFileAtomic(sm.path, b)
+	return nil
+}
+
+// save writes the checkpoints if they moved: now when quiet (or
+// closing), else once checkpointEvery has passed since the last write. A
+// failed write is tried again after the next poll.
+func (sm *streamer) save(quiet bool) {
+	sm.mu.Lock()
+	if !sm.dirty || (!quiet && time.Since(sm.savedAt) < checkpointEvery) {
+		sm.mu.Unlock()
+		return
+	}
+	b, _ := json.Marshal(sm.checkpoints)
+	sm.dirty, sm.savedAt = false, time.Now()
+	sm.mu.Unlock()
+	if err := writeFileAtomic(sm.path, b); err != nil {
+		sm.log.Warn("stream checkpoint", "function", sm.function, "err", err)
+		sm.mu.Lock()
+		sm.dirty = true
+		sm.mu.Unlock()
+	}
 }
 
 // publish makes the simulated platform serve each newly reported ad (an ad
