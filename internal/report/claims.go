@@ -20,10 +20,17 @@ type ClaimCache struct {
 	// movable clock, which stands for time between tasks).
 	now func() time.Time
 
-	mu       sync.Mutex
-	m        map[string]cached // canonical URL → the case claiming it
-	statuses map[string]cached // case id → its status
+	mu sync.Mutex
+	m  [2]map[string]cached // by kind: canonical URL → its case; case id → its status
 }
+
+// kind is what a cache entry remembers.
+type kind int
+
+const (
+	claimOf  kind = iota // the case claiming a canonical URL
+	statusOf             // a case's status
+)
 
 // cached is a remembered value: a claim's case id, or a case's status.
 type cached struct {
@@ -32,7 +39,7 @@ type cached struct {
 }
 
 // Claim cache bounds: a claim is trusted for ClaimTTL, a status for
-// StatusTTL, and each map is emptied when it holds MaxClaims (a few MB
+// StatusTTL, and each kind is emptied when it holds MaxClaims (a few MB
 // at most). StatusTTL is no longer than an eventually consistent read of
 // the status (the read it saves) may lag behind the table.
 const (
@@ -41,9 +48,11 @@ const (
 	MaxClaims = 20000
 )
 
+var ttls = [...]time.Duration{claimOf: ClaimTTL, statusOf: StatusTTL}
+
 // NewClaimCache returns an empty cache.
 func NewClaimCache() *ClaimCache {
-	return &ClaimCache{m: map[string]cached{}, statuses: map[string]cached{}}
+	return &ClaimCache{m: [2]map[string]cached{{}, {}}}
 }
 
 func (cc *ClaimCache) clock() time.Time {
@@ -53,54 +62,29 @@ func (cc *ClaimCache) clock() time.Time {
 	return time.Now()
 }
 
-func lookup(m map[string]cached, key string, now time.Time) (string, bool) {
-	e, ok := m[key]
-	if !ok || now.After(e.until) {
+// recall returns what is remembered of key, unless it is too old.
+func (cc *ClaimCache) recall(k kind, key string) (string, bool) {
+	if cc == nil {
+		return "", false
+	}
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	e, ok := cc.m[k][key]
+	if !ok || cc.clock().After(e.until) {
 		return "", false
 	}
 	return e.value, true
 }
 
-func remember(m map[string]cached, key, value string, until time.Time) {
-	if len(m) >= MaxClaims {
-		clear(m)
-	}
-	m[key] = cached{value: value, until: until}
-}
-
-func (cc *ClaimCache) get(url string) (string, bool) {
-	if cc == nil {
-		return "", false
-	}
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	return lookup(cc.m, url, cc.clock())
-}
-
-func (cc *ClaimCache) put(url, caseID string) {
+// keep remembers value for key, for its kind's TTL.
+func (cc *ClaimCache) keep(k kind, key, value string) {
 	if cc == nil {
 		return
 	}
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
-	remember(cc.m, url, caseID, cc.clock().Add(ClaimTTL))
-}
-
-// status is a case's status as read less than StatusTTL ago.
-func (cc *ClaimCache) status(caseID string) (string, bool) {
-	if cc == nil {
-		return "", false
+	if len(cc.m[k]) >= MaxClaims {
+		clear(cc.m[k])
 	}
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	return lookup(cc.statuses, caseID, cc.clock())
-}
-
-func (cc *ClaimCache) putStatus(caseID, status string) {
-	if cc == nil {
-		return
-	}
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	remember(cc.statuses, caseID, status, cc.clock().Add(StatusTTL))
+	cc.m[k][key] = cached{value: value, until: cc.clock().Add(ttls[k])}
 }

@@ -300,7 +300,7 @@ func (in Intake) SubmitFrom(ctx context.Context, who auth.Principal, o Origin, s
 		err = in.open(ctx, now, c, platform, s, rep, receipt, idem, o)
 		switch {
 		case err == nil:
-			in.Claims.put(c.URL, receipt.CaseID)
+			in.Claims.keep(claimOf, c.URL, receipt.CaseID)
 			return receipt, nil
 		case errors.Is(err, errIdemRace):
 			return in.replayAfterRace(ctx, idem)
@@ -416,13 +416,13 @@ func (in Intake) join(ctx context.Context, now time.Time, caseID string, s Submi
 	// The receipt names the case's status: remembered for a second, or
 	// read while the report is written.
 	statusCh := make(chan answer, 1)
-	if st, ok := in.Claims.status(caseID); ok {
+	if st, ok := in.Claims.recall(statusOf, caseID); ok {
 		statusCh <- answer{st, nil}
 	} else {
 		go func() {
 			st, err := in.status(ctx, caseID)
 			if err == nil {
-				in.Claims.putStatus(caseID, st)
+				in.Claims.keep(statusOf, caseID, st)
 			}
 			statusCh <- answer{st, err}
 		}()
@@ -514,7 +514,7 @@ func (in Intake) status(ctx context.Context, caseID string) (string, error) {
 }
 
 func (in Intake) claimedCase(ctx context.Context, c urlcanon.Canonical, remembered bool) (string, error) {
-	if id, ok := in.Claims.get(c.URL); ok && remembered {
+	if id, ok := in.Claims.recall(claimOf, c.URL); ok && remembered {
 		return id, nil
 	}
 	out, err := in.Table.DB.GetItem(ctx, &dynamodb.GetItemInput{
@@ -530,7 +530,7 @@ func (in Intake) claimedCase(ctx context.Context, c urlcanon.Canonical, remember
 	if err := attributevalue.UnmarshalMap(out.Item, &cl); err != nil {
 		return "", fmt.Errorf("decode claim of %s: %w", c.URL, err)
 	}
-	in.Claims.put(c.URL, cl.CaseID)
+	in.Claims.keep(claimOf, c.URL, cl.CaseID)
 	return cl.CaseID, nil
 }
 
